@@ -1,0 +1,121 @@
+"""Positioned user errors.
+
+Every problem a user can cause (bad syntax, a failed check, a broken JSON file,
+a bad CSV row, no data for a ticker) is an :class:`RbtsError`.  The CLI prints
+it as ``FILE:LINE:COL: error: MESSAGE`` plus the source line and a caret and
+exits with status 1; the UI turns its diagnostics into editor annotations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range: 1-based lines and columns, ``end_col`` exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def point(cls, line: int, col: int) -> Span:
+        return cls(line, col, line, col + 1)
+
+    def cover(self, other: Span | None) -> Span:
+        """The smallest span holding both."""
+        if other is None:
+            return self
+        start = min((self.line, self.col), (other.line, other.col))
+        end = max((self.end_line, self.end_col), (other.end_line, other.end_col))
+        return Span(start[0], start[1], end[0], end[1])
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    span: Span | None = None
+    severity: str = "error"  # "error" | "warning"
+    hint: str | None = None
+
+    def render(self, filename: str | None = None, source: str | None = None) -> str:
+        where = filename or "<input>"
+        if self.span is not None:
+            where = f"{where}:{self.span.line}:{self.span.col}"
+        text = f"{where}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        snippet = _snippet(source, self.span)
+        return f"{text}\n{snippet}" if snippet else text
+
+
+def _snippet(source: str | None, span: Span | None) -> str:
+    if source is None or span is None:
+        return ""
+    lines = source.splitlines()
+    if not 1 <= span.line <= len(lines):
+        return ""
+    line = lines[span.line - 1].expandtabs(1)
+    width = span.end_col - span.col if span.end_line == span.line else len(line) - span.col + 1
+    caret = " " * (span.col - 1) + "^" + "~" * max(0, min(width, len(line) - span.col + 1) - 1)
+    return f"    {line}\n    {caret}"
+
+
+class RbtsError(Exception):
+    """A user error with one or more diagnostics (never a Python traceback)."""
+
+    def __init__(
+        self,
+        diagnostics: Diagnostic | str | Iterable[Diagnostic],
+        *,
+        filename: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: list[Diagnostic] = sorted(
+            diagnostics, key=lambda d: (d.span is None, d.span or Span(0, 0, 0, 0))
+        )
+        self.filename = filename
+        self.source = source
+        super().__init__(self.diagnostics[0].message if self.diagnostics else "error")
+
+    def with_source(self, filename: str | None, source: str | None) -> RbtsError:
+        """The same error, attached to a file (for rendering)."""
+        return RbtsError(
+            self.diagnostics,
+            filename=self.filename or filename,
+            source=self.source if self.source is not None else source,
+        )
+
+    def render(self) -> str:
+        return "\n".join(d.render(self.filename, self.source) for d in self.diagnostics)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass
+class DiagnosticBag:
+    """Collects diagnostics so a checker can report all of a file's errors."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(message, span, "error", hint))
+
+    def warning(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(message, span, "warning", hint))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise RbtsError(self.errors)

@@ -1,0 +1,1 @@
+"""The `rbts` command line: one module per command group."""

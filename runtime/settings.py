@@ -1,0 +1,107 @@
+"""One place for defaults: ``rbts.yaml`` in the home, then ``RBTS_*`` env vars, then flags.
+
+The home folder is ``--home`` / ``RBTS_HOME`` / ``./.rbts`` (SPEC §3) and holds
+``catalog/`` (bars), ``strategies/`` (the registry) and ``live/`` (the bot).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rbts.dsl.errors import RbtsError
+
+DEFAULT_HOME = Path(".rbts")
+
+
+def resolve_home(flag: str | Path | None = None) -> Path:
+    if flag:
+        return Path(flag).expanduser().resolve()
+    env = os.environ.get("RBTS_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    return DEFAULT_HOME.resolve()
+
+
+@dataclass(frozen=True)
+class IBSettings:
+    host: str = "127.0.0.1"
+    port: int = 4002  # IB Gateway paper; TWS paper is 7497
+    client_id: int = 11
+    account: str | None = None
+    market_data_type: str = "DELAYED_FROZEN"  # REALTIME needs a market-data subscription
+    max_connection_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    capital: float = 10_000.0
+    timezone: str = "America/New_York"
+    calendar: str = "XNYS"
+    replay_speed: float = 600.0
+    ib: IBSettings = field(default_factory=IBSettings)
+    # symbol -> overrides, e.g. {"BRK B": {"venue": "NYSE", "kind": "equity"}}
+    symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def catalog_dir(self) -> Path:
+        return self.home / "catalog"
+
+    @property
+    def strategies_dir(self) -> Path:
+        return self.home / "strategies"
+
+    @property
+    def live_dir(self) -> Path:
+        return self.home / "live"
+
+
+def load_settings(home: str | Path | None = None) -> Settings:
+    """Settings for a home: defaults < rbts.yaml < RBTS_* environment variables."""
+    root = resolve_home(home)
+    data: dict[str, Any] = {}
+    path = root / "rbts.yaml"
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise RbtsError(f"{path}: invalid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise RbtsError(f"{path}: expected a mapping of settings")
+    settings = Settings(home=root)
+    settings = _apply(settings, data, str(path))
+    ib = _apply(settings.ib, data.get("ib") or {}, f"{path} (ib)")
+    ib = _apply_env(ib, "RBTS_IB_")
+    settings = _apply_env(replace(settings, ib=ib), "RBTS_")
+    return settings
+
+
+def _apply(obj, data: dict[str, Any], where: str):
+    known = {f.name: f for f in fields(obj)}
+    changes = {}
+    for key, value in data.items():
+        if key in ("home", "ib") or key not in known:
+            if key not in known and key != "ib":
+                raise RbtsError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            continue
+        changes[key] = value
+    return replace(obj, **changes)
+
+
+def _apply_env(obj, prefix: str):
+    changes = {}
+    for f in fields(obj):
+        raw = os.environ.get(prefix + f.name.upper())
+        if raw is None or f.name in ("home", "ib", "symbols"):
+            continue
+        current = getattr(obj, f.name)
+        try:
+            changes[f.name] = type(current)(raw) if current is not None else raw
+        except ValueError:
+            raise RbtsError(f"{prefix}{f.name.upper()}={raw!r}: expected {type(current).__name__}") from None
+    return replace(obj, **changes)
