@@ -1,0 +1,465 @@
+"""Text -> typed AST, with positioned errors (SPEC §2).
+
+``parse(text)`` returns an :class:`~rbts.dsl.ast.Strategy` or raises
+:class:`~rbts.dsl.errors.RbtsError` holding *every* syntax error of the file: after
+an error the offending line is blanked and parsing resumes, so an editor can show
+them all at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from rbts.dsl import ast
+from rbts.dsl.errors import Diagnostic, RbtsError, Span
+
+MAX_ERRORS = 50
+MAX_NESTING = 200  # deeper expressions are an error, not a RecursionError
+
+
+class _ParenNewlines:
+    """Post-lexer: a newline inside open parentheses continues the line."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            if tok.type == "LPAR":
+                depth += 1
+            elif tok.type == "RPAR":
+                depth = max(0, depth - 1)
+            elif tok.type == "_NL" and depth > 0:
+                continue
+            yield tok
+
+
+def _grammar_text() -> str:
+    local = Path(__file__).resolve().parent.parent / "grammar.lark"
+    if local.exists():
+        return local.read_text()
+    return resources.files("rbts").joinpath("grammar.lark").read_text()  # installed wheel
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        _grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        postlex=_ParenNewlines(),
+        maybe_placeholders=False,
+    )
+
+
+def _span(meta) -> ast.Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(tok))
+
+
+def _number(tok: Token) -> int | float:
+    text = str(tok)
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NodeError(f"number {text[:20]} is too large", _tok_span(tok))
+    return value
+
+
+def _int(tok: Token, what: str) -> int:
+    value = _number(tok)
+    if not isinstance(value, int) or value < 1:
+        raise _NodeError(f"{what} must be a whole number of at least 1, got {tok}", _tok_span(tok))
+    return value
+
+
+def _duration(tok: Token) -> ast.Duration:
+    count, unit = int(str(tok)[:-1]), str(tok)[-1]
+    if count == 0:
+        raise _NodeError(f"duration {tok} must be positive", _tok_span(tok))
+    return ast.Duration(count * ast.DURATION_UNITS[unit], span=_tok_span(tok))
+
+
+def _clock(tok: Token) -> int:
+    hours, minutes = (int(p) for p in str(tok).split(":"))
+    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
+        raise _NodeError(f"{tok} is not a time of day (HH:MM, 00:00 to 24:00)", _tok_span(tok))
+    return hours * 60 + minutes
+
+
+class _NodeError(Exception):
+    def __init__(self, message: str, span: Span | None):
+        super().__init__(message)
+        self.span = span
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree -> AST nodes; settings are collected into a Strategy at the end."""
+
+    # -- statements: returned as (kind, node) pairs, assembled in ``start``
+    def start(self, meta, items):
+        return _assemble(items)
+
+    def strategy_name(self, meta, items):
+        return ("name", str(items[0])[1:-1], _span(meta))
+
+    def universe(self, meta, items):
+        return ("universe", tuple(items), _span(meta))
+
+    def capital(self, meta, items):
+        return ("capital", ast.Number(_number(items[0]), span=_tok_span(items[0])), _span(meta))
+
+    def cycle(self, meta, items):
+        return ("cycle", _duration(items[0]), _span(meta))
+
+    def bars(self, meta, items):
+        return ("bars", _duration(items[0]), _span(meta))
+
+    def sizing(self, meta, items):
+        return ("sizing", items[0], _span(meta))
+
+    def sizing_equal(self, meta, items):
+        return ast.Sizing("equal", span=_span(meta))
+
+    def sizing_percent(self, meta, items):
+        return ast.Sizing("percent", _number(items[0]), span=_span(meta))
+
+    def sizing_fixed(self, meta, items):
+        return ast.Sizing("fixed", _number(items[0]), span=_span(meta))
+
+    def order(self, meta, items):
+        return ("order", items[0], _span(meta))
+
+    def order_market(self, meta, items):
+        return ast.Order("market", span=_span(meta))
+
+    def order_limit(self, meta, items):
+        offset = ast.Percent(_number(items[0]), span=_tok_span(items[0]))
+        ttl = items[1] if len(items) > 1 else None
+        return ast.Order("limit", offset, ttl, span=_span(meta))
+
+    def ttl_duration(self, meta, items):
+        return _duration(items[0])
+
+    def ttl_cycles(self, meta, items):
+        return ast.BarCount(_int(items[0], "a ttl in cycles"), span=_span(meta))
+
+    def risk(self, meta, items):
+        kind, value = items
+        return ("risk", ast.Risk(str(kind), ast.Percent(_number(value), span=_tok_span(value)), span=_span(meta)), _span(meta))
+
+    def fees(self, meta, items):
+        return ("fees", ast.Percent(_number(items[0]), span=_tok_span(items[0])), _span(meta))
+
+    def let(self, meta, items):
+        return ("body", ast.Let(str(items[0]), items[1], span=_span(meta)), _span(meta))
+
+    def rule(self, meta, items):
+        scope = str(items[0])
+        name = str(items[1]) if len(items) == 3 else None
+        return ("body", ast.Rule(scope, name, items[-1], span=_span(meta)), _span(meta))
+
+    # -- conditions
+    def or_(self, meta, items):
+        return ast.Or(items[0], items[1], span=_span(meta))
+
+    def and_(self, meta, items):
+        return ast.And(items[0], items[1], span=_span(meta))
+
+    def not_(self, meta, items):
+        return ast.Not(items[0], span=_span(meta))
+
+    def within(self, meta, items):
+        return ast.Within(items[0], items[1], span=_span(meta))
+
+    def for_(self, meta, items):
+        return ast.For(items[0], items[1], span=_span(meta))
+
+    def compare(self, meta, items):
+        return ast.Compare(items[1], items[0], items[2], span=_span(meta))
+
+    def cross(self, meta, items):
+        return ast.Cross(items[1], items[0], items[2], span=_span(meta))
+
+    def cross_above(self, meta, items):
+        return "above"
+
+    def cross_below(self, meta, items):
+        return "below"
+
+    def cross_any(self, meta, items):
+        return "any"
+
+    def between(self, meta, items):
+        return ast.Between(items[0], items[1], items[2], span=_span(meta))
+
+    def time_in(self, meta, items):
+        return ast.TimeIn(str(items[0]), span=_span(meta))
+
+    def time_between(self, meta, items):
+        start, end = _clock(items[0]), _clock(items[1])
+        if start == end:
+            raise _NodeError("time between needs two different times", _span(meta))
+        return ast.TimeBetween(start, end, span=_span(meta))
+
+    # -- expressions
+    def comp_op(self, meta, items):
+        return str(items[0])
+
+    add_op = mul_op = comp_op
+
+    def binop(self, meta, items):
+        return ast.BinOp(items[1], items[0], items[2], span=_span(meta))
+
+    def neg(self, meta, items):
+        return ast.Neg(items[0], span=_span(meta))
+
+    def number(self, meta, items):
+        return ast.Number(_number(items[0]), span=_span(meta))
+
+    def percent(self, meta, items):
+        return ast.Percent(_number(items[0]), span=_span(meta))
+
+    def name(self, meta, items):
+        return ast.Name(str(items[0]), span=_span(meta))
+
+    def symbol(self, meta, items):
+        return ast.Symbol(str(items[0]), span=_span(meta))
+
+    def quoted_symbol(self, meta, items):
+        text = str(items[0])[1:-1]
+        if not text.strip():
+            raise _NodeError("a quoted symbol cannot be empty", _span(meta))
+        return ast.Symbol(text, span=_span(meta))
+
+    def call(self, meta, items):
+        func, *args = items
+        return ast.Call(str(func), tuple(args), span=_span(meta))
+
+    def duration(self, meta, items):
+        return _duration(items[0])
+
+    def bar_count(self, meta, items):
+        return ast.BarCount(_int(items[0], "a bar count"), span=_span(meta))
+
+
+_SINGLE = ("name", "universe", "capital", "cycle", "bars", "sizing", "order", "fees")
+
+
+def _assemble(items) -> ast.Strategy:
+    values: dict = {}
+    first_line: dict[str, int] = {}
+    risks: dict[str, ast.Risk] = {}
+    body = []
+    errors: list[Diagnostic] = []
+    for kind, node, span in items:
+        if kind == "body":
+            body.append(node)
+        elif kind == "risk":
+            if node.kind in risks:
+                errors.append(Diagnostic(f"risk {node.kind} is set twice (first on line {risks[node.kind].span.line})", span))
+            risks[node.kind] = node
+        elif kind in values:
+            label = "strategy name" if kind == "name" else kind
+            errors.append(Diagnostic(f"{label} is set twice (first on line {first_line[kind]})", span))
+        else:
+            values[kind] = node
+            first_line[kind] = span.line if span else 0
+    if errors:
+        raise RbtsError(errors)
+    ordered = tuple(sorted(risks.values(), key=lambda r: ast.RISK_KINDS.index(r.kind)))
+    return ast.Strategy(**values, risks=ordered, body=tuple(body), span=Span(1, 1, 1, 1))
+
+
+# ----------------------------------------------------------------------------- errors
+
+_READABLE = {
+    "_NL": "end of line", "$END": "end of file", "LPAR": "'('", "RPAR": "')'", "COMMA": "','",
+    "COLON": "':'", "EQUAL": "'='", "PERCENT": "'%'", "NUMBER": "a number", "NAME": "a name",
+    "SYMBOL": "a symbol", "STRING": "a quoted string", "DURATION": "a duration such as 5m",
+    "CLOCK": "a time such as 09:45", "SESSION": "RTH or ETH", "SCOPE": "global, entry or exit",
+    "RISK_KIND": "max_daily_loss, stop_loss, take_profit or trailing_stop", "BARS": "bars",
+    "CYCLES": "cycles", "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'",
+    "LESSTHAN": "'<'", "MORETHAN": "'>'", "LESSEQUAL": "'<='", "MOREEQUAL": "'>='",
+    "CROSS_ABOVE": "crosses_above", "CROSS_BELOW": "crosses_below",
+}
+
+
+_KEYWORDS = {
+    "strategy", "universe", "capital", "cycle", "bars", "sizing", "order", "risk", "fees", "let",
+    "global", "entry", "exit", "and", "or", "not", "within", "for", "between", "time", "in",
+    "crosses", "crosses_above", "crosses_below", "equal", "limit", "market", "ttl",
+}
+
+
+def _readable(term: str) -> str:
+    if term in _READABLE:
+        return _READABLE[term]
+    try:
+        pattern = _lark().get_terminal(term).pattern
+        if pattern.type == "str":
+            return repr(pattern.value).replace('"', "'")
+    except (KeyError, AttributeError):
+        pass
+    return term.lower()
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "$END":
+        return "end of file"
+    return f"'{tok}'"
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, text: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        hint = None
+        if char.isupper() or char.islower():
+            hint = "symbols are upper case (or quoted), names and keywords lower case"
+        return Diagnostic(f"unexpected character {char!r}", Span.point(exc.line, exc.column), hint=hint)
+    tok = getattr(exc, "token", None)
+    expected = sorted({_readable(t) for t in getattr(exc, "expected", ()) or ()})
+    if tok is None or isinstance(exc, UnexpectedEOF) or tok.type == "$END":
+        line = text.count("\n") + 1
+        return Diagnostic(f"unexpected end of file; expected {_join(expected)}", Span.point(line, 1))
+    message = f"unexpected {_describe_token(tok)}"
+    hint = None
+    word = re.match(r"[A-Za-z_]\w*", text.split("\n")[tok.line - 1][tok.column - 1:]) if tok.line else None
+    if word and word.group(0).lower() in _KEYWORDS and word.group(0) != word.group(0).lower():
+        hint = f"keywords are lower case: `{word.group(0).lower()}`"
+    if str(tok) in ("<", "<=", ">", ">=", "crosses_above", "crosses_below", "crosses") and _after_comparison(exc):
+        message = "comparisons do not chain"
+        hint = "use `x between a and b`, or join two comparisons with `and`"
+    if expected and not message.startswith("comparisons"):
+        message += f"; expected {_join(expected)}"
+    line = tok.line or 1
+    col = tok.column or 1
+    end_col = tok.end_column if tok.type != "_NL" and tok.end_column else col + 1
+    return Diagnostic(message, Span(line, col, line, end_col), hint=hint)
+
+
+def _after_comparison(exc: UnexpectedToken) -> bool:
+    state = getattr(exc, "state", None)
+    try:
+        stack = exc.interactive_parser.parser_state.value_stack
+        return any(getattr(v, "data", None) in ("comp_op", "cross_above", "cross_below", "cross_any") or
+                   str(getattr(v, "data", "")) in ("comp_op",) for v in stack) or state is None
+    except AttributeError:
+        return True
+
+
+def _join(items: list[str]) -> str:
+    if len(items) > 6:
+        items = items[:6] + ["..."]
+    return ", ".join(items) if items else "something else"
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def parse(text: str, filename: str | None = None) -> ast.Strategy:
+    """Parse a whole strategy; raises RbtsError with every syntax error found."""
+    strategy, diagnostics = parse_partial(text)
+    if diagnostics:
+        raise RbtsError(diagnostics, filename=filename, source=text)
+    return strategy
+
+
+def parse_partial(text: str) -> tuple[ast.Strategy | None, list[Diagnostic]]:
+    """Parse with recovery: (the AST of the lines that parse, all syntax errors).
+
+    The editor uses this to check the rest of a file while one line is broken.
+    """
+    if "\x00" in text:
+        text = text.replace("\x00", " ")
+        return None, [Diagnostic("the file contains NUL bytes (is it a text file?)", Span.point(1, 1))]
+    source = text if text.endswith("\n") else text + "\n"
+    diagnostics: list[Diagnostic] = []
+    lines = source.split("\n")
+    for _ in range(MAX_ERRORS):
+        try:
+            tree = _lark().parse("\n".join(lines))
+            _check_depth(tree)
+            strategy = _ToAst().transform(tree)
+            return (strategy if not diagnostics else strategy), diagnostics
+        except UnexpectedInput as exc:
+            diag = _syntax_diagnostic(exc, "\n".join(lines))
+        except VisitError as exc:
+            inner = exc.orig_exc
+            if isinstance(inner, _NodeError):
+                diag = Diagnostic(str(inner), inner.span)
+            elif isinstance(inner, RbtsError):
+                diagnostics.extend(inner.diagnostics)
+                return None, diagnostics
+            else:
+                raise
+        except _NodeError as exc:
+            diag = Diagnostic(str(exc), exc.span)
+        except RecursionError:
+            diagnostics.append(Diagnostic("expression nested too deeply", Span.point(1, 1)))
+            return None, diagnostics
+        diagnostics.append(diag)
+        line_no = diag.span.line if diag.span else 1
+        if not _blank_statement(lines, line_no):
+            break
+    return None, diagnostics
+
+
+def _blank_statement(lines: list[str], line_no: int) -> bool:
+    """Blank the statement on ``line_no`` (and its continuation lines) so parsing can resume."""
+    index = min(max(line_no, 1), len(lines)) - 1
+    while index > 0 and _open_parens(lines[: index]) > 0:
+        index -= 1  # the error is inside a continued statement: blank from its first line
+    if not lines[index].strip():
+        return False
+    depth = 0
+    while index < len(lines):
+        depth += _paren_delta(lines[index])
+        lines[index] = ""
+        index += 1
+        if depth <= 0:
+            break
+    return True
+
+
+def _paren_delta(line: str) -> int:
+    code = line.split("#", 1)[0]
+    return code.count("(") - code.count(")")
+
+
+def _open_parens(lines: list[str]) -> int:
+    depth = 0
+    for line in lines:
+        depth = max(0, depth + _paren_delta(line))
+    return depth
+
+
+def _check_depth(tree) -> None:
+    """Reject absurd nesting before the recursive transformer sees it."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = getattr(node, "meta", None)
+            span = _span(meta) if meta is not None else None
+            raise _NodeError(f"expression nested more than {MAX_NESTING} levels deep", span)
+        for child in getattr(node, "children", ()):
+            if hasattr(child, "children"):
+                stack.append((child, depth + 1))
