@@ -609,9 +609,13 @@ def diagnose(text: str) -> tuple[CheckedStrategy | None, list[Diagnostic]]:
 
     strategy, diagnostics = parse_partial(text)
     if strategy is None:
-        return None, diagnostics
+        return None, _by_position(diagnostics)
     try:
         checked = check(strategy)
     except RbtsError as exc:
-        return None, diagnostics + exc.diagnostics
-    return (checked if not diagnostics else None), diagnostics + checked.warnings
+        return None, _by_position(diagnostics + exc.diagnostics)
+    return (checked if not diagnostics else None), _by_position(diagnostics + checked.warnings)
+
+
+def _by_position(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.span is None, d.span or Span(0, 0, 0, 0)))

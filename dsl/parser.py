@@ -339,6 +339,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str) -> Diagnostic:
     if tok is None or isinstance(exc, UnexpectedEOF) or tok.type == "$END":
         line = text.count("\n") + 1
         return Diagnostic(f"unexpected end of file; expected {_join(expected)}", Span.point(line, 1))
+    opened = _unclosed_paren(text, tok.line or 1, tok.column or 1)
+    if opened is not None and opened[0] < (tok.line or 1):
+        return Diagnostic("'(' is never closed", Span.point(*opened),
+                          hint="a statement continues on the next line while a parenthesis is open")
     message = f"unexpected {_describe_token(tok)}"
     hint = None
     word = re.match(r"[A-Za-z_]\w*", text.split("\n")[tok.line - 1][tok.column - 1:]) if tok.line else None
@@ -353,6 +357,26 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str) -> Diagnostic:
     col = tok.column or 1
     end_col = tok.end_column if tok.type != "_NL" and tok.end_column else col + 1
     return Diagnostic(message, Span(line, col, line, end_col), hint=hint)
+
+
+def _unclosed_paren(text: str, line: int, col: int) -> tuple[int, int] | None:
+    """Position of the innermost '(' still open before (line, col), if any."""
+    stack: list[tuple[int, int]] = []
+    for i, row in enumerate(text.split("\n")[:line], start=1):
+        code = row if i < line else row[: col - 1]
+        in_string = False
+        for j, ch in enumerate(code, start=1):
+            if ch == '"':
+                in_string = not in_string
+            elif in_string:
+                continue
+            elif ch == "#":
+                break
+            elif ch == "(":
+                stack.append((i, j))
+            elif ch == ")" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
 
 
 def _after_comparison(exc: UnexpectedToken) -> bool:
