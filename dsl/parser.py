@@ -54,16 +54,45 @@ def _lark() -> Lark:
         _grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
         postlex=_ParenNewlines(),
         maybe_placeholders=False,
+        transformer=_ToAst(),
     )
 
 
-def _span(meta) -> ast.Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+def _span(span: Span | None) -> Span | None:
+    """Callbacks receive the span of their children (see ``_with_span``)."""
+    return span
+
+
+def _child_span(child) -> Span | None:
+    if isinstance(child, Token):
+        return Span(child.line, child.column, child.end_line or child.line, child.end_column or child.column)
+    if isinstance(child, tuple):  # a statement: (kind, node, span)
+        return child[2]
+    return getattr(child, "span", None)
+
+
+def _with_span(f, _data, children, _meta):
+    """Lark visit wrapper: call ``f(span, children)`` with the span covering the children.
+
+    The transformer runs inside the LALR parser (no parse tree is built: twice as
+    fast), where Lark offers no meta; anonymous tokens such as keywords and
+    parentheses are not children, so a span starts at the first named token.
+    """
+    first = last = None
+    for child in children:
+        first = _child_span(child)
+        if first is not None:
+            break
+    for child in reversed(children):
+        last = _child_span(child)
+        if last is not None:
+            break
+    span = None
+    if first is not None and last is not None:
+        span = Span(first.line, first.col, last.end_line, last.end_col)
+    return f(span, children)
 
 
 def _tok_span(tok: Token) -> Span:
@@ -107,7 +136,7 @@ class _NodeError(Exception):
         self.span = span
 
 
-@v_args(meta=True)
+@v_args(wrapper=_with_span)
 class _ToAst(Transformer):
     """Lark tree -> AST nodes; settings are collected into a Strategy at the end."""
 
@@ -383,10 +412,13 @@ def _after_comparison(exc: UnexpectedToken) -> bool:
     state = getattr(exc, "state", None)
     try:
         stack = exc.interactive_parser.parser_state.value_stack
-        return any(getattr(v, "data", None) in ("comp_op", "cross_above", "cross_below", "cross_any") or
-                   str(getattr(v, "data", "")) in ("comp_op",) for v in stack) or state is None
     except AttributeError:
         return True
+    return state is None or any(
+        isinstance(v, (ast.Compare, ast.Cross, ast.Between))
+        or (isinstance(v, str) and v in ("<", "<=", ">", ">=", "above", "below", "any"))
+        for v in stack
+    )
 
 
 def _join(items: list[str]) -> str:
@@ -419,10 +451,9 @@ def parse_partial(text: str) -> tuple[ast.Strategy | None, list[Diagnostic]]:
     lines = source.split("\n")
     for _ in range(MAX_ERRORS):
         try:
-            tree = _lark().parse("\n".join(lines))
-            _check_depth(tree)
-            strategy = _ToAst().transform(tree)
-            return (strategy if not diagnostics else strategy), diagnostics
+            strategy = _lark().parse("\n".join(lines))
+            _check_depth(strategy)
+            return strategy, diagnostics
         except UnexpectedInput as exc:
             diag = _syntax_diagnostic(exc, "\n".join(lines))
         except VisitError as exc:
@@ -436,6 +467,9 @@ def parse_partial(text: str) -> tuple[ast.Strategy | None, list[Diagnostic]]:
                 raise
         except _NodeError as exc:
             diag = Diagnostic(str(exc), exc.span)
+        except RbtsError as exc:  # duplicate settings, found when the statements are assembled
+            diagnostics.extend(exc.diagnostics)
+            return None, diagnostics
         except RecursionError:
             diagnostics.append(Diagnostic("expression nested too deeply", Span.point(1, 1)))
             return None, diagnostics
@@ -475,15 +509,12 @@ def _open_parens(lines: list[str]) -> int:
     return depth
 
 
-def _check_depth(tree) -> None:
-    """Reject absurd nesting before the recursive transformer sees it."""
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            meta = getattr(node, "meta", None)
-            span = _span(meta) if meta is not None else None
-            raise _NodeError(f"expression nested more than {MAX_NESTING} levels deep", span)
-        for child in getattr(node, "children", ()):
-            if hasattr(child, "children"):
-                stack.append((child, depth + 1))
+def _check_depth(strategy: ast.Strategy) -> None:
+    """Reject absurd nesting, so that recursive visitors never hit Python's limit."""
+    for stmt in strategy.body:
+        stack = [(stmt, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_NESTING:
+                raise _NodeError(f"expression nested more than {MAX_NESTING} levels deep", node.span or stmt.span)
+            stack.extend((child, depth + 1) for child in node.children())
