@@ -57,6 +57,7 @@ def _lark() -> Lark:
         postlex=_ParenNewlines(),
         maybe_placeholders=False,
         transformer=_ToAst(),
+        cache=True,  # parser tables pickled in the temp dir: a cold `rbts compile` skips building them
     )
 
 
