@@ -1,0 +1,1 @@
+"""Backtests: RuleStrategy, the runner, metrics and report files."""

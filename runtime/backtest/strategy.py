@@ -1,0 +1,384 @@
+"""``RuleStrategy``: the one Nautilus strategy that runs any compiled rule program.
+
+It feeds every closed bar to an :class:`~rbts.compiler.protocol.IncrementalEvaluator`,
+and at each cycle instant T it evaluates the rules in a time alert at T + ``eval_delay_ns``
+(in a backtest 1 ns: after *every* bar stamped T has been applied, whatever the
+instrument; Nautilus delivers same-instant bars in timer-name order, so evaluating
+inside ``on_bar`` would let a rule see another symbol's previous bar).  Orders follow
+SPEC §2.4 and risk SPEC §2.5.  It talks to Nautilus only through the portfolio,
+cache, clock and order factory, so the same class runs live.
+
+Orders are submitted with the position id of the position they close (HEDGING OMS:
+one position per entry, no per-order NETTING snapshot cost).  Limit orders are GTD
+for ``ttl``; the strategy also sets its own alert at the deadline, so that an unfilled
+entry is cancelled and an unfilled exit re-sent at market right after the last bar
+of the order's life (the venue's own GTD expiry would only run at the next bar).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import Bar, BarSpecification, BarType
+from nautilus_trader.model.enums import (
+    AggregationSource, AssetClass, BarAggregation, OrderSide, PriceType, TimeInForce,
+)
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Venue
+from nautilus_trader.trading.strategy import Strategy
+
+from rbts.compiler.protocol import CycleResult, IncrementalEvaluator
+from rbts.dsl.errors import RbtsError
+from rbts.dsl.settings import ResolvedSettings
+from rbts.runtime.backtest import orders as rules
+from rbts.runtime.backtest.recorder import CycleRecord, CycleRecorder, StrategyEvent
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+class RuleStrategyConfig(StrategyConfig, frozen=True):
+    """Where the rules' symbols live in Nautilus and how bars are stamped.
+
+    instrument_ids: DSL symbol -> Nautilus instrument id, for every symbol the rules use.
+    data_only: symbols never traded (indexes such as VIX; data-only instruments are also
+        recognised by their INDEX asset class).
+    account_venue: venue whose account holds the cash (default: the first traded instrument's).
+    eval_delay_ns: rules for instant T run at T + this (1 ns in backtests; live feeds that
+        deliver bars late need more).
+    bar_ts_is_open: the bar feed stamps ``ts_event`` at the bar's open (IB live) rather than its close.
+    """
+
+    instrument_ids: dict[str, str]
+    data_only: tuple[str, ...] = ()
+    account_venue: str | None = None
+    eval_delay_ns: int = 1
+    bar_ts_is_open: bool = False
+
+
+def bar_spec(seconds: int) -> BarSpecification:
+    """A LAST-price bar specification of the given length (1m -> 1-MINUTE-LAST)."""
+    for unit, aggregation in ((86_400, BarAggregation.DAY), (3_600, BarAggregation.HOUR),
+                              (60, BarAggregation.MINUTE), (1, BarAggregation.SECOND)):
+        if seconds % unit == 0:
+            return BarSpecification(seconds // unit, aggregation, PriceType.LAST)
+    raise RbtsError(f"bar length must be a whole number of seconds, got {seconds}")
+
+
+def bar_types_for(instrument_id: InstrumentId, timeframes: tuple[int, ...]) -> list[tuple[BarType, BarType, int]]:
+    """(type to subscribe, type bars arrive with, seconds) for the base and each higher timeframe."""
+    base_spec = bar_spec(timeframes[0])
+    base = BarType(instrument_id, base_spec, AggregationSource.EXTERNAL)
+    out = [(base, base, timeframes[0])]
+    for seconds in timeframes[1:]:
+        spec = bar_spec(seconds)
+        step, aggregation, _ = str(base_spec).split("-")
+        composite = BarType.from_str(f"{instrument_id}-{spec}-INTERNAL@{step}-{aggregation}-EXTERNAL")
+        out.append((composite, BarType(instrument_id, spec, AggregationSource.INTERNAL), seconds))
+    return out
+
+
+class RuleStrategy(Strategy):
+    """Runs one rule program (settings + incremental evaluator) on Nautilus."""
+
+    def __init__(
+        self,
+        config: RuleStrategyConfig,
+        settings: ResolvedSettings,
+        evaluator: IncrementalEvaluator,
+        recorder: CycleRecorder | None = None,
+    ) -> None:
+        super().__init__(config)
+        missing = [s for s in settings.symbols if s not in config.instrument_ids]
+        if missing:
+            raise RbtsError(f"no instrument given for {', '.join(missing)}")
+        self.settings = settings
+        self.evaluator = evaluator
+        self.recorder = recorder if recorder is not None else CycleRecorder()
+        self._ids = {s: InstrumentId.from_str(config.instrument_ids[s]) for s in settings.symbols}
+        self._symbol_of = {iid: s for s, iid in self._ids.items()}
+        self._data_only = set(config.data_only) | set(settings.data_symbols)
+        self._tradable: list[str] = []
+        self._bar_keys: dict[BarType, tuple[str, int, int]] = {}  # type -> (symbol, seconds, stamp shift ns)
+        self._base_s = settings.bars_seconds
+        self._last_close: dict[str, float] = {}
+        self._peak: dict[str, float] = {}  # symbol -> highest close since entry (trailing stop)
+        self._scheduled_ts = -1
+        self._deadlines: dict[ClientOrderId, int] = {}  # working limit order -> last instant it may fill
+        self._to_market: set[ClientOrderId] = set()  # exits being cancelled, to be re-sent at market
+        self._entry_rule: dict[ClientOrderId, str] = {}
+        self._exit_rule: dict[ClientOrderId, str] = {}
+        self.trade_rules: dict[str, tuple[str, str]] = {}  # position id -> (entry rule, exit rule)
+        self._session: dt.date | None = None
+        self._session_start_equity = settings.capital
+        self._halted_session: dt.date | None = None
+        self._last_equity: float | None = None
+        self._account = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_start(self) -> None:
+        timeframes = self.evaluator.bar_timeframes()
+        for symbol, iid in self._ids.items():
+            instrument = self.cache.instrument(iid)
+            if instrument is None:
+                raise RbtsError(f"instrument {iid} for {symbol} is not loaded")
+            if symbol in self.settings.universe and symbol not in self._data_only \
+                    and instrument.asset_class != AssetClass.INDEX:
+                self._tradable.append(symbol)
+            tfs = timeframes.get(symbol) or (self._base_s,)
+            for subscribe, arrives, seconds in bar_types_for(iid, tuple(tfs)):
+                shift = seconds * 1_000_000_000 if self.config.bar_ts_is_open else 0
+                self._bar_keys[arrives] = (symbol, seconds, shift)
+                self.subscribe_bars(subscribe)
+
+    def on_stop(self) -> None:
+        # Keep positions (a live reload keeps them); working orders are cancelled.
+        for symbol in self._tradable:
+            self.cancel_all_orders(self._ids[symbol])
+
+    # ------------------------------------------------------------------ bars and cycles
+
+    def on_bar(self, bar: Bar) -> None:
+        key = self._bar_keys.get(bar.bar_type)
+        if key is None:
+            return
+        symbol, seconds, shift = key
+        ts = bar.ts_event + shift
+        close = bar.close.as_double()
+        self.evaluator.on_bar(symbol, seconds, ts, bar.open.as_double(), bar.high.as_double(),
+                              bar.low.as_double(), close, bar.volume.as_double())
+        if seconds != self._base_s:
+            return
+        self._last_close[symbol] = close
+        if symbol in self._peak and close > self._peak[symbol]:
+            self._peak[symbol] = close
+        if ts != self._scheduled_ts and ts > self._scheduled_ts and self.evaluator.is_cycle(ts):
+            self._scheduled_ts = ts
+            self.clock.set_time_alert_ns(f"rbts-cycle-{ts}", ts + self.config.eval_delay_ns, self._on_cycle_alert)
+
+    def _on_cycle_alert(self, event) -> None:
+        ts = event.ts_event - self.config.eval_delay_ns
+        self._expire_due(ts)
+        result = self.evaluator.evaluate(ts)
+        self.run_cycle(ts, result)
+
+    def run_cycle(self, ts: int, result: CycleResult) -> None:
+        """Risk first, then exits, then entries; then record the cycle."""
+        positions = self._open_positions()
+        equity, cash = self._marks(positions)
+        self._roll_session(ts)
+        if self._halted_session != self._session and rules.daily_loss_breached(
+                self.settings, self._session_start_equity, equity):
+            self._halt(ts, equity, positions)
+        if self._halted_session != self._session:
+            working = self._working_orders()
+            self._exits(ts, result, positions, working)
+            self._entries(ts, result, positions, working, equity)
+        positions = self._open_positions()
+        equity, cash = self._marks(positions)
+        self._last_equity = equity
+        held = {s: float(p.quantity) for s, p in positions.items()}
+        self.recorder.record_cycle(CycleRecord(ts, equity, cash, held, result))
+
+    # ------------------------------------------------------------------ decisions
+
+    def _exits(self, ts: int, result: CycleResult, positions: dict, working: dict) -> None:
+        for symbol, position in positions.items():
+            if any(o.side == OrderSide.SELL for o in working.get(symbol, ())):
+                continue
+            close = self._last_close.get(symbol)
+            if close is None:
+                continue
+            reason = result.exit_rule(symbol) or rules.risk_exit(
+                self.settings, position.avg_px_open, self._peak.get(symbol, close), close)
+            if reason is not None:
+                self._sell(ts, symbol, position, reason, close)
+
+    def _entries(self, ts: int, result: CycleResult, positions: dict, working: dict, equity: float) -> None:
+        order = self.settings.order
+        for symbol in self._tradable:
+            if symbol in positions or working.get(symbol) or not result.enter(symbol):
+                continue
+            close = self._last_close.get(symbol)
+            if close is None:
+                continue
+            instrument = self.cache.instrument(self._ids[symbol])
+            price = instrument.make_price(rules.limit_price(close, order.offset, True)) \
+                if order.kind == "limit" else None
+            worst = max(close, price.as_double()) if price is not None else close
+            qty = rules.entry_quantity(self.settings.allocation(equity), self._free_cash(),
+                                       close, worst, self.settings.fees)
+            if qty < 1:
+                self._event(ts, "entry_skipped", symbol, "not enough free cash for one share",
+                            close=close, equity=equity)
+                continue
+            names = [n for n in result.entry_rules.get(symbol, {})] or list(result.global_rules)
+            submitted = self._submit(ts, symbol, OrderSide.BUY, qty, price, None)
+            self._entry_rule[submitted.client_order_id] = "+".join(names) or "entry"
+
+    def _sell(self, ts: int, symbol: str, position, reason: str, close: float, market: bool = False) -> None:
+        order = self.settings.order
+        price = None
+        if order.kind == "limit" and not market:
+            price = self.cache.instrument(position.instrument_id).make_price(
+                rules.limit_price(close, order.offset, False))
+        submitted = self._submit(ts, symbol, OrderSide.SELL, position.quantity, price, position)
+        self._exit_rule[submitted.client_order_id] = reason
+
+    def _submit(self, ts: int, symbol: str, side: OrderSide, qty, price, position):
+        iid = self._ids[symbol]
+        if symbol not in self._tradable:  # never an order on a data-only symbol
+            raise RbtsError(f"refusing to trade data-only symbol {symbol}")
+        quantity = self.cache.instrument(iid).make_qty(qty)
+        if price is None:
+            order = self.order_factory.market(iid, side, quantity)
+        else:
+            deadline = ts + rules.ttl_seconds(self.settings) * 1_000_000_000
+            order = self.order_factory.limit(
+                iid, side, quantity, price, time_in_force=TimeInForce.GTD,
+                expire_time=pd.Timestamp(deadline + self.config.eval_delay_ns, tz="UTC"))
+            self._deadlines[order.client_order_id] = deadline
+            self.clock.set_time_alert_ns(f"rbts-ttl-{order.client_order_id}",
+                                         deadline + self.config.eval_delay_ns, self._on_ttl_alert)
+        self.submit_order(order, position_id=position.id if position is not None else None)
+        return order
+
+    # ------------------------------------------------------------------ order lifetime
+
+    def _on_ttl_alert(self, event) -> None:
+        self._expire_due(event.ts_event - self.config.eval_delay_ns)
+
+    def _expire_due(self, ts: int) -> None:
+        """Cancel limit orders whose life ended at or before ``ts``; exits go on at market."""
+        for coid, deadline in list(self._deadlines.items()):
+            if deadline > ts:
+                continue
+            del self._deadlines[coid]
+            order = self.cache.order(coid)
+            if order is None or order.is_closed:
+                continue
+            if order.side == OrderSide.SELL:
+                self._to_market.add(coid)
+            self.cancel_order(order)
+
+    def on_order_canceled(self, event) -> None:
+        self._resend_exit(event.client_order_id, "cancelled")
+
+    def on_order_expired(self, event) -> None:
+        self._resend_exit(event.client_order_id, "expired")
+
+    def _resend_exit(self, coid: ClientOrderId, how: str) -> None:
+        self._deadlines.pop(coid, None)
+        order = self.cache.order(coid)
+        if order is None or order.side != OrderSide.SELL or self._halted_session == self._session \
+                and coid not in self._to_market:
+            return
+        self._to_market.discard(coid)
+        position = self.cache.position(order.position_id) if order.position_id else None
+        if position is None or position.is_closed:
+            return
+        symbol = self._symbol_of[order.instrument_id]
+        ts = self.clock.timestamp_ns()
+        reason = self._exit_rule.get(coid, "exit")
+        self._event(ts, "exit_market", symbol, f"exit limit {how} unfilled; selling at market", rule=reason)
+        self._sell(ts, symbol, position, reason, self._last_close.get(symbol, 0.0), market=True)
+
+    def on_order_rejected(self, event) -> None:
+        self._event(event.ts_event, "order_rejected", self._symbol_of.get(event.instrument_id),
+                    f"order rejected: {event.reason}")
+
+    def on_order_denied(self, event) -> None:
+        self._event(event.ts_event, "order_denied", self._symbol_of.get(event.instrument_id),
+                    f"order denied: {event.reason}")
+
+    def on_position_opened(self, event) -> None:
+        symbol = self._symbol_of.get(event.instrument_id)
+        self._peak[symbol] = max(self._last_close.get(symbol, 0.0), event.avg_px_open)
+        rule = self._entry_rule.pop(event.opening_order_id, "")
+        self.trade_rules[str(event.position_id)] = (rule, "")
+
+    def on_position_closed(self, event) -> None:
+        symbol = self._symbol_of.get(event.instrument_id)
+        self._peak.pop(symbol, None)
+        entry, _ = self.trade_rules.get(str(event.position_id), ("", ""))
+        self.trade_rules[str(event.position_id)] = (entry, self._exit_rule.get(event.closing_order_id, ""))
+
+    # ------------------------------------------------------------------ risk
+
+    def _roll_session(self, ts: int) -> None:
+        day = dt.datetime.fromtimestamp(ts / 1e9, NEW_YORK).date()
+        if day != self._session:
+            self._session = day
+            # equity at the previous session's last cycle (an overnight gap counts toward today's loss)
+            if self._last_equity is not None:
+                self._session_start_equity = self._last_equity
+
+    def _halt(self, ts: int, equity: float, positions: dict) -> None:
+        self._halted_session = self._session
+        for symbol in self._tradable:
+            self.cancel_all_orders(self._ids[symbol])
+        self._deadlines.clear()
+        self._to_market.clear()
+        loss = 1.0 - equity / self._session_start_equity
+        self._event(ts, "max_daily_loss", None,
+                    f"daily loss {loss:.2%} reached max_daily_loss {self.settings.max_daily_loss:.2%}: "
+                    f"orders cancelled, positions closed at market, no entries until the next session",
+                    equity=equity, session_start_equity=self._session_start_equity)
+        for symbol, position in positions.items():
+            self._sell(ts, symbol, position, "max_daily_loss", self._last_close.get(symbol, 0.0), market=True)
+
+    # ------------------------------------------------------------------ portfolio views
+
+    def _open_positions(self) -> dict:
+        out = {}
+        for position in self.cache.positions_open(None, None, self.id):
+            symbol = self._symbol_of.get(position.instrument_id)
+            if symbol is not None:
+                out[symbol] = position
+        return out
+
+    def _working_orders(self) -> dict[str, list]:
+        out: dict[str, list] = {}
+        for order in self.cache.orders_open(None, None, self.id) + self.cache.orders_inflight(None, None, self.id):
+            out.setdefault(self._symbol_of.get(order.instrument_id), []).append(order)
+        return out
+
+    def _cash_account(self):
+        if self._account is None:
+            venue = self.config.account_venue or (
+                self._ids[self._tradable[0]].venue.value if self._tradable else None)
+            self._account = self.portfolio.account(Venue(venue)) if venue else None
+            if self._account is None:
+                accounts = self.cache.accounts()
+                self._account = accounts[0] if accounts else None
+        return self._account
+
+    def _cash(self) -> float:
+        account = self._cash_account()
+        if account is None:
+            return 0.0
+        currency = account.base_currency or account.currencies()[0]
+        return account.balance_total(currency).as_double()
+
+    def _marks(self, positions: dict) -> tuple[float, float]:
+        """(equity, cash): cash plus every position marked at its last base-bar close."""
+        cash = self._cash()
+        value = sum(p.signed_qty * self._last_close.get(s, p.avg_px_open) for s, p in positions.items())
+        return cash + value, cash
+
+    def _free_cash(self) -> float:
+        """Cash not yet spoken for by working buy orders (no leverage, SPEC §2.5)."""
+        reserved = 0.0
+        for orders in self._working_orders().values():
+            for o in orders:
+                if o.side == OrderSide.BUY:
+                    px = o.price.as_double() if getattr(o, "has_price", False) and o.price is not None \
+                        else self._last_close.get(self._symbol_of.get(o.instrument_id), 0.0)
+                    reserved += o.leaves_qty.as_double() * px * (1.0 + self.settings.fees)
+        return self._cash() - reserved
+
+    def _event(self, ts: int, kind: str, symbol: str | None, message: str, **data) -> None:
+        self.log.warning(f"{kind}: {symbol or ''} {message}") if kind == "max_daily_loss" else None
+        self.recorder.record_event(StrategyEvent(ts, kind, symbol, message, data))
