@@ -1,0 +1,212 @@
+"""``StoreMonitor``: the Actor that writes the bot's state into the SQLite state store.
+
+It listens on the message bus (bars for marks, order events for fills, the
+strategy's ``rbts.cycle`` / ``rbts.event`` records, the controller's
+``rbts.status`` updates) and flushes a snapshot of the cache (positions, orders,
+accounts) every ``flush_interval_s`` in one transaction.  It never touches
+orders: a broken monitor cannot change what the bot trades.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+
+import pandas as pd
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.config import ActorConfig
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.enums import AggregationSource
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.objects import Price
+
+from rbts.runtime.live.store import StateStore
+
+TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.backtest.recorder.CycleRecord
+TOPIC_EVENT = "rbts.event"  # rbts.runtime.backtest.recorder.StrategyEvent
+TOPIC_STATUS = "rbts.status"  # dict of status keys (the controller's view)
+EXCHANGE_TZ = "America/New_York"
+
+
+class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
+    store_path: str
+    mode: str
+    flush_interval_s: float = 0.5
+
+
+class StoreMonitor(Actor):
+    def __init__(self, config: StoreMonitorConfig) -> None:
+        super().__init__(config)
+        self._cfg = config
+        self._store: StateStore | None = None
+        self._last_close: dict[str, float] = {}  # instrument id -> last external close
+        self._last_bar_ns = 0
+        self._session_day: str | None = None
+        self._day_start_equity: float | None = None
+        self._cycles: list = []
+        self._events: list = []
+        self._fills: list[dict] = []
+        self._status: dict = {}
+        self._written_orders: dict[str, tuple] = {}
+        self._order_versions: dict[str, str | None] = {}
+        self._flushes = 0
+
+    # --------------------------------------------------------------- lifecycle
+    def on_start(self) -> None:
+        self._store = StateStore(self._cfg.store_path)
+        self._status.update(node_status="running", mode=self._cfg.mode, pid=os.getpid(),
+                            started=time.time())
+        self.msgbus.subscribe("data.bars.*", self._on_bar)
+        self.msgbus.subscribe("events.order.*", self._on_order_event)
+        self.msgbus.subscribe(TOPIC_CYCLE, self._on_cycle)
+        self.msgbus.subscribe(TOPIC_EVENT, self._on_event)
+        self.msgbus.subscribe(TOPIC_STATUS, self._on_status)
+        self.clock.set_timer("rbts-monitor-flush", timedelta(seconds=self._cfg.flush_interval_s),
+                             callback=lambda _e: self.flush())
+        self.flush()
+
+    def on_stop(self) -> None:
+        self._status.update(node_status="stopped", connected=False)
+        self.flush()
+        for topic, handler in (("data.bars.*", self._on_bar), ("events.order.*", self._on_order_event),
+                               (TOPIC_CYCLE, self._on_cycle), (TOPIC_EVENT, self._on_event),
+                               (TOPIC_STATUS, self._on_status)):
+            self.msgbus.unsubscribe(topic, handler)
+
+    # ---------------------------------------------------------------- handlers
+    def _on_bar(self, bar: Bar) -> None:
+        if bar.bar_type.aggregation_source == AggregationSource.EXTERNAL:
+            self._last_close[str(bar.bar_type.instrument_id)] = float(bar.close)
+            self._last_bar_ns = max(self._last_bar_ns, bar.ts_event)
+
+    def _on_cycle(self, record) -> None:
+        self._cycles.append(record)
+
+    def _on_event(self, event) -> None:
+        self._events.append(event)
+
+    def _on_status(self, status: dict) -> None:
+        self._status.update(status)
+
+    def _on_order_event(self, event) -> None:
+        if isinstance(event, OrderFilled):
+            coid = event.client_order_id.value
+            self._fills.append({
+                "ts": event.ts_event, "client_order_id": coid, "symbol": _symbol(event.instrument_id),
+                "side": event.order_side.name, "qty": float(event.last_qty), "price": float(event.last_px),
+                "trade_id": event.trade_id.value,
+                "strategy_version": self._order_versions.get(coid, self._status.get("strategy_version")),
+            })
+
+    # ------------------------------------------------------------------- flush
+    def flush(self) -> None:
+        store = self._store
+        if store is None:
+            return
+        try:
+            with store.transaction():
+                self._write(store)
+            self._flushes += 1
+            if self._flushes % 20 == 0:
+                with store.transaction():
+                    store.prune()
+        except Exception as exc:  # the store must never take the bot down
+            self._log.error(f"state store write failed: {exc!r}")
+
+    def _write(self, store: StateStore) -> None:
+        equity, cash, unrealized = self._marks()
+        day = self._session_date()
+        if day is not None and day != self._session_day:
+            self._session_day, self._day_start_equity = day, equity
+        # Realised = everything not explained by open positions (NETTING positions reset on reopening).
+        start = sum(float(m) for a in self.cache.accounts() for m in a.starting_balances().values())
+        realized = equity - unrealized - start
+        store.set_status(
+            **self._status, heartbeat=time.time(), equity=equity, cash=cash,
+            unrealized_pnl=unrealized, realized_pnl=realized, session_day=self._session_day,
+            day_pnl=equity - self._day_start_equity if self._day_start_equity is not None else 0.0,
+            last_bar_ts=self._last_bar_ns or None,
+        )
+        store.replace_positions(self._positions())
+        store.upsert_orders(self._changed_orders())
+        if self._fills:
+            store.add_fills(self._fills)
+            self._fills = []
+        for record in self._cycles:
+            store.add_cycle(record.ts_ns, _cycle_rows(record.result), self._status.get("strategy_version"))
+            store.add_equity(record.ts_ns, equity, cash)  # the monitor's own marks: one source for all
+            store.set_status(last_cycle_ts=record.ts_ns)
+        self._cycles = []
+        for event in self._events:
+            level = "WARNING" if event.kind in ("max_daily_loss", "order_rejected") else "INFO"
+            store.log_event(event.message, level=level, kind=event.kind, ts=event.ts_ns)
+        self._events = []
+
+    def _marks(self) -> tuple[float, float, float]:
+        cash = 0.0
+        for account in self.cache.accounts():
+            for money in account.balances_total().values():
+                cash += float(money)
+        value = unrealized = 0.0
+        for pos in self.cache.positions_open():
+            last = self._last_close.get(str(pos.instrument_id), pos.avg_px_open)
+            value += float(pos.signed_qty) * last
+            unrealized += float(pos.signed_qty) * (last - pos.avg_px_open)
+        return cash + value, cash, unrealized
+
+    def _positions(self) -> list[dict]:
+        rows = []
+        for pos in self.cache.positions_open():
+            last = self._last_close.get(str(pos.instrument_id), pos.avg_px_open)
+            rows.append({
+                "symbol": _symbol(pos.instrument_id), "instrument_id": str(pos.instrument_id),
+                "side": pos.side.name, "qty": float(pos.signed_qty), "avg_px": pos.avg_px_open,
+                "unrealized_pnl": float(pos.signed_qty) * (last - pos.avg_px_open),
+                "realized_pnl": float(pos.realized_pnl) if pos.realized_pnl is not None else 0.0,
+            })
+        return rows
+
+    def _changed_orders(self) -> list[dict]:
+        rows = []
+        version = self._status.get("strategy_version")
+        for order in self.cache.orders():
+            coid = order.client_order_id.value
+            key = (order.status_string(), float(order.filled_qty))
+            if self._written_orders.get(coid) == key:
+                continue
+            self._written_orders[coid] = key
+            self._order_versions.setdefault(coid, version)
+            price = getattr(order, "price", None)
+            rows.append({
+                "client_order_id": coid, "symbol": _symbol(order.instrument_id), "side": order.side_string(),
+                "type": order.type_string(), "qty": float(order.quantity),
+                "price": float(price) if isinstance(price, Price) else None, "status": order.status_string(),
+                "filled_qty": float(order.filled_qty),
+                "avg_px": float(order.avg_px) if order.avg_px else None,
+                "strategy_version": self._order_versions[coid], "ts_init": order.ts_init,
+            })
+        return rows
+
+    def _session_date(self) -> str | None:
+        if not self._last_bar_ns:
+            return None
+        return pd.Timestamp(self._last_bar_ns, tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+
+
+def _symbol(instrument_id) -> str:
+    from rbts.runtime.data.instruments import symbol_of
+
+    return symbol_of(instrument_id)
+
+
+def _cycle_rows(result) -> dict[str, dict]:
+    """CycleResult -> per symbol (``""`` = global rules) its rule states, values and blockers."""
+    rows: dict[str, dict] = {"": {"rules": {k: v.value for k, v in result.global_rules.items()},
+                                  "values": result.values.get("", {}), "blocked_by": []}}
+    symbols = set(result.entry_rules) | set(result.exit_rules)
+    for sym in sorted(symbols):
+        rules = {k: v.value for k, v in result.entry_rules.get(sym, {}).items()}
+        rules.update({k: v.value for k, v in result.exit_rules.get(sym, {}).items()})
+        rows[sym] = {"rules": rules, "values": result.values.get(sym, {}), "blocked_by": result.blocked_by(sym)}
+    return rows

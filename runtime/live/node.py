@@ -1,0 +1,217 @@
+"""Build and run the bot's Nautilus ``TradingNode`` in replay or IB mode.
+
+The node carries two fixed components: the :class:`StoreMonitor` actor (state
+store) and the :class:`LiveController` (the strategy swaps).  The strategy
+itself is added later by the controller, once the trader runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.live import program
+from rbts.runtime.live.registry import Registry
+from rbts.runtime.live.store import StateStore, default_path
+from rbts.runtime.settings import Settings
+
+TRADER_ID = "RBTS-001"
+PID_FILE = "bot.pid"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: str = "replay"  # "replay" | "ib"
+    start: str | None = None  # replay: first streamed day/time (exchange time); default: 30 sessions back
+    speed: float = 600.0
+    end: str | None = None
+    startup_error: str | None = None
+    log_level: str = "WARNING"  # console; the JSON log file always gets INFO
+
+
+def pid_path(settings: Settings) -> Path:
+    return settings.live_dir / PID_FILE
+
+
+def build_node(settings: Settings, options: RunOptions):
+    from nautilus_trader.common.config import ImportableActorConfig, LoggingConfig
+    from nautilus_trader.config import (
+        ImportableControllerConfig,
+        LiveDataEngineConfig,
+        LiveExecEngineConfig,
+        LiveRiskEngineConfig,
+        TradingNodeConfig,
+    )
+    from nautilus_trader.live.node import TradingNode
+
+    live_dir = settings.live_dir
+    live_dir.mkdir(parents=True, exist_ok=True)
+    store_path = str(default_path(live_dir))
+    data_clients, exec_clients, factories = _clients(settings, options)
+    config = TradingNodeConfig(
+        trader_id=TRADER_ID,
+        logging=LoggingConfig(log_level=options.log_level, log_level_file="INFO", log_directory=str(live_dir),
+                              log_file_name="node", log_file_format="json", log_colors=False),
+        data_engine=LiveDataEngineConfig(time_bars_build_with_no_updates=False),
+        exec_engine=LiveExecEngineConfig(reconciliation=options.mode == "ib"),
+        # Replay: GTD expiry and fills run on data time inside the Sandbox, not on the wall clock
+        # the risk engine would check them against.
+        risk_engine=LiveRiskEngineConfig(bypass=options.mode == "replay"),
+        data_clients=data_clients,
+        exec_clients=exec_clients,
+        actors=[ImportableActorConfig(
+            actor_path="rbts.runtime.live.monitor:StoreMonitor",
+            config_path="rbts.runtime.live.monitor:StoreMonitorConfig",
+            config={"store_path": store_path, "mode": options.mode},
+        )],
+        controller=ImportableControllerConfig(
+            controller_path="rbts.runtime.live.controller:LiveController",
+            config_path="rbts.runtime.live.controller:LiveControllerConfig",
+            config={"home": str(settings.home), "store_path": store_path, "mode": options.mode,
+                    "startup_error": options.startup_error},
+        ),
+        timeout_connection=30.0,
+        timeout_disconnection=5.0,
+        timeout_post_stop=1.0,
+    )
+    node = TradingNode(config=config)
+    for name, (data_factory, exec_factory) in factories.items():
+        if data_factory is not None:
+            node.add_data_client_factory(name, data_factory)
+        if exec_factory is not None:
+            node.add_exec_client_factory(name, exec_factory)
+    node.build()
+    return node
+
+
+def _clients(settings: Settings, options: RunOptions):
+    if options.mode == "replay":
+        return _replay_clients(settings, options)
+    if options.mode == "ib":
+        return _ib_clients(settings)
+    raise RbtsError(f"unknown mode {options.mode!r} (use replay or ib)")
+
+
+def _replay_clients(settings: Settings, options: RunOptions):
+    from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+    from nautilus_trader.config import RoutingConfig
+
+    from rbts.runtime.live.replay import (
+        REPLAY,
+        ReplayDataClientConfig,
+        ReplayDataClientFactory,
+        SandboxLiveExecClientFactory,
+    )
+
+    catalog = settings.catalog_dir
+    if not catalog.exists():
+        raise RbtsError(f"no bar catalog in {catalog}: run `rbts data demo` or `rbts data import` first")
+    spec = _active_spec(settings)
+    venues = _trading_venues(settings, spec)
+    capital = spec.settings.capital if spec is not None else settings.capital
+    start_ns, end_ns = _replay_window(catalog, options, settings)
+    data = {REPLAY: ReplayDataClientConfig(
+        catalog_path=str(catalog), start_ns=start_ns, end_ns=end_ns, speed=float(options.speed),
+        routing=RoutingConfig(default=True),
+    )}
+    execs = {v: SandboxExecutionClientConfig(
+        venue=v, starting_balances=[f"{capital:.2f} USD"], base_currency="USD", account_type="CASH",
+        oms_type="NETTING", bar_execution=True, trade_execution=False,
+        routing=RoutingConfig(default=i == 0, venues=frozenset({v})),
+    ) for i, v in enumerate(venues)}
+    factories = {REPLAY: (ReplayDataClientFactory, None)}
+    factories.update({v: (None, SandboxLiveExecClientFactory) for v in venues})
+    return data, execs, factories
+
+
+def _ib_clients(settings: Settings):
+    try:
+        from rbts.runtime.live import ib
+    except ImportError as exc:
+        raise RbtsError(f"IB mode is not available: {exc}") from None
+    spec = _active_spec(settings)
+    symbols = list(spec.settings.symbols) if spec is not None else []
+    return ib.ib_client_configs(settings, symbols)
+
+
+def _active_spec(settings: Settings):
+    active = Registry(settings.strategies_dir, settings.live_dir).active()
+    if active is None:
+        return None
+    try:
+        return program.plugin().load_text(active[0].decode("utf-8"), "active_strategy.json")
+    except Exception:
+        return None  # the controller reports it and starts in safe mode
+
+
+def _trading_venues(settings: Settings, spec) -> list[str]:
+    from rbts.runtime.data import instruments
+
+    if spec is not None:
+        venues = [instruments.lookup(s, settings).venue for s in spec.settings.universe]
+    else:
+        venues = ["NASDAQ"]
+    return list(dict.fromkeys(venues))
+
+
+def _replay_window(catalog: Path, options: RunOptions, settings: Settings) -> tuple[int, int | None]:
+    from rbts.runtime.live.replay import to_ns
+
+    end_ns = to_ns(options.end, settings.timezone) if options.end else None
+    if options.start:
+        return to_ns(options.start, settings.timezone), end_ns
+    # Default: the last 30 sessions of the catalog (earlier bars serve warm-up requests).
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+    import pandas as pd
+
+    cat = ParquetDataCatalog(str(catalog))
+    last = None
+    for inst in cat.instruments():
+        bars = cat.bars(bar_types=[f"{inst.id}-1-MINUTE-LAST-EXTERNAL"])
+        if bars:
+            last = max(last or 0, bars[-1].ts_init)
+    if last is None:
+        raise RbtsError(f"the catalog {catalog} holds no 1-minute bars")
+    return int((pd.Timestamp(last, tz="UTC") - pd.Timedelta(days=42)).value), end_ns
+
+
+def run(settings: Settings, options: RunOptions) -> int:
+    """Run the bot in this process until SIGTERM/SIGINT; returns the exit status."""
+    live_dir = settings.live_dir
+    live_dir.mkdir(parents=True, exist_ok=True)
+    with StateStore(default_path(live_dir)) as store:
+        store.reset()
+        store.set_status(node_status="starting", mode=options.mode, pid=os.getpid(), started=time.time())
+    write_pid(settings, options)
+    try:
+        node = build_node(settings, options)
+        try:
+            node.run()
+        finally:
+            node.dispose()
+    finally:
+        with StateStore(default_path(live_dir)) as store:
+            store.set_status(node_status="stopped", connected=False)
+        remove_pid(settings)
+    return 0
+
+
+def write_pid(settings: Settings, options: RunOptions) -> None:
+    from rbts.runtime.live.registry import atomic_write
+
+    info = {"pid": os.getpid(), "started": time.time(), "mode": options.mode, "start": options.start,
+            "speed": options.speed, "end": options.end}
+    atomic_write(pid_path(settings), json.dumps(info).encode())
+
+
+def remove_pid(settings: Settings) -> None:
+    path = pid_path(settings)
+    try:
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+    except (FileNotFoundError, ValueError):
+        pass

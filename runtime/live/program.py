@@ -1,0 +1,98 @@
+"""What the live bot runs: a checked strategy (``StrategySpec``) and the Nautilus strategy built from it.
+
+Two functions make a *plugin* (``load_text`` and ``build``); this module is the
+default one (the DSL checker and ``RuleStrategy``).  ``RBTS_LIVE_PLUGIN`` names
+another module with the same two functions; the tests use it to run the
+service with a small strategy of their own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from rbts.dsl.errors import RbtsError
+from rbts.dsl.settings import ResolvedSettings
+
+PLUGIN_ENV = "RBTS_LIVE_PLUGIN"
+STRATEGY_ID = "RuleStrategy"
+ORDER_ID_TAG = "001"  # the strategy id is f"{STRATEGY_ID}-{ORDER_ID_TAG}" across swaps: positions carry over
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy that passed every check, ready to run."""
+
+    name: str
+    settings: ResolvedSettings
+    json_text: str  # the JSON form (what the registry stores and the active file holds)
+    source_text: str | None = None  # the .rbts text, when it came from one
+    checked: Any = field(default=None, compare=False)  # the checker's result, for the builder
+
+
+@dataclass
+class BuildContext:
+    """What a builder may use besides the spec."""
+
+    mode: str  # "replay" | "ib"
+    settings: Any  # rbts.runtime.settings.Settings
+    version: str  # registry label, e.g. "vix-calm-ema-cross v3"
+    publish: Any  # callable(topic, msg): the node's message bus publish
+
+
+def plugin() -> ModuleType:
+    name = os.environ.get(PLUGIN_ENV) or __name__
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise RbtsError(f"{PLUGIN_ENV}={name!r}: cannot import it ({exc})") from None
+
+
+def load_file(path: str | Path) -> StrategySpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RbtsError(f"{path}: cannot read it ({exc})") from None
+    return plugin().load_text(text, str(path))
+
+
+# ------------------------------------------------------------------ the default plugin
+def load_text(text: str, filename: str | None = None) -> StrategySpec:
+    """Parse + check a ``.rbts`` text or a JSON form (detected by its first character)."""
+    from rbts.dsl.checker import check
+
+    if text.lstrip().startswith("{"):
+        from rbts.dsl.json_form import from_json
+
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RbtsError(f"{filename or '<json>'}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        tree = from_json(data)
+        source = None
+    else:
+        from rbts.dsl.parser import parse
+
+        tree = parse(text, filename)
+        source = text
+    try:
+        checked = check(tree, filename)
+    except RbtsError as exc:
+        raise exc.with_source(filename, source) from None
+    from rbts.dsl.json_form import to_json
+
+    json_text = json.dumps(to_json(tree), indent=2, sort_keys=False) + "\n"
+    return StrategySpec(checked.settings.name, checked.settings, json_text, source, checked)
+
+
+def build(spec: StrategySpec, ctx: BuildContext):
+    """A ``RuleStrategy`` for the spec whose cycles and events go onto the message bus."""
+    from rbts.runtime.live import rule_strategy_adapter
+
+    return rule_strategy_adapter.build(spec, ctx)

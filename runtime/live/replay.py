@@ -1,0 +1,184 @@
+"""Offline live mode: catalog bars replayed through a live data client, Sandbox execution.
+
+``ReplayDataClient`` is a real ``LiveMarketDataClient``: the node, the strategy
+and the controller see exactly what they would see from a broker, only the
+bars come from the Parquet catalog.  Bars stamped before ``start`` serve
+history requests (warm-up); bars from ``start`` on are published one instant
+at a time, all symbols of an instant together, sleeping ``Δt / speed`` between
+instants (gaps longer than ``max_gap_s`` of data time, nights and weekends,
+are shortened to one base bar so a demo does not stall overnight).
+
+The Sandbox execution client is subclassed because it only listens to
+``data.*.{venue}.*`` topics and never sees bars (bar topics are
+``data.bars.{bar_type}``); Nautilus' node builder passes ``portfolio`` only to a
+factory named ``SandboxLiveExecClientFactory``, so the subclass factory keeps
+that name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from datetime import datetime
+
+import pandas as pd
+from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+from nautilus_trader.adapters.sandbox.execution import SandboxExecutionClient
+from nautilus_trader.common.providers import InstrumentProvider
+from nautilus_trader.live.config import LiveDataClientConfig
+from nautilus_trader.live.data_client import LiveMarketDataClient
+from nautilus_trader.live.factories import LiveDataClientFactory, LiveExecClientFactory
+from nautilus_trader.model.data import Bar, BarType
+from nautilus_trader.model.enums import AggregationSource
+from nautilus_trader.model.identifiers import ClientId
+from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+REPLAY = "REPLAY"
+
+
+class ReplayDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
+    catalog_path: str
+    start_ns: int
+    speed: float = 600.0
+    end_ns: int | None = None
+    max_gap_s: float = 300.0
+    # How long the player waits for the strategy's subscriptions before the first bar.
+    settle_s: float = 1.0
+
+
+class ReplayDataClient(LiveMarketDataClient):
+    def __init__(self, loop, msgbus, cache, clock, config: ReplayDataClientConfig) -> None:
+        super().__init__(
+            loop=loop, client_id=ClientId(REPLAY), venue=None, msgbus=msgbus, cache=cache,
+            clock=clock, instrument_provider=InstrumentProvider(), config=config,
+        )
+        self._cfg = config
+        self._catalog = ParquetDataCatalog(config.catalog_path)
+        self._series: dict[BarType, list[Bar]] = {}
+        self._positions: dict[BarType, int] = {}
+        self._cursor_ns = config.start_ns - 1  # every bar <= cursor has been published
+        self._player: asyncio.Task | None = None
+        self.finished = False
+
+    @property
+    def cursor_ns(self) -> int:
+        return self._cursor_ns
+
+    async def _connect(self) -> None:
+        for instrument in self._catalog.instruments():
+            self._cache.add_instrument(instrument)
+            self._handle_data(instrument)
+
+    async def _disconnect(self) -> None:
+        if self._player is not None:
+            self._player.cancel()
+            self._player = None
+
+    def _load(self, bar_type: BarType) -> list[Bar]:
+        if bar_type not in self._series:
+            end = pd.Timestamp(self._cfg.end_ns, tz="UTC") if self._cfg.end_ns else None
+            bars = self._catalog.bars(bar_types=[str(bar_type)], end=end)
+            self._series[bar_type] = sorted(bars, key=lambda b: b.ts_init)
+        return self._series[bar_type]
+
+    async def _subscribe_bars(self, command) -> None:
+        bar_type = command.bar_type
+        if bar_type.aggregation_source != AggregationSource.EXTERNAL:
+            return  # internal bars are aggregated by the DataEngine from external ones
+        bars = self._load(bar_type)
+        if not bars:
+            self._log.error(f"replay: no bars in the catalog for {bar_type}")
+        # Join the stream after the bars already published.
+        self._positions[bar_type] = _first_after(bars, self._cursor_ns)
+        if self._player is None:
+            self._player = self.create_task(self._play(), log_msg="replay player")
+
+    async def _unsubscribe_bars(self, command) -> None:
+        self._positions.pop(command.bar_type, None)
+
+    async def _request_bars(self, request) -> None:
+        """History up to the replay cursor (never a bar the replay has not reached)."""
+        bar_type = request.bar_type
+        bars = [b for b in self._load(bar_type) if b.ts_init <= max(self._cursor_ns, self._cfg.start_ns - 1)]
+        if request.start is not None:
+            start_ns = pd.Timestamp(request.start).value
+            if start_ns < (bars[-1].ts_init if bars else 0):
+                bars = [b for b in bars if b.ts_init >= start_ns]
+        if request.limit:
+            bars = bars[-request.limit:]
+        self._handle_bars(bar_type, bars, request.id, request.start, request.end, request.params)
+
+    async def _play(self) -> None:
+        await asyncio.sleep(self._cfg.settle_s)
+        step_ns = None
+        while True:
+            nxt = self._next_instant()
+            if nxt is None:
+                self.finished = True
+                self._log.info("replay: end of data")
+                return
+            if self._cursor_ns >= self._cfg.start_ns:
+                gap_ns = nxt - self._cursor_ns
+                step_ns = gap_ns if step_ns is None else min(step_ns, gap_ns)
+                if gap_ns > self._cfg.max_gap_s * 1e9:
+                    gap_ns = step_ns
+                await asyncio.sleep(gap_ns / 1e9 / self._cfg.speed)
+            for bar_type, pos in list(self._positions.items()):
+                bars = self._series[bar_type]
+                while pos < len(bars) and bars[pos].ts_init <= nxt:
+                    self._handle_data(bars[pos])
+                    pos += 1
+                self._positions[bar_type] = pos
+            self._cursor_ns = nxt
+
+    def _next_instant(self) -> int | None:
+        heads = [self._series[bt][p].ts_init for bt, p in self._positions.items() if p < len(self._series[bt])]
+        return heapq.nsmallest(1, heads)[0] if heads else None
+
+
+def _first_after(bars: list[Bar], ts_ns: int) -> int:
+    lo, hi = 0, len(bars)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if bars[mid].ts_init <= ts_ns:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class ReplayDataClientFactory(LiveDataClientFactory):
+    @staticmethod
+    def create(loop, name, config, msgbus, cache, clock):  # type: ignore[override]
+        return ReplayDataClient(loop, msgbus, cache, clock, config)
+
+
+class BarSandboxExecutionClient(SandboxExecutionClient):
+    """The Sandbox exchange, fed with the external bars of its venue (bar execution)."""
+
+    def connect(self) -> None:
+        super().connect()
+        self._msgbus.subscribe("data.bars.*", handler=self._on_bar)
+
+    def _on_bar(self, bar: Bar) -> None:
+        bar_type = bar.bar_type
+        if bar_type.instrument_id.venue == self.venue and bar_type.aggregation_source == AggregationSource.EXTERNAL:
+            self.on_data(bar)
+
+
+class SandboxLiveExecClientFactory(LiveExecClientFactory):
+    """Same name as Nautilus' factory on purpose: the node builder checks the name."""
+
+    @staticmethod
+    def create(loop, name, config: SandboxExecutionClientConfig, portfolio, msgbus, cache, clock):  # type: ignore[override]
+        return BarSandboxExecutionClient(
+            loop=loop, clock=clock, portfolio=portfolio, msgbus=msgbus, cache=cache, config=config,
+        )
+
+
+def to_ns(when: str | datetime | pd.Timestamp, tz: str = "America/New_York") -> int:
+    """A date or time (naive = exchange time) as UTC nanoseconds."""
+    ts = pd.Timestamp(when)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    return int(ts.tz_convert("UTC").value)
