@@ -1,0 +1,146 @@
+"""Widgets that edit one curve or one condition of the visual builder.
+
+Each function draws its widgets under a key prefix and returns the model value
+(:class:`Curve` / :class:`Condition`); defaults come from the value passed in, so a
+fresh key prefix shows an existing rule for editing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from rbts.dsl import ast
+from rbts.dsl.checker import FUNCTIONS
+from rbts.ui.builder_model import (
+    INDICATORS, NEEDS_LEFT, NEEDS_RIGHT, PARAM_DEFAULTS, PARAM_LABELS, PROPERTIES, TIMEFRAMES,
+    TRANSFORMS, Condition, Curve, Source,
+)
+
+THIS_TICKER = "(this ticker)"
+KIND_LABELS = {"price": "Price", "indicator": "Indicator", "let": "Named curve", "number": "Value"}
+TRANSFORM_LABELS = {"": "as is", "slope": "slope over", "change": "change over", "pct_change": "% change over"}
+WINDOW_CHOICES = ("1 bar", "2 bars", "3 bars", "5 bars", "10 bars", "5m", "15m", "30m", "1h", "4h", "1d")
+
+
+def _index(options, value, default=0) -> int:
+    return list(options).index(value) if value in options else default
+
+
+def _select(label, options, value, key, **kw):
+    options = list(options)
+    if value not in options:
+        options.append(value)
+    return st.selectbox(label, options, index=_index(options, value), key=key, **kw)
+
+
+def source_input(key: str, source: Source, symbols: list[str]) -> Source:
+    tickers = [THIS_TICKER, *[s for s in symbols if s != source.symbol]]
+    if source.symbol:
+        tickers.insert(1, source.symbol)
+    c1, c2 = st.columns(2)
+    who = c1.selectbox("of", tickers, index=_index(tickers, source.symbol or THIS_TICKER), key=f"{key}.sym")
+    field = c2.selectbox("field", ast.FIELDS, index=_index(ast.FIELDS, source.field, 3), key=f"{key}.field")
+    return Source(field, None if who == THIS_TICKER else who)
+
+
+def curve_input(key: str, curve: Curve, *, lets: list[str], symbols: list[str], allow_number: bool,
+                label: str = "Curve") -> Curve:
+    kinds = ["price", "indicator"] + (["let"] if lets or curve.kind == "let" else []) + (
+        ["number"] if allow_number else [])
+    kind = st.selectbox(label, kinds, index=_index(kinds, curve.kind), format_func=KIND_LABELS.get,
+                        key=f"{key}.kind")
+    if kind == "number":
+        value = st.number_input("value", value=float(curve.value), step=0.05, format="%g", key=f"{key}.value")
+        return Curve("number", value=value)
+    if kind == "price":
+        out = Curve("price", source=source_input(f"{key}.src", curve.source, symbols))
+    elif kind == "let":
+        names = lets or [curve.let]
+        out = Curve("let", let=st.selectbox("name", names, index=_index(names, curve.let), key=f"{key}.let"))
+    else:
+        out = _indicator_input(key, curve, symbols)
+    return _transform_input(key, curve, out)
+
+
+def _indicator_input(key: str, curve: Curve, symbols: list[str]) -> Curve:
+    c1, c2 = st.columns(2)
+    func = c1.selectbox("indicator", INDICATORS, index=_index(INDICATORS, curve.func), key=f"{key}.func")
+    tf_options = ("",) + TIMEFRAMES
+    timeframe = c2.selectbox("timeframe", tf_options, index=_index(tf_options, curve.timeframe),
+                             format_func=lambda t: t or "bars (default)", key=f"{key}.tf")
+    source = curve.source
+    if FUNCTIONS[func].params[:1] == ("series",):
+        source = source_input(f"{key}.src", curve.source, symbols)
+    labels = PARAM_LABELS[func]
+    current = curve.params if func == curve.func and len(curve.params) == len(labels) else PARAM_DEFAULTS[func]
+    params = []
+    if labels:
+        cols = st.columns(len(labels))
+        for i, (col, name) in enumerate(zip(cols, labels)):
+            integer = name != "std devs"
+            value = col.number_input(name, value=int(current[i]) if integer else float(current[i]),
+                                     min_value=1 if integer else 0.1, step=1 if integer else 0.5,
+                                     key=f"{key}.{func}.p{i}")
+            params.append(value)
+    return Curve("indicator", source=source, func=func, params=tuple(params), timeframe=timeframe)
+
+
+def _transform_input(key: str, old: Curve, curve: Curve) -> Curve:
+    c1, c2 = st.columns(2)
+    options = ("",) + TRANSFORMS
+    transform = c1.selectbox("transform", options, index=_index(options, old.transform),
+                             format_func=TRANSFORM_LABELS.get, key=f"{key}.tr")
+    if not transform:
+        return curve
+    with c2:
+        window = _select("window", WINDOW_CHOICES, old.transform_window or "30m", f"{key}.trw")
+    return replace(curve, transform=transform, transform_window=window)
+
+
+def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list[str]) -> Condition:
+    """One condition row: left curve | property | right curve or value, then within/for."""
+    left_col, op_col, right_col = st.columns([5, 3, 5])
+    with op_col:
+        props = list(PROPERTIES)
+        op = st.selectbox("property", props, index=_index(props, cond.op), format_func=PROPERTIES.get,
+                          key=f"{key}.op")
+    left, right, upper = cond.left, cond.right, cond.upper
+    out = replace(cond, op=op)
+    if op in NEEDS_LEFT:
+        with left_col:
+            left = curve_input(f"{key}.left", cond.left, lets=lets, symbols=symbols, allow_number=False)
+    with op_col:
+        if op in ("rising", "falling"):
+            out = replace(out, slope_window=_select("over", WINDOW_CHOICES, cond.slope_window, f"{key}.sw"))
+        elif op == "time_in":
+            out = replace(out, session=st.radio("session", ast.SESSIONS, index=_index(ast.SESSIONS, cond.session),
+                                                horizontal=True, key=f"{key}.session"))
+        elif op == "time_between":
+            out = replace(out, start=st.text_input("from (HH:MM)", cond.start, key=f"{key}.start"),
+                          end=st.text_input("to (HH:MM)", cond.end, key=f"{key}.end"))
+    if op in NEEDS_RIGHT:
+        with right_col:
+            default_right = right or Curve("number", value=0)
+            right = curve_input(f"{key}.right", default_right, lets=lets, symbols=symbols, allow_number=True,
+                                label="Curve or value" if op != "between" else "Low")
+            if op == "between":
+                upper = curve_input(f"{key}.upper", upper or Curve("number", value=0), lets=lets,
+                                    symbols=symbols, allow_number=True, label="High")
+    out = replace(out, left=left, right=right if op in NEEDS_RIGHT else None,
+                  upper=upper if op == "between" else None)
+    return _temporal_input(key, out)
+
+
+def _temporal_input(key: str, cond: Condition) -> Condition:
+    c1, c2, _ = st.columns([3, 3, 7])
+    options = ("", "within", "for")
+    labels = {"": "now", "within": "at least once in the last", "for": "at every cycle of the last"}
+    temporal = c1.selectbox("when", options, index=_index(options, cond.temporal), format_func=labels.get,
+                            key=f"{key}.temporal")
+    if not temporal:
+        return replace(cond, temporal="", window="")
+    with c2:
+        window = _select("window", WINDOW_CHOICES, cond.window or "3 bars", f"{key}.window")
+    return replace(cond, temporal=temporal, window=window)

@@ -1,0 +1,86 @@
+"""Per-browser-session state of the Strategy tab (one place for its keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from rbts.dsl.checker import diagnose
+from rbts.ui.document import Document, describe
+
+DOC_KEY = "strategy.doc"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vix_ema_cross.rbts"
+
+# The SPEC's reference strategy, used when the examples folder is not installed.
+REFERENCE = """strategy "VIX-calm EMA cross"
+universe: AAPL, MSFT, NVDA, AMZN
+capital: 10000
+cycle: 5m
+sizing: equal
+order: limit 0.05% ttl 5m
+risk: max_daily_loss 2%
+
+let fast = ema(close, 9, 5m)
+let slow = ema(close, 21, 5m)
+
+global market_hours: time in RTH
+global vix_calm: slope(ema(VIX, 9, 5m), 30m) < -0.25
+entry bull_cross: fast crosses_above slow
+exit bear_cross: fast crosses_below slow
+"""
+
+BLANK = """strategy "My strategy"
+universe: AAPL
+"""
+
+
+def example_text() -> str:
+    try:
+        return EXAMPLE.read_text()
+    except OSError:
+        return REFERENCE
+
+
+def document() -> Document:
+    """The session's strategy document (the reference example on first visit)."""
+    if DOC_KEY not in st.session_state:
+        st.session_state[DOC_KEY] = Document.open(example_text())
+    return st.session_state[DOC_KEY]
+
+
+def bump(name: str) -> int:
+    """Increment a counter used in widget keys, so those widgets start fresh."""
+    key = f"strategy.gen.{name}"
+    st.session_state[key] = st.session_state.get(key, 0) + 1
+    return st.session_state[key]
+
+
+def gen(name: str) -> int:
+    return st.session_state.get(f"strategy.gen.{name}", 0)
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message shown once at the top of the tab on the next run."""
+    st.session_state.setdefault("strategy.flash", []).append((kind, message))
+
+
+def show_flashes() -> None:
+    for kind, message in st.session_state.pop("strategy.flash", []):
+        getattr(st, kind)(message)
+
+
+def apply_text(doc: Document, text: str, message: str, on_success=None) -> None:
+    """Put builder output into the document and rerun (the editor shows it).
+
+    A change that would make the strategy invalid is refused and its errors shown."""
+    _, diagnostics = diagnose(text)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        st.error("This change was not applied:\n\n" + "\n".join(f"- {describe(d)}" for d in errors))
+        return
+    doc.set_text(text, from_editor=False)
+    flash(message)
+    if on_success is not None:
+        on_success()
+    st.rerun()

@@ -1,0 +1,25 @@
+"""The Strategy tab: file actions, builder | code, rules with their charts, backtest."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rbts.runtime.settings import Settings
+from rbts.ui import session
+from rbts.ui.builder_panel import render_builder
+from rbts.ui.catalog import catalog_symbols
+from rbts.ui.editor_panel import render_editor
+from rbts.ui.rules_panel import render_rule_list
+
+
+def render_strategy_tab(settings: Settings) -> None:
+    doc = session.document()
+    session.show_flashes()
+    symbols = catalog_symbols(settings)
+    builder_col, code_col = st.columns([6, 5], gap="medium")
+    with code_col:
+        render_editor(doc)
+    with builder_col:
+        render_builder(doc, symbols)
+    st.markdown("#### Rules")
+    render_rule_list(doc)
