@@ -102,6 +102,7 @@ def _replay_clients(settings: Settings, options: RunOptions):
 
     from rbts.runtime.live.replay import (
         REPLAY,
+        VENUE,
         ReplayDataClientConfig,
         ReplayDataClientFactory,
         SandboxLiveExecClientFactory,
@@ -111,21 +112,18 @@ def _replay_clients(settings: Settings, options: RunOptions):
     if not catalog.exists():
         raise RbtsError(f"no bar catalog in {catalog}: run `rbts data demo` or `rbts data import` first")
     spec = _active_spec(settings)
-    venues = _trading_venues(settings, spec)
     capital = spec.settings.capital if spec is not None else settings.capital
-    start_ns, end_ns = _replay_window(catalog, options, settings)
+    start_ns, end_ns = _replay_window(settings, options)
     data = {REPLAY: ReplayDataClientConfig(
-        catalog_path=str(catalog), start_ns=start_ns, end_ns=end_ns, speed=float(options.speed),
+        home=str(settings.home), start_ns=start_ns, end_ns=end_ns, speed=float(options.speed),
         routing=RoutingConfig(default=True),
     )}
-    execs = {v: SandboxExecutionClientConfig(
-        venue=v, starting_balances=[f"{capital:.2f} USD"], base_currency="USD", account_type="CASH",
-        oms_type="NETTING", bar_execution=True, trade_execution=False,
-        routing=RoutingConfig(default=i == 0, venues=frozenset({v})),
-    ) for i, v in enumerate(venues)}
-    factories = {REPLAY: (ReplayDataClientFactory, None)}
-    factories.update({v: (None, SandboxLiveExecClientFactory) for v in venues})
-    return data, execs, factories
+    execs = {VENUE: SandboxExecutionClientConfig(
+        venue=VENUE, starting_balances=[f"{capital:.2f} USD"], base_currency="USD", account_type="CASH",
+        oms_type="HEDGING", bar_execution=True, trade_execution=False,
+        routing=RoutingConfig(default=True, venues=frozenset({VENUE})),
+    )}
+    return data, execs, {REPLAY: (ReplayDataClientFactory, None), VENUE: (None, SandboxLiveExecClientFactory)}
 
 
 def _ib_clients(settings: Settings):
@@ -148,35 +146,21 @@ def _active_spec(settings: Settings):
         return None  # the controller reports it and starts in safe mode
 
 
-def _trading_venues(settings: Settings, spec) -> list[str]:
-    from rbts.runtime.data import instruments
+def _replay_window(settings: Settings, options: RunOptions) -> tuple[int, int | None]:
+    import pandas as pd
 
-    if spec is not None:
-        venues = [instruments.lookup(s, settings).venue for s in spec.settings.universe]
-    else:
-        venues = ["NASDAQ"]
-    return list(dict.fromkeys(venues))
-
-
-def _replay_window(catalog: Path, options: RunOptions, settings: Settings) -> tuple[int, int | None]:
+    from rbts.runtime.data.catalog import BarStore
     from rbts.runtime.live.replay import to_ns
 
     end_ns = to_ns(options.end, settings.timezone) if options.end else None
     if options.start:
         return to_ns(options.start, settings.timezone), end_ns
-    # Default: the last 30 sessions of the catalog (earlier bars serve warm-up requests).
-    from nautilus_trader.persistence.catalog import ParquetDataCatalog
-    import pandas as pd
-
-    cat = ParquetDataCatalog(str(catalog))
-    last = None
-    for inst in cat.instruments():
-        bars = cat.bars(bar_types=[f"{inst.id}-1-MINUTE-LAST-EXTERNAL"])
-        if bars:
-            last = max(last or 0, bars[-1].ts_init)
-    if last is None:
-        raise RbtsError(f"the catalog {catalog} holds no 1-minute bars")
-    return int((pd.Timestamp(last, tz="UTC") - pd.Timedelta(days=42)).value), end_ns
+    # Default: the last 30 sessions or so of the catalog (earlier bars serve warm-up requests).
+    store = BarStore(settings)
+    lasts = [store.load_frame(s).index[-1] for s in store.symbols()]
+    if not lasts:
+        raise RbtsError(f"the catalog {settings.catalog_dir} holds no bars: run `rbts data demo` first")
+    return int((max(lasts) - pd.Timedelta(days=42)).as_unit("ns").value), end_ns
 
 
 def run(settings: Settings, options: RunOptions) -> int:

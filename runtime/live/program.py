@@ -44,6 +44,17 @@ class BuildContext:
     version: str  # registry label, e.g. "vix-calm-ema-cross v3"
     publish: Any  # callable(topic, msg): the node's message bus publish
 
+    def instrument_id(self, symbol: str) -> str:
+        """The Nautilus instrument id of a DSL symbol in this mode (replay: the one sandbox venue)."""
+        from rbts.runtime.data.instruments import lookup
+
+        info = lookup(symbol, self.settings)
+        if self.mode == "replay":
+            from rbts.runtime.live.replay import VENUE
+
+            return f"{info.nautilus_symbol}.{VENUE}"
+        return info.instrument_id_str
+
 
 def plugin() -> ModuleType:
     name = os.environ.get(PLUGIN_ENV) or __name__

@@ -31,13 +31,34 @@ from nautilus_trader.live.factories import LiveDataClientFactory, LiveExecClient
 from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.enums import AggregationSource
 from nautilus_trader.model.identifiers import ClientId
-from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+from rbts.runtime.data.catalog import BarStore
+from rbts.runtime.settings import load_settings
 
 REPLAY = "REPLAY"
+VENUE = "RBTS"  # one simulated venue and one cash account for every symbol, as in backtests
+EXCHANGE_TZ = "America/New_York"
+
+
+def replay_instrument(symbol: str, settings):
+    """The symbol's instrument moved onto the replay venue (same symbol, precision and kind)."""
+    from rbts.runtime.backtest.engine import sim_instrument
+    from rbts.runtime.data.instruments import is_data_only, make_instrument
+
+    return sim_instrument(symbol, make_instrument(symbol, settings), is_data_only(symbol, settings))
+
+
+def aggregate(frame: pd.DataFrame, seconds: int) -> pd.DataFrame:
+    """Clock-aligned bars of ``seconds`` from smaller ones: (T - tf, T] stamped T, New York
+    midnight origin; an interval with no bar yields no bar (SPEC §2.3)."""
+    local = frame.tz_convert(EXCHANGE_TZ)
+    out = local.resample(pd.Timedelta(seconds=seconds), closed="right", label="right", origin="start_day").agg(
+        {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+    return out.dropna(subset=["close"]).tz_convert("UTC")
 
 
 class ReplayDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
-    catalog_path: str
+    home: str
     start_ns: int
     speed: float = 600.0
     end_ns: int | None = None
@@ -53,7 +74,7 @@ class ReplayDataClient(LiveMarketDataClient):
             clock=clock, instrument_provider=InstrumentProvider(), config=config,
         )
         self._cfg = config
-        self._catalog = ParquetDataCatalog(config.catalog_path)
+        self._bars = BarStore(load_settings(config.home))
         self._series: dict[BarType, list[Bar]] = {}
         self._positions: dict[BarType, int] = {}
         self._cursor_ns = config.start_ns - 1  # every bar <= cursor has been published
@@ -65,7 +86,8 @@ class ReplayDataClient(LiveMarketDataClient):
         return self._cursor_ns
 
     async def _connect(self) -> None:
-        for instrument in self._catalog.instruments():
+        for symbol in self._bars.symbols():
+            instrument = replay_instrument(symbol, self._bars.settings)
             self._cache.add_instrument(instrument)
             self._handle_data(instrument)
 
@@ -75,10 +97,20 @@ class ReplayDataClient(LiveMarketDataClient):
             self._player = None
 
     def _load(self, bar_type: BarType) -> list[Bar]:
+        """The catalog's bars of a symbol at the bar type's size (larger sizes aggregated per SPEC §2.3)."""
         if bar_type not in self._series:
+            from rbts.runtime.backtest.engine import make_bars
+            from rbts.runtime.data.instruments import spec_seconds, symbol_of
+
+            symbol = symbol_of(bar_type.instrument_id, self._bars.settings)
+            seconds = spec_seconds(str(bar_type.spec))
             end = pd.Timestamp(self._cfg.end_ns, tz="UTC") if self._cfg.end_ns else None
-            bars = self._catalog.bars(bar_types=[str(bar_type)], end=end)
-            self._series[bar_type] = sorted(bars, key=lambda b: b.ts_init)
+            frame = self._bars.load_frame(symbol, end=end)
+            base = self._bars.bar_seconds(symbol)
+            if seconds != base:
+                frame = aggregate(frame, seconds)
+            instrument = self._cache.instrument(bar_type.instrument_id)
+            self._series[bar_type] = make_bars(instrument, seconds, frame) if len(frame) else []
         return self._series[bar_type]
 
     async def _subscribe_bars(self, command) -> None:

@@ -89,10 +89,8 @@ class ToyStrategy(Strategy):
 
 
 def build(spec: StrategySpec, ctx):
-    from rbts.runtime.data import instruments
-
     data = spec.checked
-    bar_types = [str(instruments.bar_type(s, 60, ctx.settings)) for s in spec.settings.universe]
+    bar_types = [f"{ctx.instrument_id(s)}-1-MINUTE-LAST-EXTERNAL" for s in spec.settings.universe]
     config = ToyConfig(strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, bar_types=bar_types,
                        every=int(data.get("every", 5)), qty=int(data.get("qty", 10)),
                        resting=bool(data.get("resting", True)))
