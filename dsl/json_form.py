@@ -1,0 +1,343 @@
+"""AST <-> the JSON form ``{"rbts": 1, ...}`` (SPEC §2.6).
+
+The JSON lists every setting explicitly (defaults resolved) *and* keeps the AST
+exact: ``"defaulted"`` names the settings the user did not write, so
+``from_json(to_json(s)) == s``.  Expressions are trees of ``{"node": TAG, ...}``
+objects whose keys are the AST fields; durations are written ``"5m"`` and times
+of day ``"09:45"``.  ``dsl/schema.json`` describes the format.
+
+``from_json`` reports broken input as :class:`RbtsError`: invalid JSON at its
+line:col, schema violations with their JSON path (``$.body[2].cond``) and
+line:col, and the nodes it builds carry spans into the JSON text, so checker
+errors on a ``.json`` strategy point into the JSON too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path as FilePath
+from typing import Any
+
+from rbts.dsl import ast
+from rbts.dsl.errors import Diagnostic, RbtsError, Span
+from rbts.dsl.json_positions import Path, json_path, value_spans
+from rbts.dsl.settings import ResolvedSettings
+
+VERSION = 1
+MAX_DEPTH = 200
+DEFAULT_CAPITAL = ast.Number(10000)
+DEFAULT_BARS = ast.Duration(60)
+DEFAULT_SIZING = ast.Sizing("equal")
+DEFAULT_OFFSET = ast.Percent(0.05)
+DEFAULT_TTL = ast.BarCount(1)
+DEFAULT_FEES = ast.Percent(0)
+DEFAULTABLE = ("name", "universe", "capital", "cycle", "bars", "sizing", "order", "order.offset", "order.ttl", "fees")
+
+_TAGS: dict[type, str] = {
+    ast.Number: "number", ast.Percent: "percent", ast.Name: "name", ast.Symbol: "symbol",
+    ast.Call: "call", ast.Neg: "neg", ast.BinOp: "binop", ast.Compare: "compare", ast.Cross: "cross",
+    ast.Between: "between", ast.TimeIn: "time_in", ast.TimeBetween: "time_between",
+    ast.Within: "within", ast.For: "for", ast.Not: "not", ast.And: "and", ast.Or: "or",
+    ast.Duration: "duration", ast.BarCount: "bars", ast.Let: "let", ast.Rule: "rule",
+}
+_CLASSES = {tag: cls for cls, tag in _TAGS.items()}
+_DURATION = re.compile(r"([1-9][0-9]*)([smhd])")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+
+
+# ----------------------------------------------------------------------------- AST -> JSON
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def encode_node(node: ast.Node) -> dict:
+    """One AST node (expression, window, let or rule) as a JSON object."""
+    if isinstance(node, ast.Duration):
+        return {"node": "duration", "value": node.text}
+    if isinstance(node, ast.TimeBetween):
+        return {"node": "time_between", "start": _clock(node.start), "end": _clock(node.end)}
+    out: dict[str, Any] = {"node": _TAGS[type(node)]}
+    for f in fields(node):
+        if f.name != "span":
+            out[f.name] = _encode_value(getattr(node, f.name))
+    return out
+
+
+def _encode_value(value):
+    if isinstance(value, ast.Node):
+        return encode_node(value)
+    if isinstance(value, tuple):
+        return [_encode_value(v) for v in value]
+    return value
+
+
+def _encode_ttl(ttl: ast.Duration | ast.BarCount) -> str | dict:
+    return ttl.text if isinstance(ttl, ast.Duration) else {"cycles": ttl.count}
+
+
+def _settings(s: ast.Strategy, cycle_seconds: int) -> dict:
+    order = s.order or ast.Order("limit")
+    order_json: dict[str, Any] = {"kind": order.kind}
+    if order.kind == "limit":
+        order_json["offset_pct"] = (order.offset or DEFAULT_OFFSET).value
+        order_json["ttl"] = _encode_ttl(order.ttl or DEFAULT_TTL)
+    sizing = s.sizing or DEFAULT_SIZING
+    risks = {r.kind: r.percent.value for r in s.risks}
+    return {
+        "universe": [sym.name for sym in s.universe or ()],
+        "capital": (s.capital or DEFAULT_CAPITAL).value,
+        "cycle": (s.cycle or ast.Duration(cycle_seconds)).text,
+        "bars": (s.bars or DEFAULT_BARS).text,
+        "sizing": {"kind": sizing.kind} if sizing.kind == "equal" else {"kind": sizing.kind, "value": sizing.value},
+        "order": order_json,
+        "risk": {f"{kind}_pct": risks.get(kind) for kind in ast.RISK_KINDS},
+        "fees_pct": (s.fees or DEFAULT_FEES).value,
+    }
+
+
+def _defaulted(s: ast.Strategy) -> list[str]:
+    out = [k for k in ("name", "universe", "capital", "cycle", "bars", "sizing", "order") if getattr(s, k) is None]
+    if s.order is not None and s.order.kind == "limit":
+        out += [f"order.{part}" for part in ("offset", "ttl") if getattr(s.order, part) is None]
+    return out + (["fees"] if s.fees is None else [])
+
+
+def to_json(
+    strategy: ast.Strategy,
+    *,
+    filename: str | None = None,
+    settings: ResolvedSettings | None = None,
+) -> dict:
+    """The JSON form of a strategy.
+
+    The name defaults to ``filename``'s stem; the cycle, when not written, comes from
+    ``settings`` (the checker's resolution) or else from checking the strategy now,
+    which raises :class:`RbtsError` if it is not valid.
+    """
+    if strategy.cycle is not None:
+        cycle = strategy.cycle.seconds
+    else:
+        if settings is None:
+            from rbts.dsl.checker import check
+
+            settings = check(strategy, filename).settings
+        cycle = settings.cycle_seconds
+    name = strategy.name if strategy.name is not None else (FilePath(filename).stem if filename else "strategy")
+    return {
+        "rbts": VERSION,
+        "name": name,
+        "settings": _settings(strategy, cycle),
+        "defaulted": _defaulted(strategy),
+        "body": [encode_node(stmt) for stmt in strategy.body],
+    }
+
+
+def dumps(data: dict | ast.Strategy, **kwargs) -> str:
+    """Pretty JSON text (2-space indent, trailing newline) of a JSON form or strategy."""
+    if isinstance(data, ast.Strategy):
+        data = to_json(data, **kwargs)
+    return _pretty(data, 0) + "\n"
+
+
+def _pretty(value, indent: int, start: int = 0, width: int = 100) -> str:
+    """Indented JSON that keeps small objects and lists on one line (``start``: the
+    column where the value begins)."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if max(indent, start) + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, list):
+        items = [pad + _pretty(v, indent + 2) for v in value]
+    else:
+        items = []
+        for k, v in value.items():
+            key = f"{json.dumps(k, ensure_ascii=False)}: "
+            items.append(pad + key + _pretty(v, indent + 2, indent + 2 + len(key)))
+    open_, close = ("[", "]") if isinstance(value, list) else ("{", "}")
+    return open_ + "\n" + ",\n".join(items) + "\n" + " " * indent + close
+
+
+# ----------------------------------------------------------------------------- JSON -> AST
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The JSON Schema (draft 2020-12) of the JSON form."""
+    local = FilePath(__file__).with_name("schema.json")
+    text = local.read_text() if local.exists() else resources.files("rbts.dsl").joinpath("schema.json").read_text()
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed in the JSON form")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is too large")
+    return value
+
+
+def _load_text(text: str, filename: str | None) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        span = Span.point(exc.lineno, exc.colno)
+        raise RbtsError(Diagnostic(f"invalid JSON: {exc.msg}", span), filename=filename, source=text) from None
+    except (ValueError, RecursionError) as exc:
+        message = "JSON nested too deeply" if isinstance(exc, RecursionError) else f"invalid JSON: {exc}"
+        raise RbtsError(Diagnostic(message, Span.point(1, 1)), filename=filename, source=text) from None
+
+
+class _Decoder:
+    def __init__(self, spans: dict[Path, Span]):
+        self.spans = spans
+
+    def error(self, message: str, path: Path):
+        return RbtsError(Diagnostic(f"{json_path(path)}: {message}", self.spans.get(path)))
+
+    def node(self, data: dict, path: Path, depth: int = 0) -> ast.Node:
+        if depth > MAX_DEPTH:
+            raise self.error(f"expression nested more than {MAX_DEPTH} levels deep", path)
+        cls = _CLASSES[data["node"]]
+        span = self.spans.get(path)
+        if cls is ast.Duration:
+            count, unit = _DURATION.fullmatch(data["value"]).groups()
+            return ast.Duration(int(count) * ast.DURATION_UNITS[unit], span=span)
+        if cls is ast.TimeBetween:
+            start, end = self.clock(data["start"], path + ("start",)), self.clock(data["end"], path + ("end",))
+            if start == end:
+                raise self.error("time between needs two different times", path)
+            return ast.TimeBetween(start, end, span=span)
+        values = {}
+        for f in fields(cls):
+            if f.name != "span":
+                values[f.name] = self.value(data[f.name], path + (f.name,), depth + 1)
+        return cls(**values, span=span)
+
+    def value(self, data, path: Path, depth: int):
+        if isinstance(data, dict):
+            return self.node(data, path, depth)
+        if isinstance(data, list):
+            return tuple(self.value(v, path + (i,), depth) for i, v in enumerate(data))
+        return data
+
+    def clock(self, text: str, path: Path) -> int:
+        hours, minutes = (int(p) for p in _CLOCK.fullmatch(text).groups())
+        if hours > 24 or (hours == 24 and minutes):
+            raise self.error(f"{text} is not a time of day (00:00 to 24:00)", path)
+        return hours * 60 + minutes
+
+    def duration(self, text: str, path: Path) -> ast.Duration:
+        return self.node({"node": "duration", "value": text}, path)
+
+    def strategy(self, data: dict) -> ast.Strategy:
+        s, defaulted = data["settings"], set(data["defaulted"])
+        at = ("settings",)
+
+        def written(key, node, default):
+            """A setting listed as defaulted but edited to a non-default value counts as written."""
+            return None if key in defaulted and node == default else node
+
+        order = self.order(s["order"], defaulted, at + ("order",))
+        sizing = ast.Sizing(s["sizing"]["kind"], s["sizing"].get("value"), span=self.spans.get(at + ("sizing",)))
+        risks = tuple(
+            ast.Risk(kind, ast.Percent(s["risk"][f"{kind}_pct"], span=self.spans.get(at + ("risk", f"{kind}_pct"))))
+            for kind in ast.RISK_KINDS if s["risk"][f"{kind}_pct"] is not None
+        )
+        universe = tuple(ast.Symbol(x, span=self.spans.get(at + ("universe", i))) for i, x in enumerate(s["universe"]))
+        return ast.Strategy(
+            name=None if "name" in defaulted else data["name"],
+            universe=None if "universe" in defaulted and not universe else universe,
+            capital=written("capital", ast.Number(s["capital"], span=self.spans.get(at + ("capital",))), DEFAULT_CAPITAL),
+            cycle=None if "cycle" in defaulted else self.duration(s["cycle"], at + ("cycle",)),
+            bars=written("bars", self.duration(s["bars"], at + ("bars",)), DEFAULT_BARS),
+            sizing=written("sizing", sizing, DEFAULT_SIZING),
+            order=order,
+            risks=risks,
+            fees=written("fees", ast.Percent(s["fees_pct"], span=self.spans.get(at + ("fees_pct",))), DEFAULT_FEES),
+            body=tuple(self.node(stmt, ("body", i)) for i, stmt in enumerate(data["body"])),
+            span=Span(1, 1, 1, 1),
+        )
+
+    def order(self, data: dict, defaulted: set[str], path: Path) -> ast.Order | None:
+        span = self.spans.get(path)
+        if data["kind"] == "market":  # never the default
+            return ast.Order("market", span=span)
+        offset = ast.Percent(data["offset_pct"], span=self.spans.get(path + ("offset_pct",)))
+        ttl_data = data["ttl"]
+        if isinstance(ttl_data, str):
+            ttl = self.duration(ttl_data, path + ("ttl",))
+        else:
+            ttl = ast.BarCount(ttl_data["cycles"], span=self.spans.get(path + ("ttl",)))
+        offset = None if "order.offset" in defaulted and offset == DEFAULT_OFFSET else offset
+        ttl = None if "order.ttl" in defaulted and ttl == DEFAULT_TTL else ttl
+        order = ast.Order("limit", offset, ttl, span=span)
+        if "order" in defaulted and order == ast.Order("limit", DEFAULT_OFFSET, DEFAULT_TTL):
+            return None
+        return order
+
+
+def validate(data: Any, spans: dict[Path, Span] | None = None) -> None:
+    """Raise RbtsError for the most relevant schema violation of ``data`` (if any),
+    positioned through ``spans`` (from :func:`value_spans`) when given."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data))
+    if error is None:
+        return
+    path = tuple(error.absolute_path)
+    spans = spans or {}
+    while path and path not in spans:
+        path = path[:-1]
+    message = f"{json_path(tuple(error.absolute_path))}: {_describe(error)}"
+    raise RbtsError(Diagnostic(message, spans.get(path)))
+
+
+def _describe(error) -> str:
+    if error.validator == "not" and isinstance(error.instance, str):
+        return f"{error.instance!r} is a keyword and cannot be used as a name"
+    return error.message
+
+
+def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.Strategy:
+    """A strategy from its JSON form (text or already-loaded dict).
+
+    Raises RbtsError for invalid JSON, schema violations and bad values, positioned
+    in the JSON text when there is one.
+    """
+    text = None
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RbtsError(f"the JSON file is not UTF-8 (byte {exc.start})", filename=filename) from None
+    if isinstance(source, str):
+        text, data = source, _load_text(source, filename)
+    else:
+        data = source
+    if isinstance(data, dict) and data.get("rbts") not in (None, VERSION) and isinstance(data.get("rbts"), int):
+        raise RbtsError(f"this is version {data['rbts']} of the JSON form; this program reads version {VERSION}",
+                        filename=filename, source=text)
+    try:
+        spans = value_spans(text) if text is not None else {}
+        validate(data, spans)
+        return _Decoder(spans).strategy(data)
+    except RbtsError as exc:
+        raise exc.with_source(filename, text) from None
+    except RecursionError:
+        raise RbtsError("JSON nested too deeply", filename=filename, source=text) from None

@@ -1,0 +1,161 @@
+"""``rbts compile`` and ``rbts fmt``: the language on the command line (SPEC §3).
+
+User errors raise :class:`RbtsError` (printed as ``FILE:LINE:COL: error: ...``,
+exit 1); Typer/Click handle usage errors (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from rbts.dsl.errors import RbtsError
+
+
+def read_source(path: Path) -> str:
+    """The text of a strategy file, or an RbtsError naming the file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RbtsError(f"no such file: {path}", filename=str(path)) from None
+    except IsADirectoryError:
+        raise RbtsError(f"{path} is a folder, not a strategy file", filename=str(path)) from None
+    except OSError as exc:
+        raise RbtsError(f"cannot read {path}: {exc.strerror}", filename=str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RbtsError(f"{path} is not UTF-8 text (bad byte at line {line})", filename=str(path)) from None
+
+
+def load_checked(path: Path):
+    """Parse (``.rbts``) or load (``.json``) a strategy and check it: a CheckedStrategy."""
+    from rbts.dsl.checker import check
+    from rbts.dsl.json_form import from_json
+    from rbts.dsl.parser import parse
+
+    text = read_source(path)
+    filename = str(path)
+    try:
+        strategy = from_json(text, filename) if path.suffix.lower() == ".json" else parse(text, filename)
+        checked = check(strategy, filename)
+    except RbtsError as exc:
+        raise exc.with_source(filename, text) from None
+    for warning in checked.warnings:
+        typer.echo(warning.render(filename, text), err=True)
+    return checked
+
+
+@contextmanager
+def _user_errors():
+    """Print an RbtsError as FILE:LINE:COL: error: ... and exit 1."""
+    try:
+        yield
+    except RbtsError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(1) from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder (never half-written)."""
+    folder = path.resolve().parent
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise RbtsError(f"cannot write to {folder}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise RbtsError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _graph(checked):
+    """The compiler's indicator graph of a checked strategy."""
+    try:
+        from rbts.compiler import lowering
+    except ImportError:
+        raise RbtsError("the indicator graph is not available in this build") from None
+    build = getattr(lowering, "compile_graph", None) or getattr(lowering, "lower")
+    return build(checked)
+
+
+def compile_command(
+    file: Path = typer.Argument(..., help="A strategy: .rbts text or its .json form.", metavar="FILE"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
+    graph: bool = typer.Option(False, "--graph", help="Print the indicator graph instead of the JSON form."),
+) -> None:
+    """Parse and check a strategy; print its JSON form (or its indicator graph).
+
+    Every setting is written out with its default resolved. Errors are printed as
+    FILE:LINE:COL: error: MESSAGE with the source line, and exit with status 1.
+    """
+    with _user_errors():
+        _compile(file, out, graph)
+
+
+def _compile(file: Path, out: Path | None, graph: bool) -> None:
+    from rbts.dsl.json_form import dumps, to_json
+
+    checked = load_checked(file)
+    if graph:
+        built = _graph(checked)
+        if out is not None and out.suffix.lower() == ".json":
+            import json
+
+            text = json.dumps(built.to_json(), indent=2) + "\n"
+        else:
+            text = built.to_text().rstrip("\n") + "\n"
+    else:
+        text = dumps(to_json(checked.strategy, filename=str(file), settings=checked.settings))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text)
+
+
+def fmt_command(
+    file: Path = typer.Argument(..., help="A .rbts strategy file.", metavar="FILE"),
+    check: bool = typer.Option(False, "--check", help="Change nothing; exit 1 if the file is not formatted."),
+) -> None:
+    """Rewrite a strategy in canonical form, in place (comments are kept).
+
+    Settings go first in a fixed order, then lets and rules in their order, with
+    minimal parentheses. With --check, list the file and exit 1 if it would change.
+    """
+    with _user_errors():
+        _fmt(file, check)
+
+
+def _fmt(file: Path, check: bool) -> None:
+    from rbts.dsl.formatter import format_source
+
+    if file.suffix.lower() == ".json":
+        raise RbtsError(f"{file} is a JSON form; rbts fmt formats .rbts text (rbts compile reads JSON)")
+    text = read_source(file)
+    try:
+        formatted = format_source(text, str(file))
+    except RbtsError as exc:
+        raise exc.with_source(str(file), text) from None
+    if formatted == text:
+        return
+    if check:
+        typer.echo(f"{file}: not formatted (run `rbts fmt {file}`)", err=True)
+        raise typer.Exit(1)
+    write_atomic(file, formatted)
+    typer.echo(f"formatted {file}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compile", no_args_is_help=True)(compile_command)
+    app.command("fmt", no_args_is_help=True)(fmt_command)
