@@ -1,0 +1,191 @@
+"""The Nautilus indicators behind the language's indicator functions.
+
+Each :class:`IndicatorSpec` names the real Nautilus class, how to build it and how
+to feed it one bar (``update_raw``) -- the incremental evaluator uses exactly that.
+The vectorised evaluator uses a numpy/pandas formula where one is known to give the
+same numbers (EMA, SMA, RSI, MACD; verified against the classes in tests), and
+otherwise feeds the very same Nautilus class over the array.
+
+Conventions (documented in docs/semantics.md):
+- ``rsi`` reports Nautilus' 0..1 value times 100.
+- ``wma`` uses linear weights 1..n (Nautilus' default of no weights is a plain mean).
+- ``bb_*(x, ...)`` feeds ``x`` as high, low and close, so the typical price is x.
+- ``vwap`` restarts each New York calendar day (Nautilus restarts when the day of
+  the timestamp it is given changes; it is given New York time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    func: str
+    class_name: str
+    inputs: tuple[str, ...]  # what the node's input series are: "x" or bar fields
+    output: str = "value"  # attribute read after each update
+    scale: float = 1.0
+
+
+SPECS: dict[str, IndicatorSpec] = {
+    "ema": IndicatorSpec("ema", "ExponentialMovingAverage", ("x",)),
+    "sma": IndicatorSpec("sma", "SimpleMovingAverage", ("x",)),
+    "wma": IndicatorSpec("wma", "WeightedMovingAverage", ("x",)),
+    "hma": IndicatorSpec("hma", "HullMovingAverage", ("x",)),
+    "dema": IndicatorSpec("dema", "DoubleExponentialMovingAverage", ("x",)),
+    "rsi": IndicatorSpec("rsi", "RelativeStrengthIndex", ("x",), scale=100.0),
+    "atr": IndicatorSpec("atr", "AverageTrueRange", ("high", "low", "close")),
+    "vwap": IndicatorSpec("vwap", "VolumeWeightedAveragePrice", ("high", "low", "close", "volume")),
+    "bb_upper": IndicatorSpec("bb_upper", "BollingerBands", ("x",), output="upper"),
+    "bb_middle": IndicatorSpec("bb_middle", "BollingerBands", ("x",), output="middle"),
+    "bb_lower": IndicatorSpec("bb_lower", "BollingerBands", ("x",), output="lower"),
+    "macd": IndicatorSpec("macd", "MovingAverageConvergenceDivergence", ("x",)),
+}
+
+
+def make(func: str, params: tuple):
+    """A fresh Nautilus indicator object for ``func(params)``."""
+    from nautilus_trader.indicators import averages, momentum, trend, volatility, volume
+
+    if func == "ema":
+        return averages.ExponentialMovingAverage(params[0])
+    if func == "sma":
+        return averages.SimpleMovingAverage(params[0])
+    if func == "wma":
+        n = params[0]
+        return averages.WeightedMovingAverage(n, weights=np.arange(1, n + 1, dtype=np.float64))
+    if func == "hma":
+        return averages.HullMovingAverage(params[0])
+    if func == "dema":
+        return averages.DoubleExponentialMovingAverage(params[0])
+    if func == "rsi":
+        return momentum.RelativeStrengthIndex(params[0])
+    if func == "atr":
+        return volatility.AverageTrueRange(params[0])
+    if func == "vwap":
+        return volume.VolumeWeightedAveragePrice()
+    if func.startswith("bb_"):
+        return volatility.BollingerBands(params[0], float(params[1]))
+    if func == "macd":
+        return trend.MovingAverageConvergenceDivergence(params[0], params[1])
+    raise KeyError(func)
+
+
+def feeder(func: str, ind) -> Callable[..., float]:
+    """A function ``feed(*inputs, day=None) -> value`` that updates ``ind`` with one bar.
+
+    ``day`` (New York day number) is needed by vwap only.
+    """
+    spec = SPECS[func]
+    update = ind.update_raw
+    out = spec.output
+    scale = spec.scale
+    if func == "vwap":
+        days: dict[int, datetime] = {}
+
+        def feed_vwap(high, low, close, vol, day):
+            stamp = days.get(day)
+            if stamp is None:  # only .day is read by Nautilus: any datetime on that date works
+                stamp = days[day] = datetime.fromordinal(int(day) + 719_163)
+            update((close + high + low) / 3.0, vol, stamp)
+            return ind.value
+
+        return feed_vwap
+    if func == "atr":
+        def feed_atr(high, low, close, day=None):
+            update(high, low, close)
+            return ind.value
+
+        return feed_atr
+    if func.startswith("bb_"):
+        def feed_bb(x, day=None):
+            update(x, x, x)
+            return getattr(ind, out)
+
+        return feed_bb
+    if scale != 1.0:
+        def feed_scaled(x, day=None):
+            update(x)
+            return ind.value * scale
+
+        return feed_scaled
+
+    def feed(x, day=None):
+        update(x)
+        return ind.value
+
+    return feed
+
+
+def warmup_length(func: str, params: tuple) -> int:
+    """Inputs after which the Nautilus indicator reports itself initialised."""
+    if func in ("ema", "sma", "wma", "hma", "rsi", "atr"):
+        return params[0]
+    if func == "dema":
+        return params[0]
+    if func.startswith("bb_"):
+        return params[0]
+    if func == "macd":
+        return max(params[0], params[1])
+    if func == "vwap":
+        return 1
+    raise KeyError(func)
+
+
+# ----------------------------------------------------------------------------- vectorised
+
+
+def compute(func: str, params: tuple, inputs: list[np.ndarray], days: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(values, initialised) of ``func`` fed the input arrays (ready values only) in order.
+
+    Recurrent indicators run the Nautilus class itself over the array (about 0.35 us
+    a value for an EMA), which makes both evaluators agree to the last bit; SMA has
+    an exact array form (Nautilus sums each window left to right, as done here).
+    """
+    n = len(inputs[0])
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    if func == "sma":
+        return _sma(params[0], inputs[0]), np.arange(1, n + 1) >= params[0]
+    return _loop(func, params, inputs, days)
+
+
+def _loop(func, params, inputs, days):
+    ind = make(func, params)
+    feed = feeder(func, ind)
+    n = len(inputs[0])
+    values = np.empty(n)
+    ready = np.empty(n, dtype=bool)
+    cols = [a.tolist() for a in inputs]
+    if func == "vwap":
+        cols.append(days.tolist())
+    if len(cols) == 1:
+        for i, x in enumerate(cols[0]):
+            values[i] = feed(x)
+            ready[i] = ind.initialized
+    else:
+        for i, args in enumerate(zip(*cols)):
+            values[i] = feed(*args)
+            ready[i] = ind.initialized
+    return values, ready
+
+
+def _sma(period: int, x: np.ndarray) -> np.ndarray:
+    """Nautilus' SMA: the mean of the last ``period`` inputs (fewer at the start),
+    each window summed from 0.0 left to right like ``fast_mean``."""
+    n = len(x)
+    out = np.empty(n)
+    head = min(period - 1, n)
+    out[:head] = np.cumsum(x[:head]) / np.arange(1, head + 1)
+    if n >= period:
+        m = n - period + 1
+        acc = np.zeros(m)
+        for j in range(period):
+            acc += x[j:j + m]
+        out[period - 1:] = acc / period
+    return out
