@@ -115,6 +115,7 @@ class RuleStrategy(Strategy):
         self._halted_session: dt.date | None = None
         self._last_equity: float | None = None
         self._account = None
+        self.error: Exception | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -141,6 +142,8 @@ class RuleStrategy(Strategy):
     # ------------------------------------------------------------------ bars and cycles
 
     def on_bar(self, bar: Bar) -> None:
+        if self.error is not None:  # raised in a timer callback, which Nautilus only logs
+            raise self.error
         key = self._bar_keys.get(bar.bar_type)
         if key is None:
             return
@@ -160,9 +163,19 @@ class RuleStrategy(Strategy):
 
     def _on_cycle_alert(self, event) -> None:
         ts = event.ts_event - self.config.eval_delay_ns
-        self._expire_due(ts)
-        result = self.evaluator.evaluate(ts)
-        self.run_cycle(ts, result)
+        try:
+            self._expire_due(ts)
+            result = self.evaluator.evaluate(ts)
+            self.run_cycle(ts, result)
+        except Exception as exc:
+            self._fail(ts, exc)
+
+    def _fail(self, ts: int, exc: Exception) -> None:
+        """Keep the error: the next bar re-raises it, which stops a backtest (timer errors are only logged)."""
+        if self.error is None:
+            self.error = exc
+            self.log.error(f"rule evaluation failed: {type(exc).__name__}: {exc}")
+            self.recorder.record_event(StrategyEvent(ts, "strategy_error", None, f"{type(exc).__name__}: {exc}"))
 
     def run_cycle(self, ts: int, result: CycleResult) -> None:
         """Risk first, then exits, then entries; then record the cycle."""
@@ -248,7 +261,10 @@ class RuleStrategy(Strategy):
     # ------------------------------------------------------------------ order lifetime
 
     def _on_ttl_alert(self, event) -> None:
-        self._expire_due(event.ts_event - self.config.eval_delay_ns)
+        try:
+            self._expire_due(event.ts_event - self.config.eval_delay_ns)
+        except Exception as exc:
+            self._fail(event.ts_event, exc)
 
     def _expire_due(self, ts: int) -> None:
         """Cancel limit orders whose life ended at or before ``ts``; exits go on at market."""

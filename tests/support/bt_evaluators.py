@@ -42,7 +42,8 @@ class SmaCross:
         if len(c) < self.slow:
             return None
         values = list(c)
-        return sum(values[-self.fast:]) / self.fast, sum(values) / self.slow
+        # rounded: 2-decimal prices make exact ties common, and float sums would break them at random
+        return round(sum(values[-self.fast:]) / self.fast, 9), round(sum(values) / self.slow, 9)
 
     def evaluate(self, ts_ns):
         glob = {}

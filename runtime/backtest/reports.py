@@ -1,0 +1,111 @@
+"""Result tables and the output files of ``rbts backtest --out DIR`` (SPEC §3).
+
+Timestamps in files are ISO 8601 UTC.  Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from rbts.runtime.backtest.metrics import METRIC_KEYS
+
+if TYPE_CHECKING:
+    from rbts.runtime.backtest.runner import BacktestResult
+
+TRADE_COLUMNS = ["symbol", "entry_ts", "entry_price", "exit_ts", "exit_price", "qty", "pnl",
+                 "entry_rule", "exit_rule"]
+
+
+def _ts(ns: int | None) -> pd.Timestamp | None:
+    """Orders go out just after the cycle instant T and fill at the close of the bar stamped T;
+    the trade is reported at T (bars are whole seconds)."""
+    return pd.Timestamp(ns - ns % 1_000_000_000, unit="ns", tz="UTC") if ns else None
+
+
+def trades_frame(positions, rules: dict[str, tuple[str, str]], symbol_of: dict[str, str],
+                 last_close: dict[str, float]) -> pd.DataFrame:
+    """One row per position (one entry, one exit).  A position still open at the end has no
+    exit; its pnl is marked at the last close."""
+    rows = []
+    for p in sorted(positions, key=lambda p: (p.ts_opened, str(p.id))):
+        symbol = symbol_of.get(str(p.instrument_id), str(p.instrument_id))
+        entry_rule, exit_rule = rules.get(str(p.id), ("", ""))
+        qty = float(p.peak_qty)
+        pnl = p.realized_pnl.as_double() if p.realized_pnl is not None else 0.0
+        if not p.is_closed:
+            pnl += (last_close.get(symbol, p.avg_px_open) - p.avg_px_open) * float(p.quantity)
+        rows.append({
+            "symbol": symbol, "entry_ts": _ts(p.ts_opened), "entry_price": float(p.avg_px_open),
+            "exit_ts": _ts(p.ts_closed) if p.is_closed else None,
+            "exit_price": float(p.avg_px_close) if p.is_closed else None,
+            "qty": qty, "pnl": pnl, "entry_rule": entry_rule, "exit_rule": exit_rule if p.is_closed else "",
+        })
+    frame = pd.DataFrame(rows, columns=TRADE_COLUMNS)
+    for col in ("entry_ts", "exit_ts"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frame
+
+
+def nautilus_report(report: pd.DataFrame, symbol_of: dict[str, str]) -> pd.DataFrame:
+    """A Nautilus fills/orders report with the DSL symbol as the first column."""
+    if report is None or report.empty:
+        return pd.DataFrame(columns=["symbol"])
+    frame = report.reset_index()
+    frame.insert(0, "symbol", frame["instrument_id"].astype(str).map(lambda i: symbol_of.get(i, i)))
+    return frame
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _iso(series: pd.Series) -> pd.Series:
+    return series.map(lambda t: t.isoformat() if isinstance(t, pd.Timestamp) and not pd.isna(t) else "")
+
+
+def equity_csv(result: BacktestResult) -> str:
+    eq = result.equity
+    frame = pd.DataFrame({"ts": [t.isoformat() for t in eq.index], "equity": eq["equity"].to_numpy(),
+                          "cash": eq["cash"].to_numpy()})
+    return frame.to_csv(index=False)
+
+
+def trades_csv(result: BacktestResult) -> str:
+    frame = result.trades.copy()
+    for col in ("entry_ts", "exit_ts"):
+        frame[col] = _iso(frame[col])
+    return frame.to_csv(index=False)
+
+
+def metrics_json(result: BacktestResult) -> str:
+    metrics = {k: result.metrics[k] for k in METRIC_KEYS}
+    metrics["warnings"] = list(result.metrics.get("warnings", []))
+    return json.dumps(metrics, indent=2) + "\n"
+
+
+def write_outputs(result: BacktestResult, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out / "metrics.json", metrics_json(result))
+    _atomic_write(out / "equity.csv", equity_csv(result))
+    _atomic_write(out / "trades.csv", trades_csv(result))
+    _atomic_write(out / "fills.csv", result.fills.to_csv(index=False))
+    _atomic_write(out / "orders.csv", result.orders.to_csv(index=False))
+    events = [{"ts": pd.Timestamp(e.ts_ns, tz="UTC").isoformat(), "kind": e.kind, "symbol": e.symbol,
+               "message": e.message} for e in result.events]
+    config = {**result.config, "events": events}
+    _atomic_write(out / "config.json", json.dumps(config, indent=2, default=str) + "\n")
+    return out

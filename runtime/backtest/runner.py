@@ -1,0 +1,196 @@
+"""Run one backtest: strategy + dates (+ capital, tickers) -> :class:`BacktestResult`.
+
+``run_backtest`` is the Python API (the CLI and the UI's worker process call it);
+``simulate`` runs already-loaded frames through Nautilus with any evaluator (tests
+and benchmarks call it directly).  A run either processes every bar or fails with
+an :class:`RbtsError`; there is no partial result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rbts.compiler.protocol import IncrementalEvaluator
+from rbts.dsl.errors import RbtsError
+from rbts.dsl.settings import ResolvedSettings
+from rbts.runtime.backtest import reports
+from rbts.runtime.backtest.metrics import compute_metrics
+from rbts.runtime.backtest.recorder import CycleRecorder, StrategyEvent
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class BacktestResult:
+    settings: ResolvedSettings
+    start: date
+    end: date
+    metrics: dict[str, Any]
+    equity: pd.DataFrame  # index ts (UTC); columns equity, cash, invested
+    trades: pd.DataFrame
+    fills: pd.DataFrame
+    orders: pd.DataFrame
+    events: list[StrategyEvent]
+    config: dict[str, Any]
+    bars: int = 0
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """metrics.json, equity.csv, trades.csv, fills.csv, orders.csv, config.json (SPEC §3)."""
+        return reports.write_outputs(self, out_dir)
+
+
+def parse_day(value: str | date, what: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise RbtsError(f"--{what}: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def run_backtest(
+    strategy: Any, start: str | date, end: str | date, capital: float | None = None,
+    symbols: list[str] | None = None, home: str | Path | None = None, progress: Progress | None = None,
+) -> BacktestResult:
+    """Backtest a strategy (.rbts/.json path, text, JSON dict or CheckedStrategy) on catalog bars."""
+    from rbts.runtime.backtest.loading import build_evaluator, load_checked, run_settings
+    from rbts.runtime.data.catalog import BarStore
+    from rbts.runtime.settings import load_settings
+
+    first, last = parse_day(start, "start"), parse_day(end, "end")
+    if last < first:
+        raise RbtsError(f"--end {last} is before --start {first}")
+    checked, strategy_json = load_checked(strategy)
+    settings = run_settings(checked.settings, capital, symbols)
+    checked = dataclasses.replace(checked, settings=settings)
+    home_settings = load_settings(home)
+    frames = BarStore(home_settings).load_frames(settings.symbols, first, last, seconds=settings.bars_seconds)
+    for symbol, frame in frames.items():
+        if frame.empty:
+            raise RbtsError(f"no {symbol} bars between {first} and {last} in {home_settings.catalog_dir}")
+    evaluator = build_evaluator(checked)
+    return simulate(settings, evaluator, frames, first, last, progress=progress,
+                    strategy_json=strategy_json, symbol_settings=home_settings)
+
+
+def simulate(
+    settings: ResolvedSettings, evaluator: IncrementalEvaluator, frames: dict[str, pd.DataFrame],
+    start: date | None = None, end: date | None = None, progress: Progress | None = None,
+    strategy_json: dict | None = None, symbol_settings=None,
+) -> BacktestResult:
+    """Run the frames through Nautilus with ``RuleStrategy`` and collect the results."""
+    from rbts.runtime.backtest.engine import build_engine
+    from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig
+
+    started = time.perf_counter()
+    missing = [s for s in settings.symbols if s not in frames or frames[s].empty]
+    if missing:
+        raise RbtsError(f"no bars for {', '.join(missing)}")
+    first_ts = min(f.index[0] for f in frames.values())
+    last_ts = max(f.index[-1] for f in frames.values())
+    start = start or first_ts.tz_convert("America/New_York").date()
+    end = end or last_ts.tz_convert("America/New_York").date()
+    instruments = _instruments(settings, symbol_settings)
+    engine, total_bars = build_engine(settings.capital, instruments, settings.bars_seconds,
+                                      {s: frames[s] for s in settings.symbols})
+    recorder = CycleRecorder()
+    if progress is not None:
+        recorder.subscribe(on_cycle=_progress_hook(progress, first_ts.value, last_ts.value))
+    config = RuleStrategyConfig(
+        instrument_ids={s: str(i.id) for s, i in instruments.items()},
+        data_only=tuple(s for s in settings.symbols if s not in settings.universe or _data_only(s, symbol_settings)),
+    )
+    strategy = RuleStrategy(config, settings, evaluator, recorder)
+    engine.add_strategy(strategy)
+    try:
+        engine.run(end=last_ts + pd.Timedelta(seconds=settings.bars_seconds))
+    except RbtsError:
+        raise
+    except Exception as exc:  # an error inside the strategy or the evaluator
+        raise RbtsError(f"the backtest stopped with an error: {type(exc).__name__}: {exc}") from exc
+    if strategy.error is not None:
+        raise RbtsError(f"the backtest stopped with an error: {type(strategy.error).__name__}: {strategy.error}")
+    processed = engine.get_result().iterations
+    if processed != total_bars:
+        raise RbtsError(f"the engine stopped early: {processed} of {total_bars} bars processed "
+                        f"(see the events: {[e.message for e in recorder.events[-3:]]})")
+    result = _collect(engine, strategy, settings, start, end, strategy_json)
+    result.bars, result.seconds = total_bars, time.perf_counter() - started
+    engine.dispose()
+    if progress is not None:
+        progress(1.0, "done")
+    return result
+
+
+def _data_only(symbol: str, symbol_settings) -> bool:
+    try:
+        from rbts.runtime.data.instruments import is_data_only
+    except ImportError:
+        return False
+    return is_data_only(symbol, symbol_settings)
+
+
+def _instruments(settings: ResolvedSettings, symbol_settings) -> dict:
+    from rbts.runtime.backtest.engine import sim_instrument
+
+    out = {}
+    for symbol in settings.symbols:
+        data_only = symbol not in settings.universe or _data_only(symbol, symbol_settings)
+        try:
+            from rbts.runtime.data.instruments import make_instrument
+            template = make_instrument(symbol, symbol_settings)
+        except ImportError:
+            template = None
+        out[symbol] = sim_instrument(symbol, template, data_only, settings.fees)
+    names = [i.id for i in out.values()]
+    if len(set(names)) != len(names):
+        raise RbtsError(f"two symbols map to the same instrument: {sorted(map(str, names))}")
+    return out
+
+
+def _progress_hook(progress: Progress, first_ns: int, last_ns: int):
+    span = max(1, last_ns - first_ns)
+    state = {"next": 0.0}
+
+    def hook(record) -> None:
+        fraction = (record.ts_ns - first_ns) / span
+        if fraction >= state["next"]:
+            state["next"] = fraction + 0.01
+            progress(min(fraction, 0.999), pd.Timestamp(record.ts_ns, tz="UTC").tz_convert(
+                "America/New_York").strftime("%Y-%m-%d %H:%M"))
+
+    return hook
+
+
+def _collect(engine, strategy, settings, start, end, strategy_json) -> BacktestResult:
+    rec = strategy.recorder
+    ts = pd.DatetimeIndex(pd.to_datetime(rec.ts, unit="ns", utc=True), name="ts")
+    equity = pd.DataFrame({"equity": rec.equity, "cash": rec.cash, "invested": rec.invested}, index=ts)
+    symbol_of = {str(v): k for k, v in strategy.config.instrument_ids.items()}
+    trades = reports.trades_frame(engine.cache.positions(), strategy.trade_rules, symbol_of,
+                                  strategy._last_close)
+    fills = reports.nautilus_report(engine.trader.generate_fills_report(), symbol_of)
+    orders = reports.nautilus_report(engine.trader.generate_orders_report(), symbol_of)
+    closed = trades[trades["exit_ts"].notna()] if len(trades) else trades
+    metrics = compute_metrics(start, end, settings.capital, ts, rec.equity, rec.invested,
+                              closed["pnl"].tolist() if len(closed) else [])
+    for event in rec.events:
+        if event.kind == "max_daily_loss":
+            metrics["warnings"].append(
+                f"max_daily_loss stopped trading on {pd.Timestamp(event.ts_ns, tz='UTC').tz_convert('America/New_York'):%Y-%m-%d %H:%M}")
+    config = {"strategy": strategy_json, "run": {
+        "start": start.isoformat(), "end": end.isoformat(), "capital": settings.capital,
+        "symbols": list(settings.universe), "data_symbols": list(settings.data_symbols),
+        "venue": "one simulated venue and cash account for all symbols",
+    }}
+    return BacktestResult(settings, start, end, metrics, equity, trades, fills, orders, list(rec.events), config)
