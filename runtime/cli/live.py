@@ -1,0 +1,151 @@
+"""``rbts live``, ``apply``, ``status``, ``stop``, ``restart``, ``flatten``: run and control the bot (SPEC §5).
+
+Exit status: 0 done; 1 a user error (invalid strategy, no bot running); ``status``
+returns 3 when no bot is running (like ``systemctl status``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.cli.common import settings_from
+
+NOT_RUNNING = 3
+
+
+def register(app: typer.Typer) -> None:
+    app.command("live")(live_cmd)
+    app.command("apply")(apply_cmd)
+    app.command("status")(status_cmd)
+    app.command("stop")(stop_cmd)
+    app.command("restart")(restart_cmd)
+    app.command("flatten")(flatten_cmd)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except RbtsError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(1) from None
+
+
+def live_cmd(
+    ctx: typer.Context,
+    file: str = typer.Argument(None, help="Strategy (.rbts or .json) to apply first; default: the active one."),
+    mode: str = typer.Option("replay", "--mode", help="replay (catalog bars, simulated fills) or ib (TWS/Gateway)."),
+    start: str = typer.Option(None, "--start", help="Replay: first day/time streamed (exchange time); "
+                              "default: about 30 sessions before the last bar."),
+    end: str = typer.Option(None, "--end", help="Replay: last day/time streamed."),
+    speed: float = typer.Option(None, "--speed", min=1, max=10_000, help="Replay speed, x1..x10000 (default from settings)."),
+    detach: bool = typer.Option(False, "--detach", help="Run in the background (pid file in the home's live/)."),
+) -> None:
+    """Run the live bot (foreground until Ctrl-C / SIGTERM, or --detach)."""
+    from rbts.runtime.live import control, node
+
+    if mode not in ("replay", "ib"):
+        raise typer.BadParameter("use replay or ib", param_hint="--mode")
+    settings = settings_from(ctx)
+    speed = speed or settings.replay_speed
+    with _user_errors():
+        if detach:
+            pid = control.start(settings, mode, file, start, speed, end)
+            typer.echo(f"bot started in {mode} mode (pid {pid}); `rbts status` to watch, `rbts stop` to stop")
+            return
+        if control.bot_pid(settings):
+            raise RbtsError(f"a bot is already running (pid {control.bot_pid(settings)}): `rbts stop` first")
+        startup_error = None
+        if file:
+            try:
+                applied = control.apply_file(settings, file, notify=False)
+                typer.echo(f"active strategy: {applied.version.label}")
+            except RbtsError as exc:
+                startup_error = exc.render()
+                typer.echo(exc.render(), err=True)
+                typer.echo("starting in SAFE MODE (no orders) until a valid strategy is applied", err=True)
+        options = node.RunOptions(mode=mode, start=start, end=end, speed=speed, startup_error=startup_error)
+        raise typer.Exit(node.run(settings, options))
+
+
+def apply_cmd(ctx: typer.Context, file: str = typer.Argument(..., help="Strategy file (.rbts or .json).")) -> None:
+    """Check a strategy, save it as a new registry version, make it active and reload the bot."""
+    from rbts.runtime.live import control
+
+    settings = settings_from(ctx)
+    with _user_errors():
+        applied = control.apply_file(settings, file)
+    typer.echo(f"saved {applied.version.label} and made it active")
+    if not applied.sent_to_bot:
+        typer.echo("no bot is running: it will use this version at its next start")
+    elif applied.bot_result is None:
+        typer.echo("the bot has not confirmed the reload yet (see `rbts status`)")
+    else:
+        typer.echo(f"bot: {applied.bot_result}")
+        if applied.bot_result.startswith("failed"):
+            raise typer.Exit(1)
+
+
+def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Show the bot's state: mode, strategy, safe mode, equity and PnL, positions, orders, last events."""
+    from rbts.runtime.live import control
+
+    snap = control.snapshot(settings_from(ctx))
+    if as_json:
+        typer.echo(json.dumps(snap, indent=2, default=str))
+    else:
+        typer.echo(_render_status(snap))
+    if not snap["running"]:
+        raise typer.Exit(NOT_RUNNING)
+
+
+def _render_status(snap: dict) -> str:
+    from rbts.ui.live_view import banner, format_ts
+
+    st = snap["status"]
+    lines = [banner(snap)]
+    if st:
+        lines.append(f"equity {st.get('equity', 0):,.2f}  cash {st.get('cash', 0):,.2f}  "
+                     f"day {st.get('day_pnl', 0):+,.2f}  realised {st.get('realized_pnl', 0):+,.2f}  "
+                     f"unrealised {st.get('unrealized_pnl', 0):+,.2f}")
+        lines.append(f"last cycle {format_ts(st.get('last_cycle_ts'))}  last bar {format_ts(st.get('last_bar_ts'))}")
+    for p in snap["positions"]:
+        lines.append(f"  position {p['symbol']:<6} {p['qty']:>8g} @ {p['avg_px']:.2f}  unrealised {p['unrealized_pnl']:+.2f}")
+    for o in snap["orders"]:
+        lines.append(f"  working  {o['symbol']:<6} {o['side']} {o['qty']:g} {o['type']} {o['price'] or ''} {o['status']}")
+    for e in snap["events"][:5]:
+        lines.append(f"  {time.strftime('%H:%M:%S', time.localtime(e['wall']))} {e['level']:<7} {e['message']}")
+    return "\n".join(lines)
+
+
+def stop_cmd(ctx: typer.Context, timeout: float = typer.Option(20.0, "--timeout", help="Seconds before SIGKILL.")) -> None:
+    """Stop the bot gracefully (SIGTERM), killing it if it does not end within --timeout."""
+    from rbts.runtime.live import control
+
+    with _user_errors():
+        typer.echo(control.stop(settings_from(ctx), timeout))
+
+
+def restart_cmd(ctx: typer.Context) -> None:
+    """Stop the bot and start it again with the same mode and options, on the active strategy."""
+    from rbts.runtime.live import control
+
+    with _user_errors():
+        pid = control.restart(settings_from(ctx))
+    typer.echo(f"bot restarted (pid {pid})")
+
+
+def flatten_cmd(ctx: typer.Context, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
+    """Cancel every working order and close every position at market; the bot then stays in safe mode."""
+    from rbts.runtime.live import control
+
+    if not yes and not typer.confirm("Cancel all orders and close all positions at market?"):
+        raise typer.Exit(1)
+    with _user_errors():
+        typer.echo(control.flatten(settings_from(ctx)))

@@ -1,0 +1,82 @@
+"""The Live tab: the bot's status, equity and PnL, positions, orders, fills, rule states, log tail,
+and the Start / Stop / Restart / Flatten controls.  Reads the state store; refreshes itself
+every few seconds inside a fragment (no full-page rerun, no flicker)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.live import control
+from rbts.ui import live_view
+
+REFRESH_S = 3
+
+
+def render_live_tab(settings) -> None:
+    _controls(settings)
+    _monitor_fragment(settings)
+
+
+def _controls(settings) -> None:
+    running = bool(control.bot_pid(settings))
+    cols = st.columns([1, 1, 1, 1, 1, 1])
+    mode = cols[0].selectbox("Mode", ["replay", "ib"], key="live_mode", disabled=running)
+    start = cols[1].text_input("Replay from", value="", key="live_start", placeholder="YYYY-MM-DD",
+                               disabled=running or mode != "replay")
+    speed = cols[2].number_input("Speed", min_value=1.0, max_value=10_000.0, value=float(settings.replay_speed),
+                                 key="live_speed", disabled=running or mode != "replay")
+    if cols[3].button("Start", key="live_start_btn", disabled=running, type="primary"):
+        _act(lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
+    if cols[4].button("Stop", key="live_stop_btn", disabled=not running):
+        _act(lambda: control.stop(settings))
+    if cols[5].button("Restart", key="live_restart_btn", disabled=not running):
+        _act(lambda: f"restarted (pid {control.restart(settings)})")
+    with st.expander("Flatten all positions", expanded=False):
+        sure = st.checkbox("I want to cancel every order and close every position at market",
+                           key="live_flatten_confirm")
+        if st.button("Flatten all", key="live_flatten_btn", disabled=not (running and sure)):
+            _act(lambda: control.flatten(settings))
+
+
+def _act(action) -> None:
+    try:
+        st.toast(action())
+    except RbtsError as exc:
+        st.error(str(exc))
+
+
+@st.fragment(run_every=REFRESH_S)
+def _monitor_fragment(settings) -> None:
+    snap = control.snapshot(settings)
+    _banner(snap)
+    cols = st.columns(5)
+    for col, (label, value) in zip(cols, live_view.metrics(snap), strict=True):
+        col.metric(label, value)
+    equity = live_view.equity_frame(snap)
+    if len(equity):
+        fig = go.Figure(go.Scatter(x=equity["ts"], y=equity["equity"], mode="lines", name="equity"))
+        fig.update_layout(height=220, margin=dict(l=10, r=10, t=10, b=10))
+        st.plotly_chart(fig, key="live_equity_chart")
+    left, right = st.columns(2)
+    left.subheader("Positions")
+    left.dataframe(live_view.positions_table(snap), hide_index=True, key="live_positions")
+    right.subheader("Working orders")
+    right.dataframe(live_view.orders_table(snap), hide_index=True, key="live_orders")
+    st.subheader("Rules per ticker")
+    st.dataframe(live_view.rules_table(snap), hide_index=True, key="live_rules")
+    left, right = st.columns(2)
+    left.subheader("Recent fills")
+    left.dataframe(live_view.fills_table(snap), hide_index=True, key="live_fills")
+    right.subheader("Log")
+    right.code("\n".join(live_view.events_lines(snap)) or "(no events)", language=None)
+
+
+def _banner(snap) -> None:
+    text = live_view.banner(snap)
+    error = (snap.get("status") or {}).get("last_error")
+    kind = live_view.health(snap)
+    {"ok": st.success, "warning": st.warning, "error": st.error}[kind](text)
+    if error:
+        st.caption(f"last error: {error}")
