@@ -64,6 +64,7 @@ def run_settings(settings: ResolvedSettings, capital: float | None, symbols: lis
 
 def build_evaluator(checked):
     """The compiler's incremental evaluator for a checked strategy."""
-    from rbts.compiler.incremental import IncrementalProgram
+    from rbts.compiler.incremental import incremental
+    from rbts.compiler.lowering import lower
 
-    return IncrementalProgram(checked)
+    return incremental(lower(checked))

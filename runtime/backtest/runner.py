@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -113,7 +114,10 @@ def simulate(
     strategy = RuleStrategy(config, settings, evaluator, recorder)
     engine.add_strategy(strategy)
     try:
-        engine.run(end=last_ts + pd.Timedelta(seconds=settings.bars_seconds))
+        with warnings.catch_warnings():
+            # nautilus 1.231 calls pandas APIs deprecated in pandas 3 (Timestamp.utcnow, floor("d"))
+            warnings.filterwarnings("ignore", category=getattr(pd.errors, "Pandas4Warning", FutureWarning))
+            engine.run(end=last_ts + pd.Timedelta(seconds=settings.bars_seconds))
     except RbtsError:
         raise
     except Exception as exc:  # an error inside the strategy or the evaluator
