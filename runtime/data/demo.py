@@ -26,7 +26,7 @@ from rbts.dsl.errors import RbtsError
 
 YEAR = 2025
 SEED = 20250101
-DEMO_SOURCE = f"rbts data demo: SYNTHETIC random-walk bars (seed {SEED}), not market data"
+DEMO_SOURCE = f"SYNTHETIC demo data (rbts data demo, seed {SEED}): a random walk, not market prices"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,173 @@
+"""``rbts data``: manage the bar catalog (SPEC §3) — demo, import, download, ls.
+
+Heavy imports (pandas, nautilus) happen inside the commands. Progress bars
+(rich) show only on a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.cli.common import is_terminal, settings_from
+
+data_app = typer.Typer(help="Manage the bar catalog: demo data, imports, IB downloads.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except RbtsError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress(total: int | None, label: str):
+    """A rich progress bar on a terminal; a no-op advance() elsewhere."""
+    if not is_terminal():
+        yield lambda _msg=None: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(msg: str | None = None) -> None:
+            bar.update(task, advance=1, description=f"{label} {msg or ''}".strip())
+
+        yield advance
+
+
+def _split_symbols(text: str | None) -> list[str]:
+    from rbts.runtime.data.instruments import normalize
+
+    return [normalize(s) for s in (text or "").replace(" ", ",").split(",") if s.strip()]
+
+
+@data_app.command("demo")
+def demo_cmd(
+    ctx: typer.Context,
+    symbols: str = typer.Option(None, "--symbols", help="Comma-separated subset (default: all 8 tickers and VIX)."),
+    start: str = typer.Option(None, "--start", help="First session, YYYY-MM-DD (default 2025-01-02)."),
+    end: str = typer.Option(None, "--end", help="Last session, YYYY-MM-DD (default 2025-12-31)."),
+) -> None:
+    """Write the deterministic SYNTHETIC demo set: 1-minute RTH bars on the XNYS sessions of 2025."""
+    with _user_errors():
+        from rbts.runtime.data import demo
+        from rbts.runtime.data.catalog import BarStore
+
+        chosen = _split_symbols(symbols) or list(demo.DEMO_SYMBOLS)
+        store = BarStore(settings_from(ctx))
+        with _progress(len(chosen), "demo") as advance:
+            counts = demo.write_demo(store, chosen, start, end, progress=advance)
+        total = sum(counts.values())
+        typer.echo(f"wrote {total:,} SYNTHETIC 1-minute bars ({', '.join(counts)}) to {store.root}")
+        typer.echo("note: demo prices are a seeded random walk, not market data")
+
+
+@data_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV or Parquet with columns ts, open, high, low, close, volume (ts = bar CLOSE time)."),
+    symbol: str = typer.Option(..., "--symbol", help="The DSL symbol these bars belong to (AAPL, VIX, BRK.B)."),
+    tz: str = typer.Option("America/New_York", "--tz", help="Time zone of naive ts values."),
+    stamped: str = typer.Option("close", "--stamped", help="'close' (the format) or 'open' to shift vendor open-time stamps by one bar."),
+) -> None:
+    """Import bars for one symbol; nothing is written unless every row is valid."""
+    with _user_errors():
+        from rbts.runtime.data.catalog import BarStore
+        from rbts.runtime.data.importer import import_file
+        from rbts.runtime.data.instruments import bar_spec
+
+        store = BarStore(settings_from(ctx))
+        with _progress(3, f"import {file.name}") as advance:
+            result = import_file(store, file, symbol, tz=tz, stamped=stamped, progress=advance)
+        size = bar_spec(result.seconds).rsplit("-", 1)[0].lower()
+        replaced = f", replacing {result.replaced:,} stored bars" if result.replaced else ""
+        typer.echo(f"imported {result.rows:,} {size} bars for {result.symbol}: {result.first.isoformat()} .. {result.last.isoformat()}{replaced}")
+        for note in result.notes:
+            typer.echo(f"note: {note}")
+
+
+@data_app.command("download")
+def download_cmd(
+    ctx: typer.Context,
+    symbols: str = typer.Option(..., "--symbols", help="Comma-separated DSL symbols, e.g. AAPL,MSFT,VIX."),
+    start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD (New York)."),
+    end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD (New York), inclusive."),
+) -> None:
+    """Download 1-minute bars from Interactive Brokers (TWS or IB Gateway) into the catalog."""
+    with _user_errors():
+        from rbts.runtime.data.download import download_bars
+
+        settings = settings_from(ctx)
+        chosen = _split_symbols(symbols)
+        if not chosen:
+            raise RbtsError("--symbols: give at least one symbol")
+        with _progress(None, "download") as advance:
+            result = download_bars(settings, chosen, start, end, progress=advance)
+        if result is not None:
+            typer.echo(str(result) if not isinstance(result, dict) else ", ".join(f"{k}: {v:,} bars" for k, v in result.items()))
+
+
+@data_app.command("ls")
+def ls_cmd(ctx: typer.Context) -> None:
+    """List stored symbols: first/last bar, bar count, bar size, gaps, source."""
+    with _user_errors():
+        from rbts.runtime.data.catalog import BarStore
+
+        store = BarStore(settings_from(ctx))
+        rows = sorted(store.coverage(), key=lambda c: (c.symbol, c.seconds))
+        if not rows:
+            typer.echo(f"no bars in {store.root}; run `rbts data demo` or `rbts data import FILE --symbol SYM`")
+            return
+        table = [_ls_row(r, store.settings.timezone) for r in rows]
+        if is_terminal():
+            _print_rich(table, store.root)
+        else:
+            _print_plain(table)
+
+
+LS_HEADER = ("symbol", "bar", "first", "last", "bars", "days", "gaps", "missing_sessions", "source")
+
+
+def _ls_row(cov, tz: str) -> tuple[str, ...]:
+    from rbts.runtime.data.instruments import bar_spec
+
+    fmt = lambda t: t.tz_convert(tz).strftime("%Y-%m-%d %H:%M") if t is not None else "-"  # noqa: E731
+    source = cov.source if not cov.synthetic or "SYNTHETIC" in cov.source else f"SYNTHETIC: {cov.source}"
+    return (
+        cov.symbol, bar_spec(cov.seconds).rsplit("-", 1)[0].lower(), fmt(cov.first), fmt(cov.last),
+        f"{cov.bars}", f"{cov.days}", f"{cov.gaps}", f"{cov.missing_sessions}", source,
+    )  # fmt: skip
+
+
+def _print_plain(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(LS_HEADER)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+    typer.echo(line(LS_HEADER))
+    for row in rows:
+        typer.echo(line(row))
+
+
+def _print_rich(rows: list[tuple[str, ...]], root: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"bars in {root} (times New York)")
+    for name in LS_HEADER:
+        table.add_column(name.replace("_", " "), justify="right" if name in ("bars", "days", "gaps", "missing_sessions") else "left")
+    for row in rows:
+        style = "yellow" if row[-1].startswith("SYNTHETIC") else None
+        table.add_row(*row, style=style)
+    Console().print(table)

@@ -1,0 +1,356 @@
+"""``rbts data import``: a vendor's CSV or Parquet bars into the catalog (SPEC §3).
+
+Columns ``ts, open, high, low, close, volume`` (any case, extra columns
+ignored); ``ts`` is each bar's CLOSE time, ISO 8601 with an offset or naive in
+``tz``. The whole file is checked before anything is written; every bad row is
+reported by its line number (CSV) or row number (Parquet). Re-importing a range
+replaces the stored bars in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rbts.dsl.errors import Diagnostic, RbtsError, Span
+from rbts.runtime.data import instruments
+from rbts.runtime.data.catalog import COLUMNS, BarStore
+
+REQUIRED = ("ts", *COLUMNS)
+TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
+MAX_REPORTED = 25
+_OFFSET_RE = r"(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+_SESSION_STARTS = {"09:30", "04:00"}
+_SESSION_ENDS = {"13:00", "16:00", "20:00"}
+
+
+@dataclass
+class ImportResult:
+    symbol: str
+    rows: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    seconds: int
+    replaced: int  # stored bars in [first, last] that this import replaced
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Source:
+    """A loaded file: its raw columns and how to name a row in messages."""
+
+    path: Path
+    frame: pd.DataFrame  # required columns only, as read
+    lines: np.ndarray | None  # CSV: file line number of each data row
+    text: str | None  # CSV: the file's text (for the caret under a bad field)
+    header: list[str]
+
+    def where(self, row: int) -> str:
+        return f"line {self.lines[row]}" if self.lines is not None else f"row {row + 1}"
+
+    def span(self, row: int, column: str) -> Span | None:
+        if self.lines is None or self.text is None:
+            return None
+        return _field_span(self.text, int(self.lines[row]), self.header.index(column) if column in self.header else 0)
+
+
+def import_file(
+    store: BarStore,
+    path: str | Path,
+    symbol: str,
+    tz: str = "America/New_York",
+    stamped: str = "close",
+    progress: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Check ``path`` completely, then store it for ``symbol``; nothing is written if any row is bad."""
+    step = progress or (lambda _msg: None)
+    path = Path(path)
+    symbol = instruments.normalize(symbol)
+    instruments.lookup(symbol, store.settings)  # validates rbts.yaml overrides early
+    if stamped not in ("close", "open"):
+        raise RbtsError(f"--stamped must be 'close' or 'open', not {stamped!r}")
+    step("reading")
+    source = _read(path)
+    step("checking")
+    frame, seconds, notes = _validate(source, tz, stamped, instruments.price_precision(symbol, store.settings))
+    step("writing")
+    replaced = 0
+    if store.has(symbol) and store.bar_seconds(symbol) == seconds:
+        old = store.load_frame(symbol, frame.index[0], frame.index[-1], seconds)
+        replaced = len(old)
+    store.write_frame(symbol, frame, seconds, {"source": f"imported from {path.name}", "synthetic": False, "file": str(path.resolve())})
+    return ImportResult(symbol, len(frame), frame.index[0], frame.index[-1], seconds, replaced, notes)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read(path: Path) -> _Source:
+    if not path.exists():
+        raise RbtsError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path)
+    raise RbtsError(f"{path}: expected a .csv or .parquet file")
+
+
+def _read_csv(path: Path) -> _Source:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RbtsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = text.splitlines()
+    nonblank = np.array([i + 1 for i, line in enumerate(lines) if line.strip()], dtype=np.int64)
+    if len(nonblank) == 0:
+        raise RbtsError(f"{path}: the file is empty")
+    header = [h.strip().strip('"').strip().lower() for h in lines[nonblank[0] - 1].split(",")]
+    _check_columns(path, header, Span(int(nonblank[0]), 1, int(nonblank[0]), len(lines[nonblank[0] - 1]) + 1), text)
+    import io
+
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, skip_blank_lines=True, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise RbtsError(f"{path}: cannot read as CSV: {exc}") from None
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    if len(raw) != len(nonblank) - 1:  # quoted newlines: fall back to row numbers
+        return _Source(path, raw[list(REQUIRED)], None, None, header)
+    return _Source(path, raw[list(REQUIRED)], nonblank[1:], text, header)
+
+
+def _read_parquet(path: Path) -> _Source:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise RbtsError(f"{path}: cannot read as Parquet: {exc}") from None
+    frame = table.to_pandas()
+    if frame.index.name and frame.index.name.lower() in ("ts", *TS_ALIASES) and "ts" not in [str(c).lower() for c in frame.columns]:
+        frame = frame.reset_index()
+    header = [str(c).strip().lower() for c in frame.columns]
+    _check_columns(path, header, None, None)
+    frame.columns = header
+    return _Source(path, frame[list(REQUIRED)].reset_index(drop=True), None, None, header)
+
+
+def _check_columns(path: Path, header: list[str], span: Span | None, text: str | None) -> None:
+    dupes = sorted({h for h in header if header.count(h) > 1 and h in REQUIRED})
+    if dupes:
+        raise RbtsError(Diagnostic(f"column {dupes[0]!r} appears more than once (names are case-insensitive)", span), filename=str(path), source=text)
+    missing = [c for c in REQUIRED if c not in header]
+    if not missing:
+        return
+    hint = None
+    if "ts" in missing:
+        alias = next((h for h in header if h in TS_ALIASES), None)
+        if alias:
+            hint = f"rename {alias!r} to 'ts' once you are sure it holds each bar's CLOSE time"
+    found = ", ".join(header) or "none"
+    raise RbtsError(
+        Diagnostic(f"missing required column(s) {', '.join(missing)}; found: {found}; need: {', '.join(REQUIRED)}", span, hint=hint),
+        filename=str(path), source=text,
+    )  # fmt: skip
+
+
+def _field_span(text: str, line_no: int, column: int) -> Span:
+    line = text.splitlines()[line_no - 1]
+    parts = line.split(",")
+    col = sum(len(p) + 1 for p in parts[:column]) + 1
+    width = len(parts[column]) if column < len(parts) else 1
+    return Span(line_no, col, line_no, col + max(1, width))
+
+
+# --------------------------------------------------------------------------- checking
+
+
+class _Problems:
+    def __init__(self, source: _Source):
+        self.source = source
+        self.items: list[tuple[int, str, str]] = []  # (row, column, message)
+
+    def add(self, rows: np.ndarray, column: str, message: Callable[[int], str]) -> None:
+        for row in np.flatnonzero(rows) if rows.dtype == bool else rows:
+            self.items.append((int(row), column, message(int(row))))
+
+    def _diagnostic(self, row: int, column: str, message: str) -> Diagnostic:
+        span = self.source.span(row, column)
+        return Diagnostic(message if span else f"{self.source.where(row)}: {message}", span)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        self.items.sort(key=lambda item: item[0])
+        shown = self.items[:MAX_REPORTED]
+        diags = [self._diagnostic(r, col, msg) for r, col, msg in shown]
+        rows = len({r for r, _, _ in self.items})
+        more = f" ({len(self.items) - MAX_REPORTED} more problems not shown)" if len(self.items) > MAX_REPORTED else ""
+        diags.append(Diagnostic(f"{rows} bad row(s){more}; nothing was imported"))
+        raise RbtsError(diags, filename=str(self.source.path), source=self.source.text)
+
+
+def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[pd.DataFrame, int, list[str]]:
+    raw = source.frame
+    if raw.empty:
+        raise RbtsError(f"{source.path}: no data rows")
+    problems = _Problems(source)
+    ts = _parse_ts(raw["ts"], tz, problems)
+    values = {}
+    for col in COLUMNS:
+        series = raw[col]
+        text = series.astype(str).str.strip() if series.dtype == object or pd.api.types.is_string_dtype(series) else None
+        num = pd.to_numeric(text if text is not None else series, errors="coerce").to_numpy(np.float64)
+        bad = ~np.isfinite(num)
+        shown = text if text is not None else series.astype(str)
+        problems.add(bad, col, lambda r, c=col, s=shown: f"{c} is {s.iloc[r]!r}, not a number" if s.iloc[r] not in ("", "nan", "NaN", "None") else f"{c} is missing (NaN)")
+        values[col] = num
+    o, h, lo, c, v = (values[k] for k in COLUMNS)
+    with np.errstate(invalid="ignore"):
+        for col in ("open", "high", "low", "close"):
+            problems.add(values[col] <= 0, col, lambda r, k=col: f"{k} is {values[k][r]:g}; prices must be positive")
+        problems.add(v < 0, "volume", lambda r: f"volume is {v[r]:g}; it cannot be negative")
+        problems.add(h < lo, "high", lambda r: f"high {h[r]:g} is below low {lo[r]:g}")
+        problems.add((h >= lo) & (h < np.maximum(o, c)), "high", lambda r: f"high {h[r]:g} is below open/close {max(o[r], c[r]):g}")
+        problems.add((h >= lo) & (lo > np.minimum(o, c)), "low", lambda r: f"low {lo[r]:g} is above open/close {min(o[r], c[r]):g}")
+    _check_order(ts, raw["ts"], problems)
+    problems.raise_if_any()
+
+    seconds = _bar_seconds(ts, source)
+    index = pd.DatetimeIndex(ts.astype("datetime64[ns]"), name="ts").tz_localize("UTC")
+    notes: list[str] = []
+    if stamped == "open":
+        index = index + pd.Timedelta(seconds=seconds)
+        notes.append(f"shifted every ts by one bar ({instruments.bar_spec(seconds)}) from open to close time")
+    else:
+        _reject_open_stamped(index, seconds, tz, source)
+    frame = pd.DataFrame({k: values[k] for k in COLUMNS}, index=index)
+    rounded = frame[list(COLUMNS[:4])].round(precision)
+    if not np.allclose(rounded.to_numpy(), frame[list(COLUMNS[:4])].to_numpy(), rtol=0, atol=1e-9):
+        notes.append(f"prices rounded to {precision} decimals (the symbol's tick)")
+    frame[list(COLUMNS[:4])] = rounded
+    if not np.array_equal(np.round(v), v):
+        notes.append("volumes rounded to whole units")
+        frame["volume"] = np.round(v)
+    return frame, seconds, notes
+
+
+def _parse_ts(series: pd.Series, tz: str, problems: _Problems) -> np.ndarray:
+    """int64 ns UTC per row (``iNaT`` where bad, with a problem recorded)."""
+    nat = np.iinfo(np.int64).min
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pd.DatetimeIndex(series)
+        stamps = stamps.tz_convert("UTC") if stamps.tz is not None else _localize(stamps, tz, series, problems)
+        out = stamps.as_unit("ns").asi8.copy()
+        problems.add(out == nat, "ts", lambda r: "ts is missing")
+        return out
+    text = series.astype(str).str.strip()
+    unparsed = np.zeros(len(text), dtype=bool)
+    has_offset = text.str.contains(_OFFSET_RE, regex=True).to_numpy()
+    blank = (text == "").to_numpy()
+    out = np.full(len(text), nat, dtype=np.int64)
+    if has_offset.any():
+        parsed = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
+        out[has_offset] = pd.DatetimeIndex(parsed).as_unit("ns").asi8
+        unparsed[has_offset] = np.asarray(parsed.isna())
+    naive = ~has_offset & ~blank
+    if naive.any():
+        if has_offset.any():
+            first = int(np.flatnonzero(naive if has_offset[0] else has_offset)[0])
+            problems.add(np.array([first]), "ts", lambda r: f"ts {text.iloc[r]!r} mixes naive times and times with an offset in one file")
+        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        unparsed[naive] = np.asarray(parsed.isna())
+        local = _localize(pd.DatetimeIndex(parsed), tz, text, problems, rows=np.flatnonzero(naive))
+        out[naive] = local.as_unit("ns").asi8
+    problems.add(unparsed, "ts", lambda r: f"ts {text.iloc[r]!r} is not an ISO 8601 time")
+    problems.add(blank, "ts", lambda r: "ts is missing")
+    return out
+
+
+def _localize(stamps: pd.DatetimeIndex, tz: str, shown: pd.Series, problems: _Problems, rows: np.ndarray | None = None) -> pd.DatetimeIndex:
+    if stamps.tz is not None:
+        return stamps.tz_convert("UTC")
+    try:
+        local = stamps.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    except Exception:
+        raise RbtsError(f"unknown time zone {tz!r} (use an IANA name like America/New_York)") from None
+    lost = np.asarray(local.isna() & ~stamps.isna())
+    rows = np.arange(len(stamps)) if rows is None else rows
+    problems.add(rows[lost], "ts", lambda r: f"ts {str(shown.iloc[r])!r} does not exist or is ambiguous in {tz} (a DST change); give it an offset")
+    return local.tz_convert("UTC")
+
+
+def _check_order(ts: np.ndarray, raw: pd.Series, problems: _Problems) -> None:
+    nat = np.iinfo(np.int64).min
+    valid = np.flatnonzero(ts != nat)
+    if len(valid) < 2:
+        return
+    t = ts[valid]
+    # for each row, the row holding the largest ts so far (ties: the first of them)
+    running = np.maximum.accumulate(t)
+    holder = valid[np.maximum.accumulate(np.where(t == running, np.arange(len(t)), 0))]
+    first_of = pd.Series(valid).groupby(t).transform("first").to_numpy()
+    dup = np.zeros(len(t), dtype=bool)
+    dup[1:] = first_of[1:] != valid[1:]
+    back = np.zeros(len(t), dtype=bool)
+    back[1:] = (t[1:] < running[:-1]) & ~dup[1:]
+    where = problems.source.where
+    problems.add(valid[dup], "ts", lambda r: f"duplicate ts {str(raw.iloc[r])!r}: {where(int(first_of[np.searchsorted(valid, r)]))} has the same bar")
+    problems.add(
+        valid[back], "ts",
+        lambda r: f"ts {str(raw.iloc[r])!r} is out of order: earlier than {str(raw.iloc[int(holder[np.searchsorted(valid, r) - 1])])!r} on {where(int(holder[np.searchsorted(valid, r) - 1]))}",
+    )  # fmt: skip
+
+
+def _bar_seconds(ts: np.ndarray, source: _Source) -> int:
+    """The bar size: the most common step between consecutive bars."""
+    if len(ts) < 2:
+        raise RbtsError(f"{source.path}: a single bar is not enough to tell the bar size; import at least two")
+    steps = np.diff(ts) // 1_000_000_000
+    values, counts = np.unique(steps, return_counts=True)
+    seconds = int(values[np.argmax(counts)])
+    if seconds >= 86400 and seconds % 86400 in (3600 * 23, 3600):  # daily across a DST change
+        seconds = 86400
+    if seconds <= 0:
+        raise RbtsError(f"{source.path}: cannot infer the bar size from the timestamps")
+    off_grid = np.flatnonzero((steps % seconds != 0) & (seconds < 86400))
+    if len(off_grid):
+        r = int(off_grid[0]) + 1
+        raise RbtsError(
+            Diagnostic(f"{source.where(r)}: ts is off the {instruments.bar_spec(seconds)} grid the other bars follow (bar size inferred: {seconds} s)", source.span(r, "ts")),
+            filename=str(source.path), source=source.text,
+        )  # fmt: skip
+    return seconds
+
+
+def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source: _Source) -> None:
+    """Refuse vendor files stamped at the bar OPEN, a classic source of look-ahead."""
+    local = index.tz_convert(tz)
+    if seconds >= 86400:
+        weekdays = set(local[local.hour == 0].dayofweek)
+        if weekdays and 0 in weekdays and 5 not in weekdays:
+            raise RbtsError(
+                f"{source.path}: daily bars stamped 00:00 on Monday..Friday are stamped at the session DATE (their open); "
+                "rbts stamps a daily bar at its close, midnight at the END of its day. "
+                "Import with --stamped open to shift every bar by one day, or fix the ts column."
+            )
+        return
+    if seconds > 3600:
+        return
+    days = pd.Series(local.strftime("%H:%M"), index=local.normalize())
+    first = days.groupby(level=0).first()
+    last_close = pd.Series((local + pd.Timedelta(seconds=seconds)).strftime("%H:%M"), index=local.normalize()).groupby(level=0).last()
+    open_like = first.isin(_SESSION_STARTS) & last_close.isin(_SESSION_ENDS)
+    if len(first) and open_like.mean() >= 0.8:
+        example = first.index[int(np.flatnonzero(open_like.to_numpy())[0])].date()
+        raise RbtsError(
+            f"{source.path}: the bars look OPEN-stamped: on {int(open_like.sum())} of {len(first)} days the first bar is at "
+            f"{first.iloc[0]} and the last at {local[-1].strftime('%H:%M')} ({tz}), e.g. {example}. rbts needs each bar's CLOSE time "
+            f"(1-minute RTH bars run 09:31..16:00); using open times would let every rule see one bar into the future. "
+            f"Import with --stamped open to shift every bar by {instruments.bar_spec(seconds).rsplit('-', 1)[0].lower()}."
+        )
