@@ -44,7 +44,7 @@ class _Slot:
 
 def _split_lines(text: str) -> list[_Line]:
     out, depth = [], 0
-    for raw in text.splitlines():
+    for raw in text.split("\n"):  # the grammar ends lines at \n only (not \x0b, \u2028, ...)
         code, comment, col = raw, None, 0
         in_string = False
         for i, ch in enumerate(raw):

@@ -21,6 +21,7 @@ from rbts.dsl import ast
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 
 MAX_ERRORS = 50
+MAX_INT_DIGITS = 100
 MAX_NESTING = 200  # deeper expressions are an error, not a RecursionError
 
 
@@ -103,6 +104,8 @@ def _tok_span(tok: Token) -> Span:
 def _number(tok: Token) -> int | float:
     text = str(tok)
     if re.fullmatch(r"\d+", text):
+        if len(text) > MAX_INT_DIGITS:  # int() refuses > 4300 digits with a ValueError
+            raise _NodeError(f"number {text[:20]}... is too large", _tok_span(tok))
         return int(text)
     value = float(text)
     if not math.isfinite(value):
@@ -118,6 +121,8 @@ def _int(tok: Token, what: str) -> int:
 
 
 def _duration(tok: Token) -> ast.Duration:
+    if len(tok) > MAX_INT_DIGITS:
+        raise _NodeError(f"duration {str(tok)[:20]}... is too long", _tok_span(tok))
     count, unit = int(str(tok)[:-1]), str(tok)[-1]
     if count == 0:
         raise _NodeError(f"duration {tok} must be positive", _tok_span(tok))
