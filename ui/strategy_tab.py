@@ -6,9 +6,11 @@ import streamlit as st
 
 from rbts.runtime.settings import Settings
 from rbts.ui import session
+from rbts.ui.backtest_panel import render_backtest
 from rbts.ui.builder_panel import render_builder
 from rbts.ui.catalog import catalog_symbols
 from rbts.ui.editor_panel import render_editor
+from rbts.ui.rule_charts import chart_controls, make_chart_slot
 from rbts.ui.rules_panel import render_rule_list
 
 
@@ -22,4 +24,9 @@ def render_strategy_tab(settings: Settings) -> None:
     with builder_col:
         render_builder(doc, symbols)
     st.markdown("#### Rules")
-    render_rule_list(doc)
+    st.caption("Each rule next to its inputs on the chart; shaded green where it was true, amber while "
+               "its indicators were still warming up.")
+    controls = chart_controls(doc, settings)
+    render_rule_list(doc, make_chart_slot(doc, settings, controls))
+    st.divider()
+    render_backtest(doc, settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -35,11 +34,9 @@ def register(app: typer.Typer) -> None:
         ]
         typer.echo(f"RBTS app on http://{address}:{port}  (home: {settings.home})", err=True)
         # Streamlit reads .streamlit/config.toml from the working directory: run from the repo root.
-        try:
-            code = subprocess.call(command, env=env, cwd=ui_dir.parent)
-        except KeyboardInterrupt:
-            code = 0
-        raise typer.Exit(code)
+        # exec, not a child process: signals (Ctrl+C, SIGTERM) reach Streamlit itself.
+        os.chdir(ui_dir.parent)
+        os.execve(sys.executable, command, env)
 
 
 def _theme_flags() -> list[str]:

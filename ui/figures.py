@@ -1,0 +1,169 @@
+"""Plotly figures of the app, as plain functions of data frames (no Streamlit).
+
+Times are shown in exchange time (America/New_York); nights and weekends are
+hidden when the data has none (TradingView style), so sessions sit side by side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from rbts.ui import theme
+
+NY = "America/New_York"
+DISPLAY_STEPS = (60, 300, 900, 1800, 3600, 4 * 3600, 86400)
+
+
+def to_ny(index: pd.Index) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(index)
+    return (idx.tz_localize("UTC") if idx.tz is None else idx).tz_convert(NY)
+
+
+def rangebreaks(index: pd.DatetimeIndex) -> list[dict]:
+    """Hide weekends, and nights when every timestamp lies in regular hours."""
+    if len(index) == 0:
+        return []
+    local = to_ny(index)
+    breaks = [dict(bounds=["sat", "mon"])]
+    minutes = local.hour * 60 + local.minute
+    if len(local) > 1 and minutes.min() >= 9 * 60 + 30 and minutes.max() <= 16 * 60:
+        breaks.append(dict(bounds=[16, 9.5], pattern="hour"))
+    return breaks
+
+
+def _base(fig: go.Figure, height: int, index: pd.DatetimeIndex | None = None) -> go.Figure:
+    fig.update_layout(template=theme.TEMPLATE_NAME, height=height)
+    if index is not None and len(index):
+        fig.update_xaxes(rangebreaks=rangebreaks(index))
+    return fig
+
+
+# ----------------------------------------------------------------------------- bars
+
+
+def display_bars(frame: pd.DataFrame, max_bars: int = 2500) -> tuple[pd.DataFrame, int]:
+    """Bars coarse enough to draw quickly: (frame indexed in NY time, seconds per bar)."""
+    from rbts.compiler.vector import aggregate, frame_ts
+
+    if frame.empty:
+        return frame, 60
+    ts = frame_ts(frame)
+    base = int(np.median(np.diff(ts)) // 1_000_000_000) if len(ts) > 1 else 60
+    cols = {c: frame[c].to_numpy(float) for c in ("open", "high", "low", "close", "volume")}
+    for step in DISPLAY_STEPS:
+        if step < base:
+            continue
+        if step == base:
+            out_ts, out = ts, cols
+        else:
+            out_ts, out = aggregate(ts, cols, step)
+        if len(out_ts) <= max_bars or step == DISPLAY_STEPS[-1]:
+            index = to_ny(pd.to_datetime(out_ts, unit="ns", utc=True))
+            return pd.DataFrame(out, index=index), step
+    raise AssertionError("unreachable")
+
+
+def step_label(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m"
+
+
+def candles(frame: pd.DataFrame, name: str) -> go.Candlestick:
+    return go.Candlestick(x=frame.index, open=frame["open"], high=frame["high"], low=frame["low"],
+                          close=frame["close"], name=name, showlegend=False)
+
+
+# ----------------------------------------------------------------------------- backtest
+
+
+def equity_figure(equity: pd.DataFrame, initial_capital: float, height: int = 360) -> go.Figure:
+    """Equity curve over its drawdown (percent below the running peak)."""
+    idx = to_ny(equity.index)
+    values = equity["equity"].to_numpy(float)
+    peak = np.maximum.accumulate(np.concatenate([[initial_capital], values]))[1:]
+    drawdown = (values / peak - 1.0) * 100
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.03)
+    fig.add_trace(go.Scatter(x=idx, y=values, name="equity", line=dict(color=theme.ACCENT, width=1.6),
+                             fill="tozeroy", fillcolor="rgba(41,98,255,0.08)"), row=1, col=1)
+    fig.add_hline(y=initial_capital, line=dict(color=theme.MUTED, width=1, dash="dot"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=idx, y=drawdown, name="drawdown %", line=dict(color=theme.DOWN, width=1),
+                             fill="tozeroy", fillcolor="rgba(239,83,80,0.25)"), row=2, col=1)
+    lo = float(np.nanmin(values)) if len(values) else initial_capital
+    hi = float(np.nanmax(values)) if len(values) else initial_capital
+    pad = max(1.0, (max(hi, initial_capital) - min(lo, initial_capital)) * 0.08)
+    fig.update_yaxes(range=[min(lo, initial_capital) - pad, max(hi, initial_capital) + pad], tickprefix="$",
+                     row=1, col=1)
+    fig.update_yaxes(ticksuffix="%", row=2, col=1)
+    fig.update_layout(showlegend=False, title=dict(text="Equity and drawdown", font=dict(size=13)))
+    return _base(fig, height, idx)
+
+
+def trade_markers(trades: pd.DataFrame, symbol: str) -> list[go.Scatter]:
+    """Entry (green ▲) and exit (red ▼) markers of one symbol's trades."""
+    if trades is None or trades.empty:
+        return []
+    mine = trades[trades["symbol"] == symbol]
+    out = []
+    if len(mine):
+        text = [f"buy {q:g} @ {p:.2f}<br>{r}" for q, p, r in zip(mine["qty"], mine["entry_price"],
+                                                                  mine["entry_rule"].fillna(""))]
+        out.append(go.Scatter(x=to_ny(mine["entry_ts"]), y=mine["entry_price"], mode="markers", name="entry",
+                              marker=dict(symbol="triangle-up", size=11, color=theme.UP,
+                                          line=dict(color="#ffffff", width=0.5)),
+                              hovertext=text, hoverinfo="text+x"))
+    closed = mine[mine["exit_ts"].notna()]
+    if len(closed):
+        text = [f"sell @ {p:.2f}, P&L {pnl:+.2f}<br>{r}" for p, pnl, r in
+                zip(closed["exit_price"], closed["pnl"], closed["exit_rule"].fillna(""))]
+        out.append(go.Scatter(x=to_ny(closed["exit_ts"]), y=closed["exit_price"], mode="markers", name="exit",
+                              marker=dict(symbol="triangle-down", size=11, color=theme.DOWN,
+                                          line=dict(color="#ffffff", width=0.5)),
+                              hovertext=text, hoverinfo="text+x"))
+    return out
+
+
+def price_figure(frame: pd.DataFrame, trades: pd.DataFrame | None, symbol: str, height: int = 420) -> go.Figure:
+    """Candles of ``symbol`` with the backtest's entries and exits."""
+    bars, step = display_bars(frame)
+    fig = go.Figure([candles(bars, symbol), *trade_markers(trades, symbol)])
+    fig.update_layout(title=dict(text=f"{symbol} · {step_label(step)} bars · entries ▲ exits ▼", font=dict(size=13)),
+                      xaxis_rangeslider_visible=False)
+    return _base(fig, height, bars.index)
+
+
+# ----------------------------------------------------------------------------- metrics
+
+PERCENT = {"total_return", "cagr", "max_drawdown", "volatility", "win_rate", "exposure"}
+LABELS = {
+    "total_return": "Total return", "cagr": "CAGR", "sharpe": "Sharpe", "sortino": "Sortino",
+    "max_drawdown": "Max drawdown", "calmar": "Calmar", "volatility": "Volatility (ann.)", "trades": "Trades",
+    "win_rate": "Win rate", "profit_factor": "Profit factor", "expectancy": "Expectancy ($/trade)",
+    "exposure": "Exposure", "initial_capital": "Initial capital", "final_equity": "Final equity",
+    "start": "Start", "end": "End",
+}
+
+
+def format_metric(key: str, value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    if key in PERCENT:
+        return f"{value * 100:+.2f}%" if key in ("total_return", "cagr", "max_drawdown") else f"{value * 100:.1f}%"
+    if key in ("initial_capital", "final_equity", "expectancy"):
+        return f"${value:,.2f}"
+    if key == "trades":
+        return f"{int(value)}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def metrics_table(metrics: dict) -> pd.DataFrame:
+    """Two columns, metric and value, in the SPEC's order (warnings excluded)."""
+    rows = [(LABELS.get(k, k), format_metric(k, v)) for k, v in metrics.items() if k != "warnings"]
+    return pd.DataFrame(rows, columns=["metric", "value"])
