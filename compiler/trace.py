@@ -1,0 +1,107 @@
+"""Rule traces: per cycle, each rule's state and the values behind it (SPEC §3).
+
+``trace_strategy(checked, frames, symbol)`` is what ``rbts trace`` and the UI's
+rule charts call.  Its ``frame`` has one row per cycle: ``ts`` (UTC), one column
+per rule (``"true"``/``"false"``/``"warming"``) in file order, then one column per
+``let`` and function call (by canonical text, NaN while warming).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rbts.compiler.explain import STATE_NAMES, Explanation
+from rbts.compiler.program import Program, compile_strategy
+from rbts.compiler.vector import VectorResult, explain
+from rbts.dsl.errors import RbtsError
+
+
+@dataclass
+class TraceResult:
+    symbol: str
+    rules: list[str]
+    columns: list[str]
+    frame: pd.DataFrame  # ts, rule columns (str), value columns (float)
+    result: VectorResult
+
+    @property
+    def codes(self) -> dict[str, np.ndarray]:
+        """rule -> state per cycle as 0 (false), 1 (true), 2 (warming)."""
+        return {name: self.result.rule_states(name, self._rule_symbol(name)) for name in self.rules}
+
+    def _rule_symbol(self, name: str) -> str | None:
+        return None if self.result.graph.rule_scope(name) == "global" else self.symbol
+
+    def changes(self) -> pd.DataFrame:
+        """The rows where any rule's state differs from the previous cycle (and the first row)."""
+        if self.frame.empty:
+            return self.frame
+        codes = np.vstack(list(self.codes.values())) if self.rules else np.zeros((0, len(self.frame)))
+        changed = np.r_[True, (codes[:, 1:] != codes[:, :-1]).any(axis=0)] if len(self.frame) else []
+        return self.frame[changed]
+
+    def last_true(self, rule: str) -> pd.Timestamp | None:
+        """When ``rule`` was last true, or None."""
+        hits = np.flatnonzero(self.codes[rule] == 1)
+        return None if len(hits) == 0 else self.frame["ts"].iloc[hits[-1]]
+
+    def explain(self, rule: str, row: int) -> Explanation:
+        """Why ``rule`` is what it is at row ``row`` (which sub-condition fails)."""
+        return explain(self.result, rule, self._rule_symbol(rule), row)
+
+    def to_csv(self, path: str | Path | None = None) -> str:
+        """The SPEC §3 CSV: ISO 8601 UTC ``ts``, rule states, values (empty while warming)."""
+        out = io.StringIO()
+        header = ["ts", *self.rules, *self.columns]
+        out.write(",".join(_csv_field(h) for h in header) + "\n")
+        stamps = self.frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+        rule_cols = [self.frame[r].tolist() for r in self.rules]
+        value_cols = [[_number(v) for v in self.frame[c].tolist()] for c in self.columns]
+        for i, stamp in enumerate(stamps):
+            row = [stamp, *(col[i] for col in rule_cols), *(col[i] for col in value_cols)]
+            out.write(",".join(row) + "\n")
+        text = out.getvalue()
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _csv_field(text: str) -> str:
+    if any(ch in text for ch in ',"\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _number(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return repr(float(value))
+
+
+def trace_strategy(checked_or_program, frames: dict, symbol: str) -> TraceResult:
+    """Evaluate a checked strategy (or a compiled :class:`Program`) over ``frames`` for ``symbol``."""
+    program = checked_or_program if isinstance(checked_or_program, Program) else compile_strategy(checked_or_program)
+    settings = program.settings
+    if symbol not in settings.universe:
+        raise RbtsError(f"{symbol} is not in the strategy's universe ({', '.join(settings.universe)}); "
+                        "per-ticker rules are traced for a universe symbol")
+    result = program.evaluate(frames)
+    graph = program.graph
+    data: dict[str, object] = {"ts": pd.to_datetime(result.cycles, utc=True)}
+    rules = graph.rule_names
+    names = np.array(STATE_NAMES, dtype=object)
+    for name in rules:
+        scope_symbol = None if graph.rule_scope(name) == "global" else symbol
+        data[name] = names[result.rule_states(name, scope_symbol)]
+    columns = [c.text for c in graph.columns if c.text not in data]
+    for col in graph.columns:
+        if col.text in columns:
+            data[col.text] = result.column_values(col.text, symbol)
+    frame = pd.DataFrame(data)
+    return TraceResult(symbol, rules, columns, frame, result)

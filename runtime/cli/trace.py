@@ -1,0 +1,88 @@
+"""``rbts trace FILE --symbol SYM --start D --end D [--csv OUT]`` (SPEC §3).
+
+Per cycle: each rule's state and the values of every let and function call.  With
+``--csv`` the SPEC's CSV goes to OUT; otherwise a terminal gets a table of the
+cycles where any rule changed, and a pipe gets the CSV.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.cli.common import is_terminal, settings_from
+
+MAX_TABLE_ROWS = 200
+
+
+def trace_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A strategy: .rbts text or its .json form.", metavar="FILE"),
+    symbol: str = typer.Option(None, "--symbol", "-s", help="Universe ticker to trace (default: the first)."),
+    start: str = typer.Option(None, "--start", help="First day (YYYY-MM-DD, New York) or ISO time."),
+    end: str = typer.Option(None, "--end", help="Last day (inclusive) or ISO time."),
+    csv: Path = typer.Option(None, "--csv", help="Write the trace as CSV to this file."),
+) -> None:
+    """Trace a strategy's rules cycle by cycle on stored bars."""
+    try:
+        _trace(ctx, file, symbol, start, end, csv)
+    except RbtsError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(1) from None
+
+
+def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) -> None:
+    from rbts.compiler.trace import trace_strategy
+    from rbts.runtime.cli.language import load_checked, write_atomic
+    from rbts.runtime.data.catalog import BarStore
+
+    checked = load_checked(file)
+    settings = checked.settings
+    symbol = (symbol or settings.universe[0]).strip().strip('"')
+    store = BarStore(settings_from(ctx))
+    frames = store.load_frames(settings.symbols, start, end)
+    if not any(len(f) for f in frames.values()):
+        raise RbtsError(f"no bars between {start or 'the start'} and {end or 'the end'} for "
+                        f"{', '.join(settings.symbols)}")
+    trace = trace_strategy(checked, frames, symbol)
+    if csv is not None:
+        write_atomic(csv, trace.to_csv())
+        typer.echo(f"wrote {len(trace.frame)} cycles to {csv}", err=True)
+        return
+    if not is_terminal():
+        sys.stdout.write(trace.to_csv())
+        return
+    _print_table(trace)
+
+
+def _print_table(trace) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    changes = trace.changes()
+    table = Table(title=f"{trace.symbol}: {len(changes)} of {len(trace.frame)} cycles where a rule changed")
+    table.add_column("ts (New York)")
+    styles = {"true": "green", "false": "red", "warming": "yellow"}
+    for name in trace.rules:
+        table.add_column(name)
+    for name in trace.columns:
+        table.add_column(name, justify="right")
+    local = changes["ts"].dt.tz_convert("America/New_York").dt.strftime("%Y-%m-%d %H:%M")
+    for i, (_, row) in enumerate(changes.iterrows()):
+        if i >= MAX_TABLE_ROWS:
+            break
+        cells = [local.iloc[i]]
+        cells += [f"[{styles[row[r]]}]{row[r]}[/]" for r in trace.rules]
+        cells += ["" if row[c] != row[c] else f"{row[c]:.6g}" for c in trace.columns]
+        table.add_row(*cells)
+    console = Console()
+    console.print(table)
+    if len(changes) > MAX_TABLE_ROWS:
+        console.print(f"... {len(changes) - MAX_TABLE_ROWS} more; use --csv OUT for every cycle")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace_command)
