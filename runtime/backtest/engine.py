@@ -82,6 +82,7 @@ def build_engine(capital: float, instruments: dict, bars_seconds: int, frames: d
         venue=BACKTEST_VENUE, oms_type=OmsType.HEDGING, account_type=AccountType.CASH,
         base_currency=USD, starting_balances=[Money(capital, USD)],
         fill_model=FillModel(prob_fill_on_limit=1.0, prob_slippage=0.0, random_seed=42),
+        use_message_queue=False,  # orders sent at T+1ns are filled before the cycle is recorded
     )
     total = 0
     for symbol, instrument in instruments.items():

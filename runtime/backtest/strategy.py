@@ -109,6 +109,7 @@ class RuleStrategy(Strategy):
         self._to_market: set[ClientOrderId] = set()  # exits being cancelled, to be re-sent at market
         self._entry_rule: dict[ClientOrderId, str] = {}
         self._exit_rule: dict[ClientOrderId, str] = {}
+        self._exit_position: dict[ClientOrderId, object] = {}  # exit order -> the position it closes
         self.trade_rules: dict[str, tuple[str, str]] = {}  # position id -> (entry rule, exit rule)
         self._session: dt.date | None = None
         self._session_start_equity = settings.capital
@@ -228,8 +229,7 @@ class RuleStrategy(Strategy):
                             close=close, equity=equity)
                 continue
             names = [n for n in result.entry_rules.get(symbol, {})] or list(result.global_rules)
-            submitted = self._submit(ts, symbol, OrderSide.BUY, qty, price, None)
-            self._entry_rule[submitted.client_order_id] = "+".join(names) or "entry"
+            self._submit(ts, symbol, OrderSide.BUY, qty, price, None, "+".join(names) or "entry")
 
     def _sell(self, ts: int, symbol: str, position, reason: str, close: float, market: bool = False) -> None:
         order = self.settings.order
@@ -237,10 +237,9 @@ class RuleStrategy(Strategy):
         if order.kind == "limit" and not market:
             price = self.cache.instrument(position.instrument_id).make_price(
                 rules.limit_price(close, order.offset, False))
-        submitted = self._submit(ts, symbol, OrderSide.SELL, position.quantity, price, position)
-        self._exit_rule[submitted.client_order_id] = reason
+        self._submit(ts, symbol, OrderSide.SELL, position.quantity, price, position, reason)
 
-    def _submit(self, ts: int, symbol: str, side: OrderSide, qty, price, position):
+    def _submit(self, ts: int, symbol: str, side: OrderSide, qty, price, position, rule: str):
         iid = self._ids[symbol]
         if symbol not in self._tradable:  # never an order on a data-only symbol
             raise RbtsError(f"refusing to trade data-only symbol {symbol}")
@@ -255,6 +254,12 @@ class RuleStrategy(Strategy):
             self._deadlines[order.client_order_id] = deadline
             self.clock.set_time_alert_ns(f"rbts-ttl-{order.client_order_id}",
                                          deadline + self.config.eval_delay_ns, self._on_ttl_alert)
+        # bookkeeping first: a venue may fill (and close the position) inside submit_order
+        if position is None:
+            self._entry_rule[order.client_order_id] = rule
+        else:
+            self._exit_rule[order.client_order_id] = rule
+            self._exit_position[order.client_order_id] = position.id
         self.submit_order(order, position_id=position.id if position is not None else None)
         return order
 
@@ -283,16 +288,18 @@ class RuleStrategy(Strategy):
         self._resend_exit(event.client_order_id, "cancelled")
 
     def on_order_expired(self, event) -> None:
+        if self._halted_session != self._session:  # the venue's GTD ran out before our own alert
+            self._to_market.add(event.client_order_id)
         self._resend_exit(event.client_order_id, "expired")
 
     def _resend_exit(self, coid: ClientOrderId, how: str) -> None:
         self._deadlines.pop(coid, None)
         order = self.cache.order(coid)
-        if order is None or order.side != OrderSide.SELL or self._halted_session == self._session \
-                and coid not in self._to_market:
-            return
+        position_id = self._exit_position.pop(coid, None)
+        if order is None or position_id is None or coid not in self._to_market:
+            return  # not an exit, or cancelled on purpose (max_daily_loss, stop)
         self._to_market.discard(coid)
-        position = self.cache.position(order.position_id) if order.position_id else None
+        position = self.cache.position(position_id)
         if position is None or position.is_closed:
             return
         symbol = self._symbol_of[order.instrument_id]
