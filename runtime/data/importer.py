@@ -24,7 +24,8 @@ from rbts.runtime.data.catalog import COLUMNS, BarStore
 REQUIRED = ("ts", *COLUMNS)
 TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
 MAX_REPORTED = 25
-_OFFSET_RE = r"(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+# an offset after a time of day ("2025-03-03" ends in "-03" but is a naive date)
+_OFFSET_RE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|z|UTC|[+-]\d{2}(?::?\d{2})?)$"
 _SESSION_STARTS = {"09:30", "04:00"}
 _SESSION_ENDS = {"13:00", "16:00", "20:00"}
 
@@ -208,7 +209,7 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         num = pd.to_numeric(text if text is not None else series, errors="coerce").to_numpy(np.float64)
         bad = ~np.isfinite(num)
         shown = text if text is not None else series.astype(str)
-        problems.add(bad, col, lambda r, c=col, s=shown: f"{c} is {s.iloc[r]!r}, not a number" if s.iloc[r] not in ("", "nan", "NaN", "None") else f"{c} is missing (NaN)")
+        problems.add(bad, col, lambda r, c=col, s=shown: _not_a_number(c, s.iloc[r]))
         values[col] = num
     o, h, lo, c, v = (values[k] for k in COLUMNS)
     with np.errstate(invalid="ignore"):
@@ -238,6 +239,14 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         notes.append("volumes rounded to whole units")
         frame["volume"] = np.round(v)
     return frame, seconds, notes
+
+
+def _not_a_number(column: str, value) -> str:
+    if pd.isna(value) or str(value).strip().lower() in ("", "nan", "none", "null"):
+        return f"{column} is missing (NaN)"
+    if isinstance(value, str):
+        return f"{column} is {value!r}, not a number"
+    return f"{column} is {value}, not a finite number"
 
 
 def _parse_ts(series: pd.Series, tz: str, problems: _Problems) -> np.ndarray:
@@ -332,7 +341,7 @@ def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source:
     """Refuse vendor files stamped at the bar OPEN, a classic source of look-ahead."""
     local = index.tz_convert(tz)
     if seconds >= 86400:
-        weekdays = set(local[local.hour == 0].dayofweek)
+        weekdays = set(local[local.hour == 0].day_of_week)
         if weekdays and 0 in weekdays and 5 not in weekdays:
             raise RbtsError(
                 f"{source.path}: daily bars stamped 00:00 on Monday..Friday are stamped at the session DATE (their open); "
