@@ -10,13 +10,16 @@ from rbts.ui.backtest_panel import render_backtest
 from rbts.ui.builder_panel import render_builder
 from rbts.ui.catalog import catalog_symbols
 from rbts.ui.editor_panel import render_editor
+from rbts.ui.file_panel import render_actions, render_import_errors
 from rbts.ui.rule_charts import chart_controls, make_chart_slot
 from rbts.ui.rules_panel import render_rule_list
 
 
 def render_strategy_tab(settings: Settings) -> None:
     doc = session.document()
+    render_actions(doc, settings)
     session.show_flashes()
+    render_import_errors()
     symbols = catalog_symbols(settings)
     builder_col, code_col = st.columns([6, 5], gap="medium")
     with code_col:
