@@ -122,7 +122,7 @@ class ReplayDataClient(LiveMarketDataClient):
             self._log.error(f"replay: no bars in the catalog for {bar_type}")
         # Join the stream after the bars already published.
         self._positions[bar_type] = _first_after(bars, self._cursor_ns)
-        if self._player is None:
+        if self._player is None or self._player.done():
             self._player = self.create_task(self._play(), log_msg="replay player")
 
     async def _unsubscribe_bars(self, command) -> None:
@@ -144,10 +144,13 @@ class ReplayDataClient(LiveMarketDataClient):
         await asyncio.sleep(self._cfg.settle_s)
         step_ns = None
         while True:
+            if not self._positions:  # between a strategy swap's unsubscribe and subscribe
+                await asyncio.sleep(0.05)
+                continue
             nxt = self._next_instant()
             if nxt is None:
                 self.finished = True
-                self._log.info("replay: end of data")
+                self._log.warning("replay: end of data")
                 return
             if self._cursor_ns >= self._cfg.start_ns:
                 gap_ns = nxt - self._cursor_ns

@@ -1,0 +1,142 @@
+"""The Interactive Brokers pieces of the live node (``rbts live --mode ib``).
+
+:func:`ib_client_configs` turns ``Settings.ib`` (host, port, client id, account,
+market data type, connection attempts) and a strategy's symbols into Nautilus' IB
+data and execution client configs plus their factories, in the shape
+``runtime/live/node.py`` puts into a ``TradingNodeConfig``:
+
+    data_clients, exec_clients, factories = ib_client_configs(settings, ["AAPL", "VIX"])
+    # data_clients == {"IB": InteractiveBrokersDataClientConfig(...)}
+    # exec_clients == {"IB": InteractiveBrokersExecClientConfig(...)}
+    # factories    == {"IB": (InteractiveBrokersLiveDataClientFactory, InteractiveBrokersLiveExecClientFactory)}
+
+Both clients share one socket (same host, port and client id). Instrument ids come
+from the team's symbol table (``AAPL`` -> ``AAPL.NASDAQ``, ``VIX`` -> ``^VIX.CBOE``),
+which is IB's simplified symbology, so the instruments IB sends match the ids in the
+catalog and the strategy.
+
+Connection attempts: the IB client connects inside ``node.build()`` and, left alone,
+retries forever with back-off (5 s .. 300 s), blocking ``build()``. It reads
+``IB_MAX_CONNECTION_ATTEMPTS`` when it is created, so :func:`ib_client_configs` sets
+that variable for this process from ``settings.ib.max_connection_attempts``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.data import instruments
+
+if TYPE_CHECKING:
+    from rbts.runtime.settings import Settings
+
+IB = "IB"  # the client name: config dict key == factory key (Nautilus requires it)
+MARKET_DATA_TYPES = ("REALTIME", "FROZEN", "DELAYED", "DELAYED_FROZEN")
+
+
+def market_data_type(name: str):
+    """``"DELAYED_FROZEN"`` -> ibapi's ``MarketDataTypeEnum.DELAYED_FROZEN`` (4)."""
+    from ibapi.common import MarketDataTypeEnum
+
+    key = str(name).strip().upper()
+    if key not in MARKET_DATA_TYPES:
+        raise RbtsError(f"ib.market_data_type: {name!r} is not one of {', '.join(MARKET_DATA_TYPES)}")
+    return getattr(MarketDataTypeEnum, key)
+
+
+def instrument_ids(settings: Settings, symbols: list[str]) -> list[str]:
+    """The strategy's symbols as IB-simplified instrument ids, checked to be identifiable."""
+    ids = []
+    for symbol in dict.fromkeys(instruments.normalize(s) for s in symbols):
+        info = instruments.lookup(symbol, settings)
+        if info.venue == instruments.FALLBACK_VENUE:
+            raise RbtsError(
+                f"{symbol}: its primary exchange is unknown, so IB cannot identify it; "
+                f"add it to rbts.yaml, e.g. symbols: {{{symbol}: {{venue: NYSE}}}}"
+            )
+        ids.append(info.instrument_id_str)
+    return ids
+
+
+def instrument_provider_config(settings: Settings, symbols: list[str]):
+    """Loads exactly the strategy's instruments at start-up (simplified symbology)."""
+    from nautilus_trader.adapters.interactive_brokers.config import (
+        InteractiveBrokersInstrumentProviderConfig,
+        SymbologyMethod,
+    )
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    return InteractiveBrokersInstrumentProviderConfig(
+        symbology_method=SymbologyMethod.IB_SIMPLIFIED,
+        load_ids=frozenset(InstrumentId.from_str(i) for i in instrument_ids(settings, symbols)),
+    )
+
+
+def ib_client_configs(
+    settings: Settings,
+    symbols: list[str],
+    *,
+    rth_only: bool = False,
+    connection_timeout: int = 60,
+):
+    """``(data_clients, exec_clients, factories)`` for a TradingNode trading through IB.
+
+    ``rth_only=False`` streams extended-hours bars too (``time in ETH`` rules need them).
+    ``connection_timeout`` bounds how long the clients wait for the IB client at start.
+    Sets ``IB_MAX_CONNECTION_ATTEMPTS`` (see the module docstring).
+    """
+    from nautilus_trader.adapters.interactive_brokers.config import (
+        InteractiveBrokersDataClientConfig,
+        InteractiveBrokersExecClientConfig,
+    )
+    from nautilus_trader.adapters.interactive_brokers.factories import (
+        InteractiveBrokersLiveDataClientFactory,
+        InteractiveBrokersLiveExecClientFactory,
+    )
+
+    ib = settings.ib
+    account = ib.account or os.environ.get("TWS_ACCOUNT")
+    if not account:
+        raise RbtsError(
+            "IB account not set: add ib: {account: DU1234567} to rbts.yaml or set RBTS_IB_ACCOUNT "
+            "(the account id shown in TWS / IB Gateway)"
+        )
+    os.environ["IB_MAX_CONNECTION_ATTEMPTS"] = str(max(1, int(ib.max_connection_attempts)))
+    provider = instrument_provider_config(settings, symbols)
+    common = dict(
+        ibg_host=ib.host,
+        ibg_port=int(ib.port),
+        ibg_client_id=int(ib.client_id),
+        instrument_provider=provider,
+        connection_timeout=int(connection_timeout),
+    )
+    data = InteractiveBrokersDataClientConfig(
+        **common,
+        use_regular_trading_hours=rth_only,
+        market_data_type=market_data_type(ib.market_data_type),
+    )
+    execution = InteractiveBrokersExecClientConfig(**common, account_id=str(account))
+    factories = {IB: (InteractiveBrokersLiveDataClientFactory, InteractiveBrokersLiveExecClientFactory)}
+    return {IB: data}, {IB: execution}, factories
+
+
+def gateway_reachable(settings: Settings, timeout: float = 3.0) -> bool:
+    """True when something accepts TCP connections at the configured host and port."""
+    try:
+        with socket.create_connection((settings.ib.host, int(settings.ib.port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def unreachable_message(settings: Settings) -> str:
+    """The one wording for "no TWS/Gateway there", shared by downloads and the live bot."""
+    host, port = settings.ib.host, settings.ib.port
+    return (
+        f"cannot reach IB Gateway/TWS at {host}:{port} — is it running, API enabled? "
+        "(set the port with RBTS_IB_PORT or ib: {port: ...} in rbts.yaml; "
+        "Gateway paper 4002, live 4001; TWS paper 7497, live 7496)"
+    )
