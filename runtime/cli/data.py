@@ -105,6 +105,7 @@ def download_cmd(
     symbols: str = typer.Option(..., "--symbols", help="Comma-separated DSL symbols, e.g. AAPL,MSFT,VIX."),
     start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD (New York)."),
     end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD (New York), inclusive."),
+    rth_only: bool = typer.Option(False, "--rth-only", help="Regular trading hours only (default: extended hours too)."),
 ) -> None:
     """Download 1-minute bars from Interactive Brokers (TWS or IB Gateway) into the catalog."""
     with _user_errors():
@@ -114,10 +115,27 @@ def download_cmd(
         chosen = _split_symbols(symbols)
         if not chosen:
             raise RbtsError("--symbols: give at least one symbol")
-        with _progress(None, "download") as advance:
-            result = download_bars(settings, chosen, start, end, progress=advance)
-        if result is not None:
-            typer.echo(str(result) if not isinstance(result, dict) else ", ".join(f"{k}: {v:,} bars" for k, v in result.items()))
+        with _counted_progress("download") as progress:
+            counts = download_bars(settings, chosen, start, end, progress=progress, rth_only=rth_only)
+        typer.echo(", ".join(f"{name}: {n:,} bars" for name, n in counts.items()) or "nothing to download")
+
+
+@contextmanager
+def _counted_progress(label: str):
+    """A ``progress(done, total, text)`` callback drawing a rich bar on a terminal."""
+    if not is_terminal():
+        yield lambda done, total, text=None: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int, text: str | None = None) -> None:
+            bar.update(task, completed=done, total=total, description=f"{label} {text or ''}".strip())
+
+        yield update
 
 
 @data_app.command("ls")
