@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from support.bt_data import PARITY_STRATEGY as STRATEGY
 
 from rbts.compiler import vector
 from rbts.compiler.lowering import lower
@@ -19,17 +20,6 @@ from rbts.runtime.backtest.runner import run_backtest
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings
 
-STRATEGY = """\
-strategy "parity"
-universe: AAPL, MSFT, NVDA
-cycle: 5m
-let fast = ema(close, 9, 5m)
-let slow = ema(close, 21, 5m)
-global market_hours: time in RTH
-global vix_not_rising: slope(ema(VIX, 9, 5m), 30m) < 0.3
-entry bull_cross: fast crosses_above slow
-exit bear_cross: fast crosses_below slow
-"""
 START, END = "2025-03-03", "2025-03-14"
 
 

@@ -23,3 +23,17 @@ def frame_from_closes(index: pd.DatetimeIndex, closes, volume: float = 1e6, spre
 def random_walk(index: pd.DatetimeIndex, seed: int, start: float = 100.0, vol: float = 0.001) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return frame_from_closes(index, start * np.exp(np.cumsum(rng.normal(0, vol, len(index)))))
+
+
+# The reference strategy with a looser VIX rule and three tickers, so that it trades on the demo set.
+PARITY_STRATEGY = """\
+strategy "parity"
+universe: AAPL, MSFT, NVDA
+cycle: 5m
+let fast = ema(close, 9, 5m)
+let slow = ema(close, 21, 5m)
+global market_hours: time in RTH
+global vix_not_rising: slope(ema(VIX, 9, 5m), 30m) < 0.3
+entry bull_cross: fast crosses_above slow
+exit bear_cross: fast crosses_below slow
+"""
