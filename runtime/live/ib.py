@@ -8,12 +8,19 @@ data and execution client configs plus their factories, in the shape
     data_clients, exec_clients, factories = ib_client_configs(settings, ["AAPL", "VIX"])
     # data_clients == {"IB": InteractiveBrokersDataClientConfig(...)}
     # exec_clients == {"IB": InteractiveBrokersExecClientConfig(...)}
-    # factories    == {"IB": (InteractiveBrokersLiveDataClientFactory, InteractiveBrokersLiveExecClientFactory)}
+    # factories    == {"IB": (CloseStampedDataClientFactory, InteractiveBrokersLiveExecClientFactory)}
 
 Both clients share one socket (same host, port and client id). Instrument ids come
 from the team's symbol table (``AAPL`` -> ``AAPL.NASDAQ``, ``VIX`` -> ``^VIX.CBOE``),
 which is IB's simplified symbology, so the instruments IB sends match the ids in the
 catalog and the strategy.
+
+Bar timestamps: IB dates a bar by its *open*, and Nautilus' adapter keeps that as
+``ts_event``. RBTS stamps every bar at its **close** (catalog, backtests, replay), so
+the data client made by :func:`close_stamped_data_client_factory` converts IB bars
+(warm-up requests and ``keepUpToDate`` live bars) to ``ts_event`` = close. Exactly
+5-second bars come through ``reqRealTimeBars`` and keep IB's open stamp; RBTS does not
+use them.
 
 Connection attempts: the IB client connects inside ``node.build()`` and, left alone,
 retries forever with back-off (5 s .. 300 s), blocking ``build()``. It reads
@@ -23,6 +30,7 @@ that variable for this process from ``settings.ib.max_connection_attempts``.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from typing import TYPE_CHECKING
@@ -92,10 +100,7 @@ def ib_client_configs(
         InteractiveBrokersDataClientConfig,
         InteractiveBrokersExecClientConfig,
     )
-    from nautilus_trader.adapters.interactive_brokers.factories import (
-        InteractiveBrokersLiveDataClientFactory,
-        InteractiveBrokersLiveExecClientFactory,
-    )
+    from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveExecClientFactory
 
     ib = settings.ib
     account = ib.account or os.environ.get("TWS_ACCOUNT")
@@ -119,7 +124,7 @@ def ib_client_configs(
         market_data_type=market_data_type(ib.market_data_type),
     )
     execution = InteractiveBrokersExecClientConfig(**common, account_id=str(account))
-    factories = {IB: (InteractiveBrokersLiveDataClientFactory, InteractiveBrokersLiveExecClientFactory)}
+    factories = {IB: (close_stamped_data_client_factory(), InteractiveBrokersLiveExecClientFactory)}
     return {IB: data}, {IB: execution}, factories
 
 
@@ -140,3 +145,35 @@ def unreachable_message(settings: Settings) -> str:
         "(set the port with RBTS_IB_PORT or ib: {port: ...} in rbts.yaml; "
         "Gateway paper 4002, live 4001; TWS paper 7497, live 7496)"
     )
+
+
+def stamp_bars_at_close(ib_client) -> None:
+    """Make an ``InteractiveBrokersClient`` give its bars ``ts_event`` = bar close.
+
+    Both historical replies and live ``keepUpToDate`` updates are converted by the
+    client's ``_ib_bar_to_ts_event``; its sibling ``_ib_bar_to_ts_init`` already
+    computes the close (open + bar length; a daily bar ends 1 ns before midnight).
+    """
+    if getattr(ib_client, "_rbts_close_stamped", False):
+        return
+
+    async def ts_event_at_close(bar, bar_type) -> int:
+        return await ib_client._ib_bar_to_ts_init(bar, bar_type)
+
+    ib_client._ib_bar_to_ts_event = ts_event_at_close
+    ib_client._rbts_close_stamped = True
+
+
+@functools.cache
+def close_stamped_data_client_factory():
+    """Nautilus' IB data client factory, with :func:`stamp_bars_at_close` applied."""
+    from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveDataClientFactory
+
+    class CloseStampedDataClientFactory(InteractiveBrokersLiveDataClientFactory):
+        @staticmethod
+        def create(loop, name, config, msgbus, cache, clock):
+            client = InteractiveBrokersLiveDataClientFactory.create(loop, name, config, msgbus, cache, clock)
+            stamp_bars_at_close(client._client)
+            return client
+
+    return CloseStampedDataClientFactory

@@ -76,30 +76,14 @@ def load_file(path: str | Path) -> StrategySpec:
 # ------------------------------------------------------------------ the default plugin
 def load_text(text: str, filename: str | None = None) -> StrategySpec:
     """Parse + check a ``.rbts`` text or a JSON form (detected by its first character)."""
-    from rbts.dsl.checker import check
+    from rbts.runtime.backtest.loading import load_checked
 
-    if text.lstrip().startswith("{"):
-        from rbts.dsl.json_form import from_json
-
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RbtsError(f"{filename or '<json>'}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-        tree = from_json(data)
-        source = None
-    else:
-        from rbts.dsl.parser import parse
-
-        tree = parse(text, filename)
-        source = text
     try:
-        checked = check(tree, filename)
+        checked, data = load_checked(text if "\n" in text or text.lstrip().startswith("{") else text + "\n")
     except RbtsError as exc:
-        raise exc.with_source(filename, source) from None
-    from rbts.dsl.json_form import to_json
-
-    json_text = json.dumps(to_json(tree), indent=2, sort_keys=False) + "\n"
-    return StrategySpec(checked.settings.name, checked.settings, json_text, source, checked)
+        raise exc.with_source(filename, text) from None
+    source = None if text.lstrip().startswith("{") else text
+    return StrategySpec(checked.settings.name, checked.settings, json.dumps(data, indent=2) + "\n", source, checked)
 
 
 def build(spec: StrategySpec, ctx: BuildContext):
