@@ -54,10 +54,11 @@ def explain_node(graph: Graph, node_id: int, state: Callable[[int], int],
         return explain_node(graph, node.inputs[0], state, value)
     children: list[Explanation] = []
     values: dict[str, float | None] = {}
-    for i in node.inputs:
+    for k, i in enumerate(node.inputs):
         sub = graph.nodes[i]
         if sub.is_series:
-            values[sub.label or f"n{i}"] = value(i)
+            text = node.operand_labels[k] if k < len(node.operand_labels) else sub.label
+            values[text or f"n{i}"] = value(i)
         else:
             children.append(explain_node(graph, i, state, value))
     return Explanation(node.label or node.op, STATE_NAMES[state(node_id)], values, tuple(children))

@@ -40,6 +40,7 @@ class Node:
     symbols: frozenset[str] = frozenset()  # every symbol whose bars it reads
     on_clock: bool = True  # arith/resample: every input update lands on this node's clock
     label: str = ""  # canonical text of the expression it came from (first occurrence)
+    operand_labels: tuple[str, ...] = ()  # conditions: the text of each input as written
 
     @property
     def is_series(self) -> bool:
@@ -111,7 +112,7 @@ class Graph:
     _keys: dict[tuple, int] = field(default_factory=dict, repr=False)
 
     def add(self, kind: str, op: str, params: tuple, inputs: tuple[int, ...], tf: int | None,
-            on_clock: bool = True, label: str = "") -> int:
+            on_clock: bool = True, label: str = "", operand_labels: tuple[str, ...] = ()) -> int:
         key = (kind, op, params, inputs, tf)
         found = self._keys.get(key)
         if found is not None:
@@ -119,7 +120,7 @@ class Graph:
         symbols = frozenset().union(*(self.nodes[i].symbols for i in inputs)) if inputs else frozenset()
         if kind == "source":
             symbols = frozenset({params[0]})
-        node = Node(len(self.nodes), kind, op, params, inputs, tf, symbols, on_clock, label)
+        node = Node(len(self.nodes), kind, op, params, inputs, tf, symbols, on_clock, label, operand_labels)
         self.nodes.append(node)
         self._keys[key] = node.id
         return node.id

@@ -186,7 +186,10 @@ class _Lowering:
         return method(node)
 
     def add_cond(self, op: str, params: tuple, inputs: tuple[int, ...], node: ast.Node) -> int:
-        return self.graph.add("cond", op, params, inputs, None, label=format_expr(node))
+        operands = {ast.Compare: ("left", "right"), ast.Cross: ("left", "right"),
+                    ast.Between: ("value", "low", "high")}.get(type(node), ())
+        labels = tuple(format_expr(getattr(node, f)) for f in operands)
+        return self.graph.add("cond", op, params, inputs, None, label=format_expr(node), operand_labels=labels)
 
     def c_Name(self, node: ast.Name) -> int:
         return self.let(node.name)
