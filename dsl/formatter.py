@@ -22,7 +22,7 @@ from rbts.dsl import ast
 OR, AND, NOT, TEMPORAL, COMPARISON, SUM, PRODUCT, UNARY, ATOM = range(1, 10)
 
 _PLAIN_SYMBOL = re.compile(r"[A-Z][A-Z0-9]*(\.[A-Z0-9]+)*")
-_UNQUOTABLE = re.compile(r'["\n\r]')
+_UNQUOTABLE = re.compile(r'["\x00-\x1f\x7f]')  # quotes and control characters
 _CROSS_WORD = {"above": "crosses_above", "below": "crosses_below", "any": "crosses"}
 
 

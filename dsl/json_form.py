@@ -17,15 +17,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import fields
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path as FilePath
 from typing import Any
 
 from rbts.dsl import ast
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.json_positions import Path, json_path, value_spans
+from rbts.dsl.json_validate import schema, validate
 from rbts.dsl.settings import ResolvedSettings
+
+__all__ = ["VERSION", "dumps", "encode_node", "from_json", "schema", "to_json", "validate"]
 
 VERSION = 1
 MAX_DEPTH = 200
@@ -166,21 +167,6 @@ def _pretty(value, indent: int, start: int = 0, width: int = 100) -> str:
 # ----------------------------------------------------------------------------- JSON -> AST
 
 
-@lru_cache(maxsize=1)
-def schema() -> dict:
-    """The JSON Schema (draft 2020-12) of the JSON form."""
-    local = FilePath(__file__).with_name("schema.json")
-    text = local.read_text() if local.exists() else resources.files("rbts.dsl").joinpath("schema.json").read_text()
-    return json.loads(text)
-
-
-@lru_cache(maxsize=1)
-def _validator():
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(schema())
-
-
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in the JSON form")
 
@@ -292,28 +278,6 @@ class _Decoder:
         return order
 
 
-def validate(data: Any, spans: dict[Path, Span] | None = None) -> None:
-    """Raise RbtsError for the most relevant schema violation of ``data`` (if any),
-    positioned through ``spans`` (from :func:`value_spans`) when given."""
-    from jsonschema.exceptions import best_match
-
-    error = best_match(_validator().iter_errors(data))
-    if error is None:
-        return
-    path = tuple(error.absolute_path)
-    spans = spans or {}
-    while path and path not in spans:
-        path = path[:-1]
-    message = f"{json_path(tuple(error.absolute_path))}: {_describe(error)}"
-    raise RbtsError(Diagnostic(message, spans.get(path)))
-
-
-def _describe(error) -> str:
-    if error.validator == "not" and isinstance(error.instance, str):
-        return f"{error.instance!r} is a keyword and cannot be used as a name"
-    return error.message
-
-
 def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.Strategy:
     """A strategy from its JSON form (text or already-loaded dict).
 
@@ -335,7 +299,7 @@ def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.St
                         filename=filename, source=text)
     try:
         spans = value_spans(text) if text is not None else {}
-        validate(data, spans)
+        validate(data, spans, MAX_DEPTH)
         return _Decoder(spans).strategy(data)
     except RbtsError as exc:
         raise exc.with_source(filename, text) from None

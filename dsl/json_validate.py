@@ -1,0 +1,123 @@
+"""Schema validation of the JSON form, node by node.
+
+``dsl/schema.json`` is the one description of the format.  Validating a whole
+expression tree against it with ``jsonschema`` costs about 1 ms per node (each
+node tries every node type's ``if``), so :func:`validate` checks the top level
+and then each node against *its own* definition, with the references to child
+nodes cut to "an object with a node tag"; the walk itself then checks every
+child against the kinds its slot allows.  The result is the same verdict as the
+full schema (tests compare the two) at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path as FilePath
+from typing import Any
+
+from rbts.dsl.errors import Diagnostic, RbtsError, Span
+from rbts.dsl.json_positions import Path, json_path
+
+_CATEGORIES = ("expr", "arg", "window", "statement", "node")
+_CHILD = {"type": "object", "required": ["node"], "properties": {"node": {"type": "string"}}}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The JSON Schema (draft 2020-12) of the JSON form."""
+    local = FilePath(__file__).with_name("schema.json")
+    text = local.read_text() if local.exists() else resources.files("rbts.dsl").joinpath("schema.json").read_text()
+    return json.loads(text)
+
+
+def _ref_category(part: Any) -> str | None:
+    if isinstance(part, dict) and set(part) == {"$ref"}:
+        name = part["$ref"].rsplit("/", 1)[-1]
+        return name if name in _CATEGORIES else None
+    return None
+
+
+def _cut(part: Any) -> Any:
+    """``part`` with every reference to a node category replaced by a shallow check."""
+    if _ref_category(part):
+        return _CHILD
+    if isinstance(part, dict):
+        return {k: _cut(v) for k, v in part.items() if k != "$defs"}
+    if isinstance(part, list):
+        return [_cut(v) for v in part]
+    return part
+
+
+class _Rules:
+    """Per-tag shallow validators and, per tag, which child slots hold which category."""
+
+    def __init__(self, full: dict):
+        from jsonschema import Draft202012Validator
+
+        defs = full["$defs"]
+        self.top = Draft202012Validator(_cut(full))
+        self.allowed = {c: tuple(defs[c]["properties"]["node"]["enum"]) for c in _CATEGORIES}
+        self.nodes = {tag: Draft202012Validator(_cut(defs[tag])) for tag in self.allowed["node"]}
+        self.slots: dict[str, dict[str, tuple[str, bool]]] = {}  # tag -> field -> (category, is_list)
+        for tag in self.allowed["node"]:
+            slots = {}
+            for key, prop in defs[tag]["properties"].items():
+                if _ref_category(prop):
+                    slots[key] = (_ref_category(prop), False)
+                elif isinstance(prop, dict) and _ref_category(prop.get("items")):
+                    slots[key] = (_ref_category(prop["items"]), True)
+            self.slots[tag] = slots
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    return _Rules(schema())
+
+
+def _describe(error) -> str:
+    if error.validator == "not" and isinstance(error.instance, str):
+        return f"{error.instance!r} is a keyword and cannot be used as a name"
+    return error.message
+
+
+def _raise(error, prefix: Path, spans: dict[Path, Span]) -> None:
+    path = prefix + tuple(error.absolute_path)
+    known = path
+    while known and known not in spans:
+        known = known[:-1]
+    raise RbtsError(Diagnostic(f"{json_path(path)}: {_describe(error)}", spans.get(known)))
+
+
+def _check(validator, data, prefix: Path, spans: dict[Path, Span]) -> None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(data))
+    if error is not None:
+        _raise(error, prefix, spans)
+
+
+def validate(data: Any, spans: dict[Path, Span] | None = None, max_depth: int = 200) -> None:
+    """Raise a positioned RbtsError for the first schema violation of ``data`` (if any).
+
+    ``spans`` (from :func:`rbts.dsl.json_positions.value_spans`) positions the error.
+    """
+    rules, spans = _rules(), spans or {}
+    _check(rules.top, data, (), spans)
+    stack = [(stmt, ("body", i), "statement", 0) for i, stmt in enumerate(data["body"])]
+    while stack:
+        node, path, category, depth = stack.pop()
+        if depth > max_depth:
+            raise RbtsError(Diagnostic(f"{json_path(path)}: nested more than {max_depth} levels deep", spans.get(path)))
+        tag = node["node"]
+        if tag not in rules.allowed[category]:
+            where = path + ("node",)
+            raise RbtsError(Diagnostic(
+                f"{json_path(where)}: {tag!r} is not one of {list(rules.allowed[category])}", spans.get(where)))
+        _check(rules.nodes[tag], node, path, spans)
+        for key, (child_category, is_list) in rules.slots[tag].items():
+            children = enumerate(node[key]) if is_list else [(None, node[key])]
+            for index, child in children:
+                child_path = path + ((key, index) if is_list else (key,))
+                stack.append((child, child_path, child_category, depth + 1))
