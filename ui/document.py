@@ -69,9 +69,12 @@ class Document:
         """Take a new text; returns whether it is valid.  Text from outside the editor
         (builder, import, open) also resets the editor widget to show it."""
         checked, diagnostics = diagnose(text)
+        errors = [d for d in diagnostics if d.severity == "error"]
         self.text = text
-        self.diagnostics = diagnostics
-        if checked is not None and not [d for d in diagnostics if d.severity == "error"]:
+        # With errors, warnings come from the lines that still parse ("no entry rule" when the
+        # entry line is the broken one): they would mislead, so only errors are shown.
+        self.diagnostics = errors or diagnostics
+        if checked is not None and not errors:
             self.valid, self.valid_text = checked, text
         if not from_editor:
             self.editor_version += 1

@@ -1,0 +1,141 @@
+"""The Strategy tab through Streamlit's AppTest (the app script run headless)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import rbts.ui
+from rbts.ui.session import DOC_KEY, REFERENCE
+
+APP = str(Path(rbts.ui.__file__).resolve().parent / "app.py")
+BROKEN_LINE = "entry bull_cross: fast crosses_above (slow"
+
+
+@pytest.fixture
+def app(small_demo_home, tmp_path, monkeypatch):
+    """The app on a copy-free demo home (the app only reads the catalog; the registry goes to tmp)."""
+    monkeypatch.setenv("RBTS_HOME", str(small_demo_home))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _doc(at):
+    return at.session_state[DOC_KEY]
+
+
+def _ace_args(at) -> dict:
+    (editor,) = [c for c in at.get("component_instance") if c.proto.component_name.endswith("streamlit_ace")]
+    return json.loads(editor.proto.json_args)
+
+
+def _rule_cards(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("<span class='rbts-badge")]
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_the_app_opens_on_the_reference_strategy(app):
+    assert _doc(app).is_valid
+    assert any("Valid strategy" in s.value for s in app.success)
+    assert _ace_args(app)["defaultValue"] == _doc(app).text
+    rules = _rule_cards(app)
+    assert len(rules) == 4 and "vix_calm" in rules[1]
+    assert any("last true" in m.value or "true now" in m.value or "never true" in m.value for m in app.markdown)
+
+
+def test_builder_writes_a_rule_into_the_text(app):
+    p = "strategy.rule.0"
+    app.radio(key=f"{p}.scope").set_value("exit")
+    app.text_input(key=f"{p}.name").input("rsi_high")
+    app.selectbox(key=f"{p}.c0.left.kind").set_value("indicator").run()
+    app.selectbox(key=f"{p}.c0.left.func").set_value("rsi").run()
+    app.selectbox(key=f"{p}.c0.op").set_value("above").run()
+    app.selectbox(key=f"{p}.c0.right.kind").set_value("number").run()
+    app.number_input(key=f"{p}.c0.right.value").set_value(70).run()
+    _button(app, "Add rule").click().run()
+    assert not app.exception
+    text = _doc(app).text
+    assert "exit rsi_high: rsi(close, 14) > 70\n" in text
+    assert _ace_args(app)["defaultValue"] == text  # the editor shows the builder's text
+    assert "# equity / number of tickers" in text  # the example's comments survive
+
+
+def test_text_edits_update_the_builder(app):
+    text = REFERENCE + "exit spike: high(VIX) > 2%\nexit calm: rsi(close, 14) < 30 for 3 bars\n"
+    _doc(app).set_text(text, from_editor=True)
+    app.run()
+    rules = _rule_cards(app)
+    assert len(rules) == 6
+    assert "edit in the code" in rules[4] and "edit in the code" not in rules[5]  # 2% is text-only
+    edit_buttons = [b for b in app.button if b.label == "Edit"]
+    assert edit_buttons[4].disabled and not edit_buttons[5].disabled
+    edit_buttons[5].click().run()
+    assert app.text_input(key="strategy.rule.1.name").value == "calm"
+    assert app.selectbox(key="strategy.rule.1.c0.temporal").value == "for"
+    app.selectbox(key="strategy.rule.1.c0.op").set_value("below").run()
+    app.number_input(key="strategy.rule.1.c0.right.value").set_value(25).run()
+    _button(app, "Save rule").click().run()
+    assert "exit calm: rsi(close, 14) < 25 for 3 bars\n" in _doc(app).text
+    assert "exit spike: high(VIX) > 2%\n" in _doc(app).text  # the read-only rule is never lost
+
+
+def test_errors_become_editor_annotations_and_a_list(app):
+    before = _doc(app).text
+    text = before.replace("entry bull_cross: fast crosses_above slow", BROKEN_LINE)
+    assert BROKEN_LINE in text
+    _doc(app).set_text(text, from_editor=True)
+    app.run()
+    row = text.splitlines().index(BROKEN_LINE)
+    notes = _ace_args(app)["annotations"]
+    assert notes and notes[0]["row"] == row and notes[0]["type"] == "error"
+    assert any(f"line {row + 1}, col" in e.value for e in app.error)
+    assert any("builder waits" in i.value for i in app.info)
+    assert _doc(app).valid_text == before  # the last valid strategy is kept
+    _button(app, "Revert to the last valid version").click().run()
+    assert _doc(app).text == before and not _ace_args(app)["annotations"]
+
+
+def test_a_bad_json_import_replaces_nothing(app):
+    before = _doc(app).text
+    app.text_area(key="strategy.paste.0").input('{"rbts": 1, "name": "x", "body": [}').run()
+    _button(app, "Import pasted text").click().run()
+    assert not app.exception
+    assert any("was not imported" in e.value for e in app.error)
+    assert _doc(app).text == before
+
+
+def test_a_good_json_import_replaces_the_strategy(app):
+    from rbts.dsl.checker import check_text
+    from rbts.ui import persistence
+
+    other = REFERENCE.replace("VIX-calm EMA cross", "Imported one").replace("capital: 10000", "capital: 5000")
+    app.text_area(key="strategy.paste.0").input(persistence.export_json(check_text(other))).run()
+    _button(app, "Import pasted text").click().run()
+    assert _doc(app).valid.settings.name == "Imported one" and _doc(app).valid.settings.capital == 5000
+
+
+@pytest.mark.slow
+def test_backtest_results_are_shown(app):
+    app.multiselect(key="strategy.bt.tickers").set_value(["AAPL"])
+    app.date_input(key="strategy.bt.start").set_value(pytest.importorskip("datetime").date(2025, 3, 3))
+    app.date_input(key="strategy.bt.end").set_value(pytest.importorskip("datetime").date(2025, 3, 14)).run()
+    _button(app, "Run backtest").click().run()
+    job = app.session_state["strategy.bt.job"]
+    job.wait(timeout=300)
+    assert job.error is None, job.error
+    app.run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert labels[:6] == ["Total return", "CAGR", "Sharpe", "Max drawdown", "Trades", "Win rate"]
+    assert any("fewer than 30" in w.value for w in app.warning)  # small-sample warning from metrics.json
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 6  # 4 rule charts + equity + price
+    assert any("Equity and drawdown" in c.proto.spec for c in charts)
