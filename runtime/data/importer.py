@@ -24,10 +24,12 @@ from rbts.runtime.data.catalog import COLUMNS, BarStore
 REQUIRED = ("ts", *COLUMNS)
 TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
 MAX_REPORTED = 25
-# an offset after a time of day ("2025-03-03" ends in "-03" but is a naive date)
-_OFFSET_RE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|z|UTC|[+-]\d{2}(?::?\d{2})?)$"
-_SESSION_STARTS = {"09:30", "04:00"}
-_SESSION_ENDS = {"13:00", "16:00", "20:00"}
+# the end of a time of day with an offset: ...00Z, ...00-05:00, ...00+0530, ...00+05
+# (checked together with a ':' in the value, since the date "2025-03-03" also ends in "3-03")
+_OFFSET_RE = r"\d(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+_NA = ["", "NaN", "nan", "NA", "N/A", "null", "NULL", "None"]
+_SESSION_STARTS = [9 * 60 + 30, 4 * 60]  # minutes after midnight: RTH and ETH opens
+_SESSION_ENDS = [13 * 60, 16 * 60, 20 * 60]  # early close, RTH and ETH closes
 
 
 @dataclass
@@ -116,7 +118,9 @@ def _read_csv(path: Path) -> _Source:
     import io
 
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, skip_blank_lines=True, keep_default_na=False)
+        # ts stays text (parsed below); numbers are parsed by the C reader, junk leaves a column as text
+        ts_name = next(c for c in pd.read_csv(io.StringIO(text), nrows=0).columns if str(c).strip().lower() == "ts")
+        raw = pd.read_csv(io.StringIO(text), dtype={ts_name: str}, skip_blank_lines=True, keep_default_na=False, na_values=_NA)
     except (pd.errors.ParserError, ValueError) as exc:
         raise RbtsError(f"{path}: cannot read as CSV: {exc}") from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
@@ -205,10 +209,12 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
     values = {}
     for col in COLUMNS:
         series = raw[col]
-        text = series.astype(str).str.strip() if series.dtype == object or pd.api.types.is_string_dtype(series) else None
-        num = pd.to_numeric(text if text is not None else series, errors="coerce").to_numpy(np.float64)
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            shown, num = series, series.to_numpy(np.float64, na_value=np.nan)
+        else:  # text: some field is not a number
+            shown = series.astype(str).str.strip()
+            num = pd.to_numeric(shown, errors="coerce").to_numpy(np.float64, na_value=np.nan)
         bad = ~np.isfinite(num)
-        shown = text if text is not None else series.astype(str)
         problems.add(bad, col, lambda r, c=col, s=shown: _not_a_number(c, s.iloc[r]))
         values[col] = num
     o, h, lo, c, v = (values[k] for k in COLUMNS)
@@ -258,9 +264,13 @@ def _parse_ts(series: pd.Series, tz: str, problems: _Problems) -> np.ndarray:
         out = stamps.as_unit("ns").asi8.copy()
         problems.add(out == nat, "ts", lambda r: "ts is missing")
         return out
-    text = series.astype(str).str.strip()
+    text = series.fillna("").astype(str).str.strip()
     unparsed = np.zeros(len(text), dtype=bool)
-    has_offset = text.str.contains(_OFFSET_RE, regex=True).to_numpy()
+    # the regex runs on the distinct endings only (a year of minutes has few of them)
+    tails = text.str[-9:]
+    offset_of = {t: bool(re.search(_OFFSET_RE, t)) for t in pd.unique(tails)}
+    has_time = text.str.contains(":", regex=False).to_numpy(dtype=bool)
+    has_offset = tails.map(offset_of).to_numpy(dtype=bool) & has_time
     blank = (text == "").to_numpy()
     out = np.full(len(text), nat, dtype=np.int64)
     if has_offset.any():
@@ -351,15 +361,18 @@ def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source:
         return
     if seconds > 3600:
         return
-    days = pd.Series(local.strftime("%H:%M"), index=local.normalize())
-    first = days.groupby(level=0).first()
-    last_close = pd.Series((local + pd.Timedelta(seconds=seconds)).strftime("%H:%M"), index=local.normalize()).groupby(level=0).last()
-    open_like = first.isin(_SESSION_STARTS) & last_close.isin(_SESSION_ENDS)
-    if len(first) and open_like.mean() >= 0.8:
-        example = first.index[int(np.flatnonzero(open_like.to_numpy())[0])].date()
+    wall = local.tz_localize(None).as_unit("ns").asi8 // 60_000_000_000  # minutes since epoch, wall clock
+    day, minute = wall // 1440, wall % 1440
+    starts = np.flatnonzero(np.concatenate(([True], day[1:] != day[:-1])))
+    ends = np.concatenate((starts[1:], [len(day)])) - 1
+    first, last_close = minute[starts], minute[ends] + seconds // 60
+    open_like = np.isin(first, _SESSION_STARTS) & np.isin(last_close, _SESSION_ENDS)
+    if len(starts) and open_like.mean() >= 0.8:
+        example = local[starts[int(np.flatnonzero(open_like)[0])]]
+        hhmm = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
         raise RbtsError(
-            f"{source.path}: the bars look OPEN-stamped: on {int(open_like.sum())} of {len(first)} days the first bar is at "
-            f"{first.iloc[0]} and the last at {local[-1].strftime('%H:%M')} ({tz}), e.g. {example}. rbts needs each bar's CLOSE time "
-            f"(1-minute RTH bars run 09:31..16:00); using open times would let every rule see one bar into the future. "
+            f"{source.path}: the bars look OPEN-stamped: on {int(open_like.sum())} of {len(starts)} days the first bar is at "
+            f"{hhmm(int(first[0]))} and the last at {hhmm(int(minute[ends[0]]))} ({tz}), e.g. {example.date()}. rbts needs each bar's "
+            f"CLOSE time (1-minute RTH bars run 09:31..16:00); using open times would let every rule see one bar into the future. "
             f"Import with --stamped open to shift every bar by {instruments.bar_spec(seconds).rsplit('-', 1)[0].lower()}."
         )
