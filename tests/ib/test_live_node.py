@@ -1,0 +1,205 @@
+"""A Nautilus TradingNode built from rbts.runtime.live.ib against the fake TWS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support.fake_tws import FakeTws, free_port, sample_bars
+
+from rbts.dsl.errors import RbtsError
+from rbts.runtime.live import ib
+from rbts.runtime.settings import load_settings
+
+AAPL_BARS = "AAPL.NASDAQ-1-MINUTE-LAST-EXTERNAL"
+VIX_BARS = "^VIX.CBOE-1-MINUTE-LAST-EXTERNAL"
+
+
+def _settings(home: Path, port: int, monkeypatch, account: str | None = "DU1234567"):
+    monkeypatch.delenv("RBTS_HOME", raising=False)
+    monkeypatch.setenv("RBTS_IB_PORT", str(port))
+    monkeypatch.setenv("RBTS_IB_MAX_CONNECTION_ATTEMPTS", "1")
+    if account:
+        monkeypatch.setenv("RBTS_IB_ACCOUNT", account)
+    else:
+        monkeypatch.delenv("RBTS_IB_ACCOUNT", raising=False)
+        monkeypatch.delenv("TWS_ACCOUNT", raising=False)
+    return load_settings(home)
+
+
+def test_configs_carry_the_settings(tmp_path, monkeypatch):
+    settings = _settings(tmp_path, 4999, monkeypatch)
+    data, execs, factories = ib.ib_client_configs(settings, ["AAPL", "vix", "AAPL"])
+    assert set(data) == set(execs) == set(factories) == {ib.IB}
+    d, e = data[ib.IB], execs[ib.IB]
+    assert (d.ibg_host, d.ibg_port, d.ibg_client_id) == (e.ibg_host, e.ibg_port, e.ibg_client_id) == ("127.0.0.1", 4999, 11)
+    assert e.account_id == "DU1234567"
+    assert d.market_data_type == 4  # DELAYED_FROZEN by default
+    assert d.use_regular_trading_hours is False
+    assert sorted(str(i) for i in d.instrument_provider.load_ids) == ["AAPL.NASDAQ", "^VIX.CBOE"]
+    assert os.environ["IB_MAX_CONNECTION_ATTEMPTS"] == "1"
+
+
+def test_config_errors_are_user_errors(tmp_path, monkeypatch):
+    settings = _settings(tmp_path, 4999, monkeypatch, account=None)
+    with pytest.raises(RbtsError, match="IB account not set"):
+        ib.ib_client_configs(settings, ["AAPL"])
+    monkeypatch.setenv("RBTS_IB_ACCOUNT", "DU1")
+    monkeypatch.setenv("RBTS_IB_MARKET_DATA_TYPE", "LIVE")
+    with pytest.raises(RbtsError, match="ib.market_data_type: 'LIVE' is not one of"):
+        ib.ib_client_configs(load_settings(tmp_path), ["AAPL"])
+    with pytest.raises(RbtsError, match="ZZZQ: its primary exchange is unknown"):
+        ib.instrument_ids(settings, ["ZZZQ"])
+
+
+def _node(settings, symbols):
+    from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+    from nautilus_trader.live.node import TradingNode
+
+    data, execs, factories = ib.ib_client_configs(settings, symbols, connection_timeout=20)
+    node = TradingNode(TradingNodeConfig(
+        trader_id="RBTS-IBTEST",
+        logging=LoggingConfig(log_level="WARNING"),
+        data_clients=data,
+        exec_clients=execs,
+        exec_engine=LiveExecEngineConfig(reconciliation=True),
+        timeout_connection=30.0,
+        timeout_disconnection=5.0,
+        timeout_post_stop=1.0,
+    ))
+    for name, (data_factory, exec_factory) in factories.items():
+        node.add_data_client_factory(name, data_factory)
+        node.add_exec_client_factory(name, exec_factory)
+    return node
+
+
+def _recorder(bar_types: list[str]):
+    from nautilus_trader.common.actor import Actor
+    from nautilus_trader.common.config import ActorConfig
+    from nautilus_trader.model.data import BarType
+
+    class Recorder(Actor):
+        """Warm-up through request_bars, then live bars through subscribe_bars."""
+
+        def __init__(self):
+            super().__init__(ActorConfig(component_id="Recorder"))
+            self.historical: list = []
+            self.live: list = []
+
+        def on_start(self):
+            for text in bar_types:
+                bar_type = BarType.from_str(text)
+                self.request_bars(bar_type, start=self.clock.utc_now() - pd.Timedelta(minutes=30))
+                self.subscribe_bars(bar_type)
+
+        def on_historical_data(self, data):
+            self.historical.append(data)
+
+        def on_bar(self, bar):
+            self.live.append(bar)
+
+    return Recorder()
+
+
+def _run_until(node, done, timeout: float) -> None:
+    """Run the node on its loop until ``done()`` or ``timeout`` (a hang guard), then stop it."""
+    loop = node.get_event_loop()
+
+    async def main():
+        runner = asyncio.ensure_future(node.run_async())
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline and not runner.done():
+            await asyncio.sleep(0.1)
+        await node.stop_async()
+        await asyncio.sleep(0.5)
+
+    loop.run_until_complete(main())
+
+
+@pytest.mark.slow
+def test_node_connects_loads_instruments_and_gets_warm_up_and_live_bars(tmp_path, monkeypatch):
+    now = pd.Timestamp.now(tz="UTC").floor("1min")
+    bars = {
+        "AAPL": sample_bars(now - pd.Timedelta(hours=2), now + pd.Timedelta(minutes=6), 180.0, seed=3),
+        "VIX": sample_bars(now - pd.Timedelta(hours=2), now + pd.Timedelta(minutes=6), 14.0, seed=4),
+    }
+    with FakeTws(bars, live_interval=0.3) as tws:
+        settings = _settings(tmp_path, tws.port, monkeypatch)
+        node = _node(settings, ["AAPL", "VIX"])
+        node.build()
+        recorder = _recorder([AAPL_BARS, VIX_BARS])
+        node.trader.add_actor(recorder)
+        try:
+            # live: each bar is published when the next one starts
+            _run_until(node, lambda: len(recorder.live) >= 12 and len(recorder.historical) >= 56, timeout=60)
+            instruments = sorted(str(i.id) for i in node.cache.instruments())
+            account = node.cache.accounts()
+        finally:
+            node.dispose()
+
+    assert instruments == ["AAPL.NASDAQ", "^VIX.CBOE"]
+    assert account and str(account[0].id) == "IB-DU1234567"
+
+    # warm-up: the bars of the last 30 minutes (IB: those opening in [start, end)), close-stamped,
+    # equal to the source, up to the last bar closed at the request -- never a future one
+    for symbol, text in (("AAPL", AAPL_BARS), ("VIX", VIX_BARS)):
+        got = [b for b in recorder.historical if str(b.bar_type) == text]
+        stamps = [pd.Timestamp(b.ts_event, tz="UTC") for b in got]
+        assert len(got) >= 29 and stamps[-1] == now
+        want = bars[symbol].loc[stamps[0]:stamps[-1]]
+        assert stamps == list(want.index)
+        assert [(float(b.open), float(b.high), float(b.low), float(b.close)) for b in got] == list(
+            want[["open", "high", "low", "close"]].itertuples(index=False, name=None))
+        assert all(b.ts_init == b.ts_event for b in got)
+
+    # live: final values (not IB's partial updates), stamped at the bar close, in order. Nautilus
+    # publishes each bar when the next one starts, beginning with the last bar closed before
+    # the subscription (which the warm-up may already hold: consumers drop ts <= last seen).
+    for symbol, text in (("AAPL", AAPL_BARS), ("VIX", VIX_BARS)):
+        got = [b for b in recorder.live if str(b.bar_type) == text]
+        stamps = [pd.Timestamp(b.ts_event, tz="UTC") for b in got]
+        assert len(got) >= 5 and stamps[0] <= now + pd.Timedelta(minutes=1) and stamps[-1] > now
+        want = bars[symbol].loc[stamps[0]:stamps[-1]]
+        assert stamps == list(want.index)
+        assert [(float(b.open), float(b.high), float(b.low), float(b.close)) for b in got] == list(
+            want[["open", "high", "low", "close"]].itertuples(index=False, name=None))
+
+    names = [n for n, _ in tws.requests]
+    for request in ("startApi", "reqContractDetails", "reqAccountSummary", "reqPositions",
+                    "reqOpenOrders", "reqExecutions", "reqHistoricalData"):
+        assert request in names, request
+    keep_up = [f for f in tws.requests_named("reqHistoricalData") if f[20] == "1"]
+    assert sorted(f[11] for f in keep_up) == ["AAPL", "VIX"]
+
+
+_NO_GATEWAY_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from test_live_node import _node
+    from rbts.runtime.settings import load_settings
+    node = _node(load_settings({home!r}), ["AAPL"])
+    node.build()
+    print("BUILT", flush=True)
+    node.dispose()
+""")
+
+
+@pytest.mark.slow
+def test_without_gateway_build_returns_instead_of_hanging(tmp_path):
+    """Nautilus alone retries forever inside node.build(); bounded attempts let it return."""
+    script = tmp_path / "no_gateway.py"
+    script.write_text(_NO_GATEWAY_SCRIPT.format(tests=str(Path(__file__).parent), home=str(tmp_path / "home")))
+    env = {**os.environ, "RBTS_IB_PORT": str(free_port()), "RBTS_IB_ACCOUNT": "DU1", "RBTS_IB_MAX_CONNECTION_ATTEMPTS": "1",
+           "PYTHONPATH": str(Path(__file__).parents[1])}
+    env.pop("RBTS_HOME", None)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "BUILT" in result.stdout
+    assert "Max connection attempts reached" in result.stdout + result.stderr
