@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rbts.dsl import ast
 from rbts.dsl.formatter import body_breaks, format_statement, setting_lines
 from rbts.dsl.parser import parse
 

@@ -82,12 +82,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _graph(checked):
     """The compiler's indicator graph of a checked strategy."""
-    try:
-        from rbts.compiler import lowering
-    except ImportError:
-        raise RbtsError("the indicator graph is not available in this build") from None
-    build = getattr(lowering, "compile_graph", None) or getattr(lowering, "lower")
-    return build(checked)
+    from rbts.compiler.lowering import lower
+
+    return lower(checked)
 
 
 def compile_command(

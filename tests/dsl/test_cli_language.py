@@ -41,10 +41,12 @@ def test_compile_to_a_file_and_back_from_json(tmp_path):
 
 
 def test_compile_graph(tmp_path):
-    pytest.importorskip("rbts.compiler.lowering")
     result = rbts("compile", str(REFERENCE), "--graph", home=tmp_path)
     assert result.exit_code == 0, result.output
-    assert "ema" in result.stdout.lower() and "VIX" in result.stdout
+    assert "VIX-calm EMA cross" in result.stdout and "ExponentialMovingAverage" in result.stdout
+    out = tmp_path / "graph.json"
+    assert rbts("compile", str(REFERENCE), "--graph", "-o", str(out), home=tmp_path).exit_code == 0
+    assert isinstance(json.loads(out.read_text()), dict)
 
 
 def test_compile_error_is_positioned_and_exits_1(tmp_path):
