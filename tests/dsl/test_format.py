@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rbts.dsl import ast as A
 from rbts.dsl.formatter import format_expr, format_number, format_source, format_strategy, format_symbol
@@ -179,3 +183,43 @@ def test_format_source_reports_syntax_errors():
     with pytest.raises(RbtsError) as err:
         format_source("universe: A\nentry: close >\n", "x.rbts")
     assert err.value.diagnostics[0].span.line == 2
+
+
+# ----------------------------------------------------------------------------- comments, generated
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = sorted((ROOT / "examples").glob("*.rbts")) + sorted((ROOT / "tests" / "corpus" / "valid").glob("*.rbts"))
+
+
+def _comments(text: str) -> list[str]:
+    out = []
+    for line in text.split("\n"):
+        in_string = False
+        for i, ch in enumerate(line):
+            if ch == '"':
+                in_string = not in_string
+            elif ch == "#" and not in_string:
+                out.append(line[i:].rstrip())
+                break
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(CORPUS), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3)), max_size=8))
+def test_format_source_keeps_every_comment(path, edits):
+    lines = path.read_text().split("\n")
+    for n, (where, kind) in enumerate(edits):
+        i = where % len(lines)
+        if kind == 0:
+            lines.insert(i, f"# note {n}")
+        elif kind == 1:
+            lines.insert(i, f"   # indented {n}   ")
+        elif kind == 2 and lines[i].strip() and "#" not in lines[i]:
+            lines[i] += f"   # trailing {n}"
+        else:
+            lines.insert(i, "")
+    text = "\n".join(lines)
+    out = format_source(text)
+    assert sorted(_comments(out)) == sorted(c.strip() for c in _comments(text))
+    assert format_source(out) == out
+    assert parse(out) == parse(text)
