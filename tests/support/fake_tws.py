@@ -377,6 +377,7 @@ class FakeTws:
         for c in contracts:
             self.contracts[c.symbol] = c if c.con_id else FakeContract(**{**c.__dict__, "con_id": 900000 + len(self.contracts)})
         self.requests: list[tuple[str, list[str]]] = []
+        self.prices: dict[str, float] = {}  # symbol -> last close streamed live
         self.orders: dict[int, FakeOrder] = {}
         self.positions: dict[str, tuple[float, float]] = {}  # symbol -> (qty, avg cost)
         self.cash = net_liquidation
@@ -434,7 +435,9 @@ class FakeTws:
             threading.Thread(target=conn.run, name="fake-tws-conn", daemon=True).start()
 
     def last_close(self, symbol: str) -> float | None:
-        """The close of the newest bar served (or closed by now) for ``symbol``."""
+        """The last price of ``symbol``: the newest bar streamed live, else closed by now."""
+        if symbol in self.prices:
+            return self.prices[symbol]
         source = self.sources.get(symbol) or self.realtime.get(symbol)
         if source is None:
             return None
@@ -582,7 +585,7 @@ class _Connection:
         )
         if keep_up_to_date:
             live = [row for close_ns, row in bars if close_ns > end_ns]
-            self._stream(req_id, live, msg_historical_update, partial=self.server.partial_updates)
+            self._stream(req_id, symbol, live, msg_historical_update, partial=self.server.partial_updates)
 
     def _on_cancelHistoricalData(self, f: list[str]) -> None:
         self._cancel_stream(int(f[1]))
@@ -595,12 +598,12 @@ class _Connection:
             return
         now_ns = time.time_ns()
         live = [row for close_ns, row in source.bars(5, f[16] == "1") if close_ns > now_ns]
-        self._stream(req_id, live, msg_realtime_bar, partial=False)
+        self._stream(req_id, symbol, live, msg_realtime_bar, partial=False)
 
     def _on_cancelRealTimeBars(self, f: list[str]) -> None:
         self._cancel_stream(int(f[1]))
 
-    def _stream(self, req_id: int, rows: list[tuple], make, partial: bool) -> None:
+    def _stream(self, req_id: int, symbol: str, rows: list[tuple], make, partial: bool) -> None:
         cancel = threading.Event()
         self.streams[req_id] = cancel
 
@@ -612,6 +615,8 @@ class _Connection:
                     date, o, *_ = row
                     self.send(make(req_id, (date, o, o, o, o, 0.0)))
                 self.send(make(req_id, row))
+                self.server.prices[symbol] = float(row[4])
+                self._fill_resting(symbol)
 
         threading.Thread(target=run, name=f"fake-tws-stream-{req_id}", daemon=True).start()
 
@@ -676,6 +681,89 @@ class _Connection:
         from support.fake_tws_orders import msg_open_order
 
         return msg_open_order(order)
+
+    # -- orders
+    def _on_placeOrder(self, f: list[str]) -> None:
+        from support.fake_tws_orders import parse_place_order
+
+        p = parse_place_order(f)
+        srv = self.server
+        order_id = int(p["orderId"])
+        contract = srv.contracts.get(p["symbol"] or p["localSymbol"])
+        if contract is None or contract.sec_type != "STK":
+            self.send(msg_error(order_id, 200, "No security definition has been found for the request"))
+            return
+        if p["orderType"] not in ("MKT", "LMT"):
+            self.send(msg_error(order_id, 387, f"Unsupported order type for this exchange and security type: {p['orderType']}"))
+            return
+        with srv._lock:
+            order = srv.orders.get(order_id)
+            if order is None:
+                order = FakeOrder(
+                    order_id=order_id, client_id=self.client_id, perm_id=1_000_000 + order_id,
+                    contract=contract, action=p["action"], quantity=float(p["totalQuantity"]),
+                    order_type=p["orderType"], limit_price=float(p["lmtPrice"]) if p["lmtPrice"] else None,
+                    tif=p["tif"] or "DAY", order_ref=p["orderRef"], account=p["account"] or srv.account,
+                )
+                srv.orders[order_id] = order
+            else:  # a modification of a working order
+                order.quantity = float(p["totalQuantity"])
+                order.limit_price = float(p["lmtPrice"]) if p["lmtPrice"] else None
+            srv._next_order_id = max(srv._next_order_id, order_id + 1)
+        self.send(self._open_order(order), msg_order_status(order))
+        self._try_fill(order)
+
+    def _on_cancelOrder(self, f: list[str]) -> None:
+        srv = self.server
+        order_id = int(f[0])
+        with srv._lock:
+            order = srv.orders.get(order_id)
+            working = order is not None and order.status in ("PreSubmitted", "Submitted")
+            if working:
+                order.status = "Cancelled"
+        if not working:
+            self.send(msg_error(order_id, 10148, f"OrderId {order_id} that needs to be cancelled cannot be cancelled"))
+            return
+        self.send(msg_order_status(order), msg_error(order_id, 202, "Order Canceled - reason:"))
+
+    def _on_reqGlobalCancel(self, f: list[str]) -> None:
+        for order in self._working():
+            self._on_cancelOrder([str(order.order_id)])
+
+    def _fill_resting(self, symbol: str) -> None:
+        for order in self._working():
+            if order.contract.symbol == symbol:
+                self._try_fill(order)
+
+    def _try_fill(self, order: FakeOrder) -> None:
+        """Fill all at the last price when marketable (a market order always is)."""
+        srv = self.server
+        price = srv.last_close(order.contract.symbol)
+        if price is None:
+            return
+        buy = order.action == "BUY"
+        if order.order_type == "LMT" and (price > order.limit_price if buy else price < order.limit_price):
+            return
+        with srv._lock:
+            if order.status not in ("PreSubmitted", "Submitted"):
+                return
+            qty = order.quantity - order.filled
+            order.filled, order.avg_price, order.last_price, order.status = order.quantity, price, price, "Filled"
+            fill = FakeFill(f"0000e1a7.{srv._next_exec:08x}.01.01", datetime.now(UTC), qty, price, order.quantity, price)
+            srv._next_exec += 1
+            order.fills.append(fill)
+            held, cost = srv.positions.get(order.contract.symbol, (0.0, 0.0))
+            signed = qty if buy else -qty
+            new = held + signed
+            avg = (held * cost + signed * price) / new if new and (held >= 0) == (signed >= 0) else (cost if new else 0.0)
+            srv.positions[order.contract.symbol] = (new, avg)
+            srv.cash -= signed * price
+        self.send(
+            msg_execution(-1, order, fill, srv.account),
+            msg_commission(fill),
+            self._open_order(order),
+            msg_order_status(order),
+        )
 
 
 # -- helpers for tests ---------------------------------------------------------------------
