@@ -114,10 +114,12 @@ def to_json(
     *,
     filename: str | None = None,
     settings: ResolvedSettings | None = None,
+    default_name: str | None = None,
 ) -> dict:
     """The JSON form of a strategy.
 
-    The name defaults to ``filename``'s stem; the cycle, when not written, comes from
+    A name not written in the strategy is ``default_name``, else ``filename``'s stem
+    (a strategy read from JSON passes the name recorded there); the cycle, when not written, comes from
     ``settings`` (the checker's resolution) or else from checking the strategy now,
     which raises :class:`RbtsError` if it is not valid.
     """
@@ -129,7 +131,9 @@ def to_json(
 
             settings = check(strategy, filename).settings
         cycle = settings.cycle_seconds
-    name = strategy.name if strategy.name is not None else (FilePath(filename).stem if filename else "strategy")
+    name = strategy.name
+    if name is None:
+        name = default_name or (FilePath(filename).stem if filename else "strategy")
     return {
         "rbts": VERSION,
         "name": name,
@@ -276,6 +280,16 @@ class _Decoder:
         if "order" in defaulted and order == ast.Order("limit", DEFAULT_OFFSET, DEFAULT_TTL):
             return None
         return order
+
+
+def recorded_name(source: str | bytes | dict) -> str | None:
+    """The ``name`` a JSON form records (its file name at export when it was defaulted)."""
+    try:
+        data = json.loads(source) if isinstance(source, (str, bytes)) else source
+    except ValueError:
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.Strategy:

@@ -105,6 +105,11 @@ def _compile(file: Path, out: Path | None, graph: bool) -> None:
     from rbts.dsl.json_form import dumps, to_json
 
     checked = load_checked(file)
+    default_name = None
+    if file.suffix.lower() == ".json":  # keep the name recorded at export, not this file's
+        from rbts.dsl.json_form import recorded_name
+
+        default_name = recorded_name(read_source(file))
     if graph:
         built = _graph(checked)
         if out is not None and out.suffix.lower() == ".json":
@@ -114,7 +119,8 @@ def _compile(file: Path, out: Path | None, graph: bool) -> None:
         else:
             text = built.to_text().rstrip("\n") + "\n"
     else:
-        text = dumps(to_json(checked.strategy, filename=str(file), settings=checked.settings))
+        text = dumps(to_json(checked.strategy, filename=str(file), settings=checked.settings,
+                             default_name=default_name))
     if out is None:
         sys.stdout.write(text)
     else:

@@ -160,3 +160,14 @@ def test_console_script_end_to_end(tmp_path):
     bad.write_text("universe: AAPL\nentry: close > > 1\n")
     err = subprocess.run([str(exe), "--home", str(tmp_path), "compile", str(bad)], capture_output=True, text=True)
     assert err.returncode == 1 and err.stderr.startswith(f"{bad}:2:16: error:") and "^" in err.stderr
+
+
+def test_a_defaulted_name_survives_a_json_round_trip(tmp_path):
+    src = tmp_path / "my_strategy.rbts"
+    src.write_text("universe: AAPL\ncycle: 5m\nentry: close > 1\nexit: close < 1\n")
+    out = tmp_path / "export.json"
+    assert rbts("compile", str(src), "-o", str(out), home=tmp_path).exit_code == 0
+    again = rbts("compile", str(out), home=tmp_path)
+    data = json.loads(again.stdout)
+    assert data["name"] == "my_strategy" and "name" in data["defaulted"]
+    assert data == json.loads(out.read_text())
