@@ -203,3 +203,72 @@ def test_without_gateway_build_returns_instead_of_hanging(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "BUILT" in result.stdout
     assert "Max connection attempts reached" in result.stdout + result.stderr
+
+
+def _trader(bar_type: str, limit_offset: float):
+    """Buys 10 AAPL at market on the first live bar, then rests a far limit buy and cancels it."""
+    from nautilus_trader.config import StrategyConfig
+    from nautilus_trader.model.data import BarType
+    from nautilus_trader.model.enums import OrderSide
+    from nautilus_trader.model.objects import Quantity
+    from nautilus_trader.trading.strategy import Strategy
+
+    class Trader(Strategy):
+        def __init__(self):
+            super().__init__(StrategyConfig(strategy_id="IbTrader", order_id_tag="001"))
+            self.events: list = []
+            self.stage = 0
+
+        def on_start(self):
+            self.subscribe_bars(BarType.from_str(bar_type))
+
+        def on_bar(self, bar):
+            instrument = self.cache.instrument(bar.bar_type.instrument_id)
+            if self.stage == 0:
+                self.stage = 1
+                self.submit_order(self.order_factory.market(instrument.id, OrderSide.BUY, Quantity.from_int(10)))
+            elif self.stage == 1 and self.portfolio.is_net_long(instrument.id):
+                self.stage = 2
+                price = instrument.make_price(float(bar.close) - limit_offset)
+                self.submit_order(self.order_factory.limit(instrument.id, OrderSide.BUY, Quantity.from_int(5), price))
+            elif self.stage == 2 and self.cache.orders_open(instrument_id=instrument.id):
+                self.stage = 3
+                self.cancel_all_orders(instrument.id)
+
+        def on_event(self, event):
+            self.events.append(type(event).__name__)
+
+    return Trader()
+
+
+@pytest.mark.slow
+def test_orders_fill_and_cancel_through_the_fake_tws(tmp_path, monkeypatch):
+    now = pd.Timestamp.now(tz="UTC").floor("1min")
+    bars = {"AAPL": sample_bars(now - pd.Timedelta(hours=1), now + pd.Timedelta(minutes=12), 180.0, seed=5)}
+    with FakeTws(bars, live_interval=0.3) as tws:
+        settings = _settings(tmp_path, tws.port, monkeypatch)
+        node = _node(settings, ["AAPL"])
+        node.build()
+        trader = _trader(AAPL_BARS, limit_offset=5.0)
+        node.trader.add_strategy(trader)
+        try:
+            _run_until(node, lambda: "OrderCanceled" in trader.events, timeout=60)
+            positions = node.cache.positions_open()
+            orders = {o.order_type.name: o for o in node.cache.orders()}
+        finally:
+            node.dispose()
+        fake_orders = sorted(tws.orders.values(), key=lambda o: o.order_id)
+
+    assert trader.events[:5] == ["OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderFilled", "PositionOpened"], trader.events
+    assert "OrderCanceled" in trader.events
+    market, limit = orders["MARKET"], orders["LIMIT"]
+    assert market.status.name == "FILLED" and float(market.filled_qty) == 10
+    assert limit.status.name == "CANCELED"
+    [position] = positions
+    assert (str(position.instrument_id), float(position.quantity), position.side.name) == ("AAPL.NASDAQ", 10.0, "LONG")
+    # what reached the "exchange": the order ref carries Nautilus' client order id
+    assert [(o.action, o.quantity, o.order_type, o.status) for o in fake_orders] == [
+        ("BUY", 10.0, "MKT", "Filled"), ("BUY", 5.0, "LMT", "Cancelled")]
+    assert fake_orders[0].order_ref.startswith(str(market.client_order_id))
+    assert float(market.avg_px) == fake_orders[0].avg_price
+    assert tws.positions["AAPL"][0] == 10.0
