@@ -240,20 +240,22 @@ class BarStore:
         return {instruments.normalize(s): self.load_frame(s, start, end, seconds) for s in symbols}
 
     def load_bars(self, symbol: str, start: DateLike = None, end: DateLike = None, seconds: int | None = None) -> list:
-        """The same bars as Nautilus ``Bar`` objects of :func:`instruments.bar_type` (EXTERNAL)."""
-        from nautilus_trader.model.data import Bar
+        """The same bars as Nautilus ``Bar`` objects of :func:`instruments.bar_type` (EXTERNAL).
 
-        size, _ = self._resolve(symbol, seconds)
-        frame = self.load_frame(symbol, start, end, size)
-        if frame.empty:
-            return []
-        bar_type = instruments.bar_type(symbol, size, self.settings)
-        ts = frame.index.as_unit("ns").asi8.astype(np.uint64)
-        col = lambda c: np.array(frame[c].to_numpy(np.float64), copy=True)  # noqa: E731 (writable copies)
-        precision = instruments.price_precision(symbol, self.settings)
-        return Bar.from_raw_arrays_to_list(
-            bar_type, precision, VOLUME_PRECISION, col("open"), col("high"), col("low"), col("close"), col("volume"), ts, ts.copy()
-        )
+        Read through Nautilus' own Rust catalog reader, which builds ``Bar``s about
+        twice as fast as ``Bar.from_raw_arrays_to_list`` on decoded columns.
+        """
+        _, name = self._resolve(symbol, seconds)
+        lo, hi = time_bounds(start, end, self.settings.timezone)
+        stamp = lambda ns: None if ns is None else pd.Timestamp(ns, tz="UTC")  # noqa: E731
+        return self._nautilus_catalog().bars([name], start=stamp(lo), end=stamp(hi))
+
+    def _nautilus_catalog(self):
+        if getattr(self, "_catalog", None) is None:
+            from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+            self._catalog = ParquetDataCatalog(str(self.root))
+        return self._catalog
 
     def _files(self, bar_type: str) -> list[Path]:
         return sorted(self._dir(bar_type).glob("*.parquet"))

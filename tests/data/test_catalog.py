@@ -105,3 +105,17 @@ def test_coverage_counts_days_gaps_and_missing_sessions(tmp_path, small_demo_hom
     store.write_frame("AAPL", holed, 60, {"source": "test"})
     (row,) = store.coverage()
     assert (row.symbol, row.bars, row.days, row.gaps, row.missing_sessions, row.synthetic) == ("AAPL", len(holed), 4, 2, 1, False)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2025-03-04", "2025-03-04"), (None, "2025-03-05"), ("2025-03-27", None),
+     (pd.Timestamp("2025-03-04 09:35"), pd.Timestamp("2025-03-04 09:40"))],
+)  # fmt: skip
+def test_load_bars_equals_load_frame_for_any_range(small_demo_home, start, end):
+    store = BarStore(load_settings(small_demo_home))
+    frame = store.load_frame("NVDA", start, end)
+    bars = store.load_bars("NVDA", start, end)
+    assert [b.ts_init for b in bars] == frame.index.asi8.tolist()
+    assert [b.close.as_double() for b in bars] == frame["close"].tolist()
+    assert [round(b.volume.as_double()) for b in bars] == frame["volume"].tolist()  # as_double is off by 1 ulp
