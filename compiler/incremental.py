@@ -210,21 +210,6 @@ class _Aggregator:
         self.bar: list[float] | None = None
         self.sources: list[tuple[int, _Value]] = []
 
-    def add(self, ts, o, h, l, c, v) -> int | None:
-        """Adds a base bar; returns the bucket's close instant when it opens a new bucket."""
-        bar = self.bar
-        if bar is None:
-            self.bar = [o, h, l, c, v]
-            self.end = clock.bucket_end(ts, self.tf)
-            return self.end
-        if h > bar[1]:
-            bar[1] = h
-        if l < bar[2]:
-            bar[2] = l
-        bar[3] = c
-        bar[4] += v
-        return None
-
     def close(self, now: int, dirty: set) -> None:
         bar, self.bar = self.bar, None
         for index, obj in self.sources:
@@ -425,9 +410,9 @@ class IncrementalProgram:
         self._pending: dict[int, list] = {}
         self._now = -1  # the instant being processed
         self._done = -1  # the last instant fully processed
-        self._buf_ts = -1
-        self._buf: list[tuple] = []
-        self._rules = [(r, self.objs[r.node]) for r in graph.rules]
+        self._cur = -1  # the instant of the bars being received
+        self._dirty: set[int] = set()  # base-bar sources updated at that instant
+        self._group_outputs()
 
     def _build(self, node, agg_index):
         objs = self.objs
@@ -479,21 +464,45 @@ class IncrementalProgram:
         return clock.bucket_end(ts_ns, self.cycle_s) == ts_ns
 
     def on_bar(self, symbol, timeframe_s, ts_ns, open, high, low, close, volume) -> None:
-        if timeframe_s != self.base_s or symbol not in self._aggs:
+        if timeframe_s != self.base_s:
             return
-        if ts_ns != self._buf_ts:
-            if ts_ns <= self._done or ts_ns < self._buf_ts:
+        aggs = self._aggs.get(symbol)
+        if aggs is None:
+            return
+        if ts_ns != self._cur:
+            if ts_ns <= self._done or ts_ns < self._cur:
                 self.late_bars += 1
                 return
             self._settle(ts_ns, inclusive=False)
-            self._buf_ts = ts_ns
+            self._cur = ts_ns
             if ts_ns not in self._pending:
                 self._pending[ts_ns] = []
                 heapq.heappush(self._heap, ts_ns)
         elif ts_ns <= self._done:
             self.late_bars += 1
             return
-        self._buf.append((symbol, open, high, low, close, volume))
+        # Applying the bar now is safe: every instant before ts_ns has been processed
+        # (closing older buckets), and nothing reads these nodes before instant ts_ns is.
+        sources = self._base_sources[symbol]
+        if sources:
+            bar = (open, high, low, close, volume)
+            dirty = self._dirty
+            for index, obj in sources:
+                obj.ts, obj.value, obj.ready = ts_ns, bar[index], True
+                dirty.add(obj.id)
+        for agg in aggs:
+            bar = agg.bar
+            if bar is None:
+                agg.bar = [open, high, low, close, volume]
+                agg.end = end = clock.bucket_end(ts_ns, agg.tf)
+                self._schedule(end, agg)
+            else:
+                if high > bar[1]:
+                    bar[1] = high
+                if low < bar[2]:
+                    bar[2] = low
+                bar[3] = close
+                bar[4] += volume
 
     def evaluate(self, ts_ns: int) -> CycleResult:
         self._settle(ts_ns, inclusive=True)
@@ -518,18 +527,7 @@ class IncrementalProgram:
 
     def _process(self, now: int) -> None:
         self._now = now
-        dirty: set[int] = set()
-        if now == self._buf_ts:
-            for sym, o, h, l, c, v in self._buf:
-                bar = (o, h, l, c, v)
-                for index, obj in self._base_sources[sym]:
-                    obj.ts, obj.value, obj.ready = now, bar[index], True
-                    dirty.add(obj.id)
-                for agg in self._aggs[sym]:
-                    end = agg.add(now, o, h, l, c, v)
-                    if end is not None:
-                        self._schedule(end, agg)
-            self._buf = []
+        dirty = self._dirty if now == self._cur else set()
         for item in self._pending.pop(now, ()):
             if isinstance(item, _Aggregator):
                 item.close(now, dirty)
@@ -542,6 +540,7 @@ class IncrementalProgram:
                 plan = self._plans[key] = self._plan(key)
             for obj in plan:
                 obj.step(now)
+            dirty.clear()
         self._done = now
         self._now = -1
 
@@ -558,25 +557,28 @@ class IncrementalProgram:
 
     # -- results
     def _result(self, ts: int) -> CycleResult:
-        global_rules: dict[str, RuleState] = {}
-        entry: dict[str, dict[str, RuleState]] = {}
-        exit_: dict[str, dict[str, RuleState]] = {}
-        for ref, obj in self._rules:
-            state = STATES[obj.state]
-            if ref.scope == "global":
-                global_rules[ref.name] = state
-            else:
-                (entry if ref.scope == "entry" else exit_).setdefault(ref.symbol, {})[ref.name] = state
+        global_rules = {name: STATES[obj.state] for name, obj in self._global_rules}
+        entry = {sym: {name: STATES[obj.state] for name, obj in rules} for sym, rules in self._entry_rules}
+        exit_ = {sym: {name: STATES[obj.state] for name, obj in rules} for sym, rules in self._exit_rules}
         return CycleResult(ts, global_rules, entry, exit_, self.values())
 
     def values(self) -> dict[str, dict[str, float | None]]:
         """symbol -> {column text -> value or None while warming}; global columns under ""."""
-        out: dict[str, dict[str, float | None]] = {}
+        return {key: {text: (obj.value if obj.ready else None) for text, obj in cols}
+                for key, cols in self._value_groups}
+
+    def _group_outputs(self) -> None:
+        by_scope: dict[str, dict[str, list]] = {"global": {}, "entry": {}, "exit": {}}
+        for ref in self.graph.rules:
+            by_scope[ref.scope].setdefault(ref.symbol or "", []).append((ref.name, self.objs[ref.node]))
+        self._global_rules = by_scope["global"].get("", [])
+        self._entry_rules = list(by_scope["entry"].items())
+        self._exit_rules = list(by_scope["exit"].items())
+        groups: dict[str, list] = {}
         for col in self.graph.columns:
             for key, node_id in col.nodes.items():
-                obj = self.objs[node_id]
-                out.setdefault(key or "", {})[col.text] = obj.value if obj.ready else None
-        return out
+                groups.setdefault(key or "", []).append((col.text, self.objs[node_id]))
+        self._value_groups = list(groups.items())
 
     def explain(self, rule: str, symbol: str | None = None) -> Explanation:
         """Why a rule is what it is at the last evaluated cycle."""

@@ -16,6 +16,7 @@ Conventions (documented in docs/semantics.md):
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,22 +157,30 @@ def compute(func: str, params: tuple, inputs: list[np.ndarray], days: np.ndarray
 
 
 def _loop(func, params, inputs, days):
-    ind = make(func, params)
-    feed = feeder(func, ind)
     n = len(inputs[0])
-    values = np.empty(n)
-    ready = np.empty(n, dtype=bool)
+    ready = np.arange(1, n + 1) >= warmup_length(func, params)
+    ind = make(func, params)
+    spec = SPECS[func]
+    if spec.inputs == ("x",):  # the hot path: one value in, one attribute out
+        update = ind.update_raw
+        out: list[float] = []
+        keep = out.append
+        if func.startswith("bb_"):
+            read = operator.attrgetter(spec.output)
+            for x in inputs[0].tolist():
+                update(x, x, x)
+                keep(read(ind))
+        else:
+            for x in inputs[0].tolist():
+                update(x)
+                keep(ind.value)
+        values = np.array(out, dtype=np.float64)
+        return (values * spec.scale if spec.scale != 1.0 else values), ready
+    feed = feeder(func, ind)
     cols = [a.tolist() for a in inputs]
     if func == "vwap":
         cols.append(days.tolist())
-    if len(cols) == 1:
-        for i, x in enumerate(cols[0]):
-            values[i] = feed(x)
-            ready[i] = ind.initialized
-    else:
-        for i, args in enumerate(zip(*cols)):
-            values[i] = feed(*args)
-            ready[i] = ind.initialized
+    values = np.array([feed(*args) for args in zip(*cols)], dtype=np.float64)
     return values, ready
 
 

@@ -137,9 +137,9 @@ class _Vector:
             cols = {f: frame[f].to_numpy(dtype=np.float64) for f in FIELDS}
             self.base[sym] = (frame_ts(frame), cols)
         self.bars: dict[tuple[str, int], tuple[np.ndarray, dict[str, np.ndarray]]] = {}
-        every = [ts for ts, _ in self.base.values() if len(ts)]
-        instants = np.unique(np.concatenate(every)) if every else np.zeros(0, dtype=np.int64)
-        self.cycles = instants[clock.on_clock(instants, self.settings.cycle_seconds)]
+        cycle = self.settings.cycle_seconds
+        on_clock = [ts[clock.on_clock(ts, cycle)] for ts, _ in self.base.values() if len(ts)]
+        self.cycles = np.unique(np.concatenate(on_clock)) if on_clock else np.zeros(0, dtype=np.int64)
         self.result = VectorResult(graph, self.cycles)
 
     def run(self) -> VectorResult:
