@@ -250,6 +250,20 @@ class BarStore:
         stamp = lambda ns: None if ns is None else pd.Timestamp(ns, tz="UTC")  # noqa: E731
         return self._nautilus_catalog().bars([name], start=stamp(lo), end=stamp(hi))
 
+    def load_bars_merged(self, symbols, start: DateLike = None, end: DateLike = None, seconds: int | None = None) -> list:
+        """Bars of several symbols in one list sorted by close time, ready for ``BacktestEngine.add_data``.
+
+        One catalog query for all symbols: faster than ``load_bars`` per symbol.
+        (Bars closing at the same instant come in no particular symbol order.)
+        """
+        missing = [instruments.normalize(s) for s in symbols if not self.has(s)]
+        if missing:
+            raise RbtsError(f"no bars for {', '.join(missing)} in {self.root}: {_HOW_TO_GET}")
+        names = [self._resolve(s, seconds)[1] for s in symbols]
+        lo, hi = time_bounds(start, end, self.settings.timezone)
+        stamp = lambda ns: None if ns is None else pd.Timestamp(ns, tz="UTC")  # noqa: E731
+        return self._nautilus_catalog().bars(names, start=stamp(lo), end=stamp(hi))
+
     def _nautilus_catalog(self):
         if getattr(self, "_catalog", None) is None:
             from nautilus_trader.persistence.catalog import ParquetDataCatalog

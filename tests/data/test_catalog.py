@@ -119,3 +119,13 @@ def test_load_bars_equals_load_frame_for_any_range(small_demo_home, start, end):
     assert [b.ts_init for b in bars] == frame.index.asi8.tolist()
     assert [b.close.as_double() for b in bars] == frame["close"].tolist()
     assert [round(b.volume.as_double()) for b in bars] == frame["volume"].tolist()  # as_double is off by 1 ulp
+
+
+def test_load_bars_merged_is_sorted_and_complete(small_demo_home):
+    store = BarStore(load_settings(small_demo_home))
+    merged = store.load_bars_merged(["AAPL", "VIX"], "2025-03-04", "2025-03-05")
+    ts = [b.ts_init for b in merged]
+    assert ts == sorted(ts) and len(merged) == 2 * 2 * 390
+    assert {str(b.bar_type) for b in merged} == {"AAPL.NASDAQ-1-MINUTE-LAST-EXTERNAL", "^VIX.CBOE-1-MINUTE-LAST-EXTERNAL"}
+    with pytest.raises(RbtsError, match="no bars for IBM"):
+        store.load_bars_merged(["AAPL", "IBM"])
