@@ -116,3 +116,37 @@ def test_cli_writes_the_files_and_prints_metrics(small_demo_home, tmp_path):
          "--start", "2025-03-06", "--end", "2025-03-01"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "error: --end 2025-03-01 is before --start" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_independent_pandas_resimulation_of_the_demo_run(run, small_demo_home):
+    """Trace signals + a plain trade-on-close loop reproduce the Nautilus trades and final equity."""
+    checked = check_text(STRATEGY)
+    frames = BarStore(load_settings(small_demo_home)).load_frames(checked.settings.symbols, START, END)
+    trace = vector.evaluate(lower(checked), frames)
+    cycles = pd.DatetimeIndex(pd.to_datetime(trace.cycles, unit="ns", utc=True))
+    universe = checked.settings.universe
+    closes = pd.DataFrame({s: frames[s]["close"].reindex(cycles, method="ffill") for s in universe})
+    ok = np.all([trace.rule_states(n, None) == vector.TRUE for n in ("market_hours", "vix_not_rising")], axis=0)
+    enter = {s: ok & (trace.rule_states("bull_cross", s) == vector.TRUE) for s in universe}
+    leave = {s: trace.rule_states("bear_cross", s) == vector.TRUE for s in universe}
+    cash, held, trades = 10_000.0, {}, []
+    for i, ts in enumerate(cycles):
+        px = closes.iloc[i]
+        equity = cash + sum(q * px[s] for s, (q, _, _) in held.items())
+        flat = [s for s in universe if s not in held]
+        for s in list(held):
+            if leave[s][i]:
+                q, t0, p0 = held.pop(s)
+                cash += q * px[s]
+                trades.append((s, t0, p0, ts, px[s], q))
+        for s in flat:
+            if enter[s][i]:
+                q = min(int(equity / len(universe) / px[s] + 1e-9), int(cash / round(px[s] * 1.0005, 2) + 1e-9))
+                if q >= 1:
+                    held[s] = (q, ts, px[s])
+                    cash -= q * px[s]
+    final = cash + sum(q * closes.iloc[-1][s] for s, (q, _, _) in held.items())
+    got = [(t.symbol, t.entry_ts, t.entry_price, t.exit_ts, t.exit_price, t.qty)
+           for t in run.trades.itertuples() if pd.notna(t.exit_ts)]
+    assert sorted(got, key=str) == sorted(trades, key=str)
+    assert run.metrics["final_equity"] == pytest.approx(final, abs=1e-6)
