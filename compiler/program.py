@@ -29,9 +29,10 @@ class Program:
     def settings(self):
         return self.checked.settings
 
-    def evaluate(self, frames: dict) -> VectorResult:
-        """Every rule and value over base-bar frames (symbol -> DataFrame by UTC close time)."""
-        return evaluate(self.graph, frames)
+    def evaluate(self, frames: dict, symbols=None) -> VectorResult:
+        """Every rule and value over base-bar frames (symbol -> DataFrame by UTC close time);
+        with ``symbols``, only the global rules and those tickers' rules and columns."""
+        return evaluate(self.graph, frames, symbols)
 
     def incremental(self) -> IncrementalProgram:
         """A fresh bar-by-bar evaluator (one per run: it keeps state)."""

@@ -8,8 +8,6 @@ per rule (``"true"``/``"false"``/``"warming"``) in file order, then one column p
 
 from __future__ import annotations
 
-import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,16 +55,14 @@ class TraceResult:
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """The SPEC §3 CSV: ISO 8601 UTC ``ts``, rule states, values (empty while warming)."""
-        out = io.StringIO()
         header = ["ts", *self.rules, *self.columns]
-        out.write(",".join(_csv_field(h) for h in header) + "\n")
-        stamps = self.frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
-        rule_cols = [self.frame[r].tolist() for r in self.rules]
-        value_cols = [[_number(v) for v in self.frame[c].tolist()] for c in self.columns]
-        for i, stamp in enumerate(stamps):
-            row = [stamp, *(col[i] for col in rule_cols), *(col[i] for col in value_cols)]
-            out.write(",".join(row) + "\n")
-        text = out.getvalue()
+        cycles = self.frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[s]")
+        stamps = np.char.add(np.datetime_as_string(cycles, unit="s"), "Z")
+        cols = [stamps.tolist()] + [self.frame[r].tolist() for r in self.rules]
+        cols += [_number_strings(self.frame[c].to_numpy(dtype=np.float64)) for c in self.columns]
+        lines = [",".join(_csv_field(h) for h in header)]
+        lines += [",".join(row) for row in zip(*cols)]
+        text = "\n".join(lines) + "\n"
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -78,10 +74,12 @@ def _csv_field(text: str) -> str:
     return text
 
 
-def _number(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return repr(float(value))
+def _number_strings(values: np.ndarray) -> list[str]:
+    """Shortest round-trip text of each value; empty for NaN (warming)."""
+    import pyarrow as pa
+
+    text = pa.array(values).cast(pa.string()).to_numpy(zero_copy_only=False)
+    return np.where(np.isnan(values), "", text).tolist()
 
 
 def trace_strategy(checked_or_program, frames: dict, symbol: str) -> TraceResult:
@@ -91,7 +89,7 @@ def trace_strategy(checked_or_program, frames: dict, symbol: str) -> TraceResult
     if symbol not in settings.universe:
         raise RbtsError(f"{symbol} is not in the strategy's universe ({', '.join(settings.universe)}); "
                         "per-ticker rules are traced for a universe symbol")
-    result = program.evaluate(frames)
+    result = program.evaluate(frames, symbols=(symbol,))
     graph = program.graph
     data: dict[str, object] = {"ts": pd.to_datetime(result.cycles, utc=True)}
     rules = graph.rule_names

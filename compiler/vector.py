@@ -119,9 +119,30 @@ class VectorResult:
         return self.values(node)
 
 
-def evaluate(graph: Graph, frames: dict) -> VectorResult:
-    """Evaluate ``graph`` over base-bar frames (symbol -> DataFrame indexed by UTC close time)."""
-    return _Vector(graph, frames).run()
+def evaluate(graph: Graph, frames: dict, symbols=None) -> VectorResult:
+    """Evaluate ``graph`` over base-bar frames (symbol -> DataFrame indexed by UTC close time).
+
+    ``symbols`` (optional) restricts the work to what the global rules and the
+    per-ticker rules and columns of those universe symbols need (a trace of one
+    ticker); cycles still come from every symbol's bars.
+    """
+    return _Vector(graph, frames).run(None if symbols is None else needed_nodes(graph, symbols))
+
+
+def needed_nodes(graph: Graph, symbols) -> set[int]:
+    """Nodes that the global rules and the given tickers' rules and columns depend on."""
+    wanted = set(symbols)
+    roots = [r.node for r in graph.rules if r.symbol is None or r.symbol in wanted]
+    for col in graph.columns:
+        roots += [n for key, n in col.nodes.items() if key is None or key in wanted]
+    seen: set[int] = set()
+    stack = roots
+    while stack:
+        i = stack.pop()
+        if i not in seen:
+            seen.add(i)
+            stack.extend(graph.nodes[i].inputs)
+    return seen
 
 
 class _Vector:
@@ -142,8 +163,10 @@ class _Vector:
         self.cycles = np.unique(np.concatenate(on_clock)) if on_clock else np.zeros(0, dtype=np.int64)
         self.result = VectorResult(graph, self.cycles)
 
-    def run(self) -> VectorResult:
+    def run(self, only: set[int] | None = None) -> VectorResult:
         for node in self.graph.nodes:
+            if only is not None and node.id not in only:
+                continue
             if node.is_series:
                 self.result.series[node.id] = getattr(self, f"s_{node.kind}")(node)
             elif node.kind == "rule":
