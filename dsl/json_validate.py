@@ -98,6 +98,33 @@ def _check(validator, data, prefix: Path, spans: dict[Path, Span]) -> None:
         _raise(error, prefix, spans)
 
 
+_MISSING = object()
+_VALID_CACHE: set = set()
+_CACHE_LIMIT = 100_000
+
+
+def _project(value: Any):
+    """What a node's shallow validator can see of ``value``: children only by their tag."""
+    if isinstance(value, dict):
+        tag = value.get("node", _MISSING)
+        return ("dict", "<missing>" if tag is _MISSING else (type(tag).__name__, repr(tag)))
+    if isinstance(value, list):
+        return ("list", tuple(_project(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
+def _check_node(rules: _Rules, tag: str, node: dict, path: Path, spans: dict[Path, Span]) -> None:
+    """Validate one node against its own definition; valid shapes are remembered
+    (names, numbers and durations repeat a lot)."""
+    key = (tag, tuple((k, _project(v)) for k, v in node.items()))
+    if key in _VALID_CACHE:
+        return
+    _check(rules.nodes[tag], node, path, spans)
+    if len(_VALID_CACHE) > _CACHE_LIMIT:
+        _VALID_CACHE.clear()
+    _VALID_CACHE.add(key)
+
+
 def validate(data: Any, spans: dict[Path, Span] | None = None, max_depth: int = 200) -> None:
     """Raise a positioned RbtsError for the first schema violation of ``data`` (if any).
 
@@ -115,7 +142,7 @@ def validate(data: Any, spans: dict[Path, Span] | None = None, max_depth: int = 
             where = path + ("node",)
             raise RbtsError(Diagnostic(
                 f"{json_path(where)}: {tag!r} is not one of {list(rules.allowed[category])}", spans.get(where)))
-        _check(rules.nodes[tag], node, path, spans)
+        _check_node(rules, tag, node, path, spans)
         for key, (child_category, is_list) in rules.slots[tag].items():
             children = enumerate(node[key]) if is_list else [(None, node[key])]
             for index, child in children:
