@@ -106,6 +106,7 @@ class RuleStrategy(Strategy):
         self._peak: dict[str, float] = {}  # symbol -> highest close since entry (trailing stop)
         self._scheduled_ts = -1
         self._deadlines: dict[ClientOrderId, int] = {}  # working limit order -> last instant it may fill
+        self._ttl_alerts: dict[str, int] = {}  # alert name -> that order's deadline
         self._to_market: set[ClientOrderId] = set()  # exits being cancelled, to be re-sent at market
         self._entry_rule: dict[ClientOrderId, str] = {}
         self._exit_rule: dict[ClientOrderId, str] = {}
@@ -163,7 +164,9 @@ class RuleStrategy(Strategy):
             self.clock.set_time_alert_ns(f"rbts-cycle-{ts}", ts + self.config.eval_delay_ns, self._on_cycle_alert)
 
     def _on_cycle_alert(self, event) -> None:
-        ts = event.ts_event - self.config.eval_delay_ns
+        # The instant comes from the alert's name: on a live clock an alert set in the past
+        # fires at once with ts_event = now.
+        ts = int(event.name.rsplit("-", 1)[1])
         try:
             self._expire_due(ts)
             result = self.evaluator.evaluate(ts)
@@ -252,8 +255,9 @@ class RuleStrategy(Strategy):
                 iid, side, quantity, price, time_in_force=TimeInForce.GTD,
                 expire_time=pd.Timestamp(deadline + self.config.eval_delay_ns, tz="UTC"))
             self._deadlines[order.client_order_id] = deadline
-            self.clock.set_time_alert_ns(f"rbts-ttl-{order.client_order_id}",
-                                         deadline + self.config.eval_delay_ns, self._on_ttl_alert)
+            name = f"rbts-ttl-{order.client_order_id}"
+            self._ttl_alerts[name] = deadline
+            self.clock.set_time_alert_ns(name, deadline + self.config.eval_delay_ns, self._on_ttl_alert)
         # bookkeeping first: a venue may fill (and close the position) inside submit_order
         if position is None:
             self._entry_rule[order.client_order_id] = rule
@@ -267,7 +271,7 @@ class RuleStrategy(Strategy):
 
     def _on_ttl_alert(self, event) -> None:
         try:
-            self._expire_due(event.ts_event - self.config.eval_delay_ns)
+            self._expire_due(self._ttl_alerts.pop(event.name, event.ts_event - self.config.eval_delay_ns))
         except Exception as exc:
             self._fail(event.ts_event, exc)
 
