@@ -121,3 +121,13 @@ def _nautilus_aggregate(frame: pd.DataFrame, seconds: int) -> pd.DataFrame:
          "close": [b.close.as_double() for b in seen], "volume": [b.volume.as_double() for b in seen]},
         index=index,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(("seconds", "first_close"), [(4 * 3600, "2025-03-03 11:00:00-05:00"), (86400, "2025-03-03 19:00:00-05:00")])
+def test_nautilus_aligns_4h_and_1d_to_utc_unlike_spec(small_demo_home, seconds, first_close):
+    """A known difference: Nautilus' INTERNAL 4h/1d bars close on the UTC grid; SPEC §2.3 (and resample) use New York's."""
+    frame = BarStore(load_settings(small_demo_home)).load_frame("MSFT", SMALL_DEMO_START, "2025-03-04")
+    theirs = _nautilus_aggregate(frame, seconds).index.tz_convert("America/New_York")
+    ours = resample(frame, seconds).index.tz_convert("America/New_York")
+    assert str(theirs[0]) == first_close
+    assert str(ours[0]) == ("2025-03-03 12:00:00-05:00" if seconds < 86400 else "2025-03-04 00:00:00-05:00")
