@@ -64,6 +64,7 @@ def _node(settings, symbols):
     from nautilus_trader.live.node import TradingNode
 
     data, execs, factories = ib.ib_client_configs(settings, symbols, connection_timeout=20)
+    asyncio.set_event_loop(asyncio.new_event_loop())  # a disposed node closes its loop
     node = TradingNode(TradingNodeConfig(
         trader_id="RBTS-IBTEST",
         logging=LoggingConfig(log_level="WARNING"),
