@@ -64,7 +64,8 @@ def _user_errors():
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder (never half-written)."""
-    folder = path.resolve().parent
+    path = path.resolve()  # through a symlink: replace its target, keep the link
+    folder = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:

@@ -171,3 +171,17 @@ def test_a_defaulted_name_survives_a_json_round_trip(tmp_path):
     data = json.loads(again.stdout)
     assert data["name"] == "my_strategy" and "name" in data["defaulted"]
     assert data == json.loads(out.read_text())
+
+
+def test_fmt_through_a_symlink_keeps_the_link(tmp_path):
+    real = tmp_path / "real.rbts"
+    real.write_text("entry: ((a > b))\nuniverse: A\n")
+    link = tmp_path / "link.rbts"
+    link.symlink_to(real)
+    assert rbts("fmt", str(link), home=tmp_path).exit_code == 0
+    assert link.is_symlink() and real.read_text() == "universe: A\n\nentry: a > b\n"
+
+
+def test_output_folder_missing_is_a_user_error(tmp_path):
+    result = rbts("compile", str(REFERENCE), "-o", str(tmp_path / "no" / "such" / "x.json"), home=tmp_path)
+    assert result.exit_code == 1 and "cannot write" in result.stderr
