@@ -36,7 +36,6 @@ DEFAULT_SIZING = ast.Sizing("equal")
 DEFAULT_OFFSET = ast.Percent(0.05)
 DEFAULT_TTL = ast.BarCount(1)
 DEFAULT_FEES = ast.Percent(0)
-DEFAULTABLE = ("name", "universe", "capital", "cycle", "bars", "sizing", "order", "order.offset", "order.ttl", "fees")
 
 _TAGS: dict[type, str] = {
     ast.Number: "number", ast.Percent: "percent", ast.Name: "name", ast.Symbol: "symbol",
@@ -318,4 +317,4 @@ def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.St
     except RbtsError as exc:
         raise exc.with_source(filename, text) from None
     except RecursionError:
-        raise RbtsError("JSON nested too deeply", filename=filename, source=text) from None
+        raise RbtsError(Diagnostic("JSON nested too deeply", Span.point(1, 1)), filename=filename, source=text) from None
