@@ -160,14 +160,20 @@ LS_HEADER = ("symbol", "bar", "first", "last", "bars", "days", "gaps", "missing_
 
 
 def _ls_row(cov, tz: str) -> tuple[str, ...]:
-    from rbts.runtime.data.instruments import bar_spec
-
     fmt = lambda t: t.tz_convert(tz).strftime("%Y-%m-%d %H:%M") if t is not None else "-"  # noqa: E731
-    source = cov.source if not cov.synthetic or "SYNTHETIC" in cov.source else f"SYNTHETIC: {cov.source}"
+    source = "SYNTHETIC demo data (not market prices)" if cov.synthetic else cov.source
     return (
-        cov.symbol, bar_spec(cov.seconds).rsplit("-", 1)[0].lower(), fmt(cov.first), fmt(cov.last),
+        cov.symbol, _duration(cov.seconds), fmt(cov.first), fmt(cov.last),
         f"{cov.bars}", f"{cov.days}", f"{cov.gaps}", f"{cov.missing_sessions}", source,
     )  # fmt: skip
+
+
+def _duration(seconds: int) -> str:
+    """60 -> 1m, 14400 -> 4h, 86400 -> 1d (the DSL's spelling)."""
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _print_plain(rows: list[tuple[str, ...]]) -> None:
@@ -184,7 +190,9 @@ def _print_rich(rows: list[tuple[str, ...]], root: Path) -> None:
 
     table = Table(title=f"bars in {root} (times New York)")
     for name in LS_HEADER:
-        table.add_column(name.replace("_", " "), justify="right" if name in ("bars", "days", "gaps", "missing_sessions") else "left")
+        numeric = name in ("bars", "days", "gaps", "missing_sessions")
+        title = "missing sessions" if name == "missing_sessions" else name
+        table.add_column(title, justify="right" if numeric else "left", no_wrap=name != "source")
     for row in rows:
         style = "yellow" if row[-1].startswith("SYNTHETIC") else None
         table.add_row(*row, style=style)

@@ -209,7 +209,7 @@ def test_cli_import_and_ls(tmp_path, small_demo_home):
     assert ls.exit_code == 0
     lines = ls.output.splitlines()
     assert lines[0].split()[:5] == ["symbol", "bar", "first", "last", "bars"]
-    assert lines[1].split()[:7] == ["AAPL", "1-minute", "2025-03-03", "09:31", "2025-03-04", "16:00", "780"]
+    assert lines[1].split()[:7] == ["AAPL", "1m", "2025-03-03", "09:31", "2025-03-04", "16:00", "780"]
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "\n2025-03-05 09:31,10,9,11,10,1\n")
     fail = runner.invoke(app, ["--home", str(tmp_path / "h"), "data", "import", str(bad), "--symbol", "AAPL"])
