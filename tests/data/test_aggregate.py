@@ -131,3 +131,24 @@ def test_nautilus_aligns_4h_and_1d_to_utc_unlike_spec(small_demo_home, seconds, 
     ours = resample(frame, seconds).index.tz_convert("America/New_York")
     assert str(theirs[0]) == first_close
     assert str(ours[0]) == ("2025-03-03 12:00:00-05:00" if seconds < 86400 else "2025-03-04 00:00:00-05:00")
+
+
+def _extended_hours_across_dst() -> pd.DataFrame:
+    idx = pd.date_range("2025-03-05 04:01", "2025-03-12 20:00", freq="1min", tz="America/New_York")
+    idx = idx[((idx.hour >= 4) & (idx.hour < 20)) | ((idx.hour == 20) & (idx.minute == 0))].tz_convert("UTC")
+    close = 100 + np.cumsum(np.random.default_rng(1).standard_normal(len(idx)) * 0.1)
+    return pd.DataFrame(
+        {"open": close, "high": close + 0.1, "low": close - 0.1, "close": close, "volume": np.ones(len(idx))},
+        index=pd.DatetimeIndex(idx, name="ts"),
+    )
+
+
+@pytest.mark.parametrize("seconds", [300, 3600, 4 * 3600, 86400])
+def test_compiler_vector_aggregation_agrees_with_resample_across_dst(seconds):
+    """The trace/chart evaluator (compiler.vector) builds the same bars as the data layer."""
+    from rbts.compiler.vector import aggregate, frame_ts
+
+    frame = _extended_hours_across_dst()
+    ts, cols = aggregate(frame_ts(frame), {k: frame[k].to_numpy() for k in frame}, seconds)
+    theirs = pd.DataFrame(cols, index=pd.DatetimeIndex(ts.view("datetime64[ns]"), name="ts").tz_localize("UTC"))[frame.columns]
+    pd.testing.assert_frame_equal(theirs, resample(frame, seconds), check_freq=False)
