@@ -54,7 +54,8 @@ def render_backtest(doc: Document, settings: Settings) -> None:
         st.warning("The data catalog is empty. Run `rbts data demo` (synthetic demo data) or `rbts data import`.")
         return
     _render_form(doc, settings, symbols)
-    _render_job()
+    if JOB_KEY in st.session_state:  # the fragment polls every second only while a job runs
+        _render_job()
     _render_results(settings)
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import streamlit as st
 
 from rbts.runtime.settings import Settings
+
+NY = "America/New_York"
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -22,16 +27,40 @@ def catalog_symbols(settings: Settings) -> list[str]:
         return []
 
 
+# Nautilus names catalog files by their first and last timestamps:
+# 2025-01-02T14-31-00-000000000Z_2025-12-31T21-00-00-000000000Z.parquet
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)-\d{9}Z_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)-\d{9}Z$")
+
+
+def _stamp(text: str) -> pd.Timestamp:
+    day, clock = text.split("T")
+    return pd.Timestamp(f"{day}T{clock.replace('-', ':')}", tz="UTC")
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def _range(catalog_dir: str, _settings: Settings):
+    """From the file names (cheap); reading every bar to find the span took seconds."""
     from rbts.runtime.data.catalog import BarStore
 
     firsts, lasts = [], []
-    for cov in BarStore(_settings).coverage():
-        if cov.first is not None and cov.last is not None:
-            firsts.append(cov.first.tz_convert("America/New_York").date())
-            lasts.append(cov.last.tz_convert("America/New_York").date())
-    return (min(firsts), max(lasts)) if firsts else None
+    for path in BarStore(_settings).bar_root.glob("*/*.parquet"):
+        match = _STAMP.match(path.stem)
+        if match is None:
+            return _range_from_coverage(_settings)
+        firsts.append(_stamp(match.group(1)))
+        lasts.append(_stamp(match.group(2)))
+    if not firsts:
+        return None
+    return min(firsts).tz_convert(NY).date(), max(lasts).tz_convert(NY).date()
+
+
+def _range_from_coverage(settings: Settings):
+    from rbts.runtime.data.catalog import BarStore
+
+    covs = [c for c in BarStore(settings).coverage() if c.first is not None and c.last is not None]
+    if not covs:
+        return None
+    return min(c.first for c in covs).tz_convert(NY).date(), max(c.last for c in covs).tz_convert(NY).date()
 
 
 def catalog_range(settings: Settings):
@@ -48,3 +77,15 @@ def load_bars(catalog_dir: str, _settings: Settings, symbol: str, start, end):
     from rbts.runtime.data.catalog import BarStore
 
     return BarStore(_settings).load_frame(symbol, start, end)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def synthetic_symbols(catalog_dir: str, _settings: Settings) -> list[str]:
+    """Symbols whose bars are the synthetic demo set (the app labels them)."""
+    from rbts.runtime.data.catalog import BarStore
+
+    store = BarStore(_settings)
+    try:
+        return [s for s in store.symbols() if store.is_synthetic(s)]
+    except Exception:  # noqa: BLE001
+        return []

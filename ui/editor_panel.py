@@ -21,7 +21,7 @@ def render_editor(doc: Document) -> None:
         min_lines=18,
         max_lines=40,
         show_gutter=True,
-        wrap=False,
+        wrap=True,
         annotations=annotations(doc.diagnostics),
         auto_update=False,
         key=f"strategy.ace.{doc.editor_version}",

@@ -8,7 +8,7 @@ from rbts.runtime.settings import Settings
 from rbts.ui import session
 from rbts.ui.backtest_panel import render_backtest
 from rbts.ui.builder_panel import render_builder
-from rbts.ui.catalog import catalog_symbols
+from rbts.ui.catalog import catalog_symbols, synthetic_symbols
 from rbts.ui.editor_panel import render_editor
 from rbts.ui.file_panel import render_actions, render_import_errors
 from rbts.ui.rule_charts import chart_controls, make_chart_slot
@@ -21,6 +21,7 @@ def render_strategy_tab(settings: Settings) -> None:
     session.show_flashes()
     render_import_errors()
     symbols = catalog_symbols(settings)
+    _synthetic_note(doc, settings)
     builder_col, code_col = st.columns([6, 5], gap="medium")
     with code_col:
         render_editor(doc)
@@ -33,3 +34,12 @@ def render_strategy_tab(settings: Settings) -> None:
     render_rule_list(doc, make_chart_slot(doc, settings, controls))
     st.divider()
     render_backtest(doc, settings)
+
+
+def _synthetic_note(doc, settings: Settings) -> None:
+    used = doc.valid.settings.symbols if doc.valid is not None else ()
+    fake = [s for s in used if s in synthetic_symbols(str(settings.catalog_dir), settings)]
+    if fake:
+        st.caption(f":material/science: Charts and backtests of {', '.join(fake)} use the SYNTHETIC demo bars "
+                   "(`rbts data demo`, a seeded random walk) — not market data. Import real bars with "
+                   "`rbts data import` or `rbts data download`.")

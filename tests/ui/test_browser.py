@@ -1,0 +1,188 @@
+"""End to end in a real browser: `rbts ui` on demo data, driven by Playwright + Debian's Chromium.
+
+Build a rule with the builder and see the DSL text change, break the syntax and see
+the editor's annotation, run a backtest and see the equity chart and the metrics.
+Screenshots go to test-artifacts/ (look at them when changing the app).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ACE = 'iframe[title="streamlit_ace.streamlit_ace"]'
+RULE = "strategy-rule-0-c0"
+
+
+def _ensure_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, capture_output=True)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=False, capture_output=True)
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing and could not be installed: run `make browser-deps` "
+                    "(apt-get install chromium) as root")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(small_demo_home, tmp_path_factory):
+    """`rbts ui` on a copy of the small demo home, on a free localhost port."""
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(small_demo_home, home)
+    port = _free_port()
+    rbts = Path(sys.executable).with_name("rbts")
+    log = open(home / "ui.log", "wb")
+    proc = subprocess.Popen([str(rbts), "--home", str(home), "ui", "--port", str(port)], stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            pytest.fail(f"rbts ui exited: {(home / 'ui.log').read_text()[-2000:]}")
+    else:
+        proc.terminate()
+        pytest.fail("rbts ui did not come up within 90 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1440, "height": 2600})
+        page.set_default_timeout(60_000)
+        page.goto(app_url)
+        page.get_by_text("Valid strategy").wait_for()
+        _idle(page)
+        yield page
+        browser.close()
+
+
+def _key(name: str) -> str:
+    return f".st-key-{name}"
+
+
+def _select(page, key: str, option: str) -> None:
+    page.locator(f"{_key(key)} [role='combobox']").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _idle(page) -> None:
+    """Wait until Streamlit has finished the rerun the last interaction started."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+        " && !document.querySelector('[data-testid=stSkeleton]')", timeout=120_000)
+
+
+def _editor(page):
+    """The code editor's frame (after a reset the old widget may linger until the rerun ends)."""
+    return page.locator(ACE).last.content_frame
+
+
+def _editor_text(page) -> str:
+    return _editor(page).locator(".ace_content").inner_text()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=True)
+
+
+def test_build_a_rule_break_the_syntax_and_backtest(page):
+    try:
+        _walk_through(page)
+    except Exception:
+        _shot(page, "failure")
+        raise
+
+
+def _walk_through(page) -> None:
+    _shot(page, "01-start")
+    assert "entry bull_cross: fast crosses_above slow" in _editor_text(page)
+
+    # 1. Build `exit rsi_high: rsi(close, 14) > 70` with the builder.
+    page.locator(_key("strategy-rule-0-scope")).get_by_text("exit", exact=True).click()
+    name = page.locator(f"{_key('strategy-rule-0-name')} input")
+    name.fill("rsi_high")
+    name.press("Tab")
+    _idle(page)
+    _select(page, f"{RULE}-left-kind", "Indicator")
+    _idle(page)
+    _select(page, f"{RULE}-left-func", "rsi")
+    _idle(page)
+    _select(page, f"{RULE}-op", "is above (>)")
+    _idle(page)
+    _select(page, f"{RULE}-right-kind", "Value")
+    _idle(page)
+    value = page.locator(f"{_key(RULE + '-right-value')} input")
+    value.fill("70")
+    value.press("Enter")
+    _idle(page)
+    page.get_by_role("button", name="Add rule").click()
+    _idle(page)
+    page.get_by_text("Added rule").first.wait_for()
+    _idle(page)
+    assert "exit rsi_high: rsi(close, 14) > 70" in _editor_text(page)
+    _shot(page, "02-builder-rule")
+
+    # 2. A syntax error typed in the editor: annotated in the gutter and listed.
+    frame = _editor(page)
+    frame.locator(".ace_content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nentry oops: close >")
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("1 error").first.wait_for()
+    frame.locator(".ace_gutter-cell.ace_error").first.wait_for()
+    assert page.get_by_text("builder waits").is_visible()
+    _shot(page, "03-syntax-error")
+    page.get_by_role("button", name="Revert to the last valid version").click()
+    page.get_by_text("Valid strategy").wait_for()
+    _idle(page)
+    assert "oops" not in _editor_text(page)
+
+    # 3. A backtest on the demo data: equity chart and metrics.
+    page.get_by_role("button", name="Run backtest").click()
+    page.get_by_text("Equity and drawdown").wait_for(timeout=300_000)
+    _idle(page)
+    metrics = page.locator("[data-testid='stMetric']")
+    assert metrics.count() >= 6
+    assert "Total return" in metrics.first.inner_text()
+    page.get_by_text("Equity and drawdown").scroll_into_view_if_needed()
+    _shot(page, "04-backtest")
