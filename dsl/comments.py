@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rbts.dsl.formatter import body_breaks, format_statement, setting_lines
+from rbts.dsl import ast
+from rbts.dsl.formatter import body_breaks, format_statement, format_strategy, setting_lines
 from rbts.dsl.parser import parse
 
 
@@ -93,20 +94,53 @@ def _extent(lines: list[_Line], start: int) -> int:
     return end
 
 
-def format_with_comments(text: str, filename: str | None = None) -> str:
-    """The canonical text of ``text`` with its comments kept."""
-    strategy = parse(text, filename)
-    lines = _split_lines(text)
-    settings = setting_lines(strategy)
-    starts, body_starts = _statement_starts(lines)
-    all_starts = [starts.get(key) for key, _ in settings] + body_starts
-    if None in all_starts or len(body_starts) != len(strategy.body):  # cannot happen for parsed text
-        from rbts.dsl.formatter import format_strategy
+def format_with_comments(text: str, filename: str | None = None, strategy: ast.Strategy | None = None) -> str:
+    """The canonical text of ``text`` with its comments kept.
 
-        return format_strategy(strategy)
-    slots = [_Slot(n, _extent(lines, n)) for n in all_starts]
-    header, trailer, trailer_gap = _attach(lines, slots)
-    return _render(strategy, settings, slots, header, trailer, trailer_gap)
+    With ``strategy`` (an edited version of the text's AST, e.g. from the visual
+    builder), that strategy is written instead, and each of its settings and
+    statements keeps the comments of its counterpart in ``text``: the same setting,
+    the let or named rule of the same name, else an identical statement.
+    """
+    old = parse(text, filename)
+    new = old if strategy is None else strategy
+    lines = _split_lines(text)
+    old_settings = setting_lines(old)
+    starts, body_starts = _statement_starts(lines)
+    if None in [starts.get(key) for key, _ in old_settings] or len(body_starts) != len(old.body):
+        return format_strategy(new)  # cannot happen for parsed text
+    setting_slots = {key: _Slot(starts[key], starts[key]) for key, _ in old_settings}
+    body_slots = [_Slot(n, _extent(lines, n)) for n in body_starts]
+    header, trailer, trailer_gap = _attach(lines, [*setting_slots.values(), *body_slots])
+    if body_slots:  # the blank line after the settings block belongs to no statement
+        body_slots[0].blank_before = False
+    settings = setting_lines(new)
+    slots = [setting_slots.get(key, _Slot(0, 0)) for key, _ in settings]
+    slots += body_slots if new is old else _match_body(old.body, body_slots, new.body)
+    return _render(new, settings, slots, header, trailer, trailer_gap)
+
+
+def _identity(stmt: ast.Let | ast.Rule) -> tuple | None:
+    if isinstance(stmt, ast.Let):
+        return ("let", stmt.name)
+    return ("rule", stmt.name) if stmt.name is not None else None
+
+
+def _match_body(old_body, old_slots: list[_Slot], new_body) -> list[_Slot]:
+    """For each new statement, the slot (comments) of its counterpart in the old text."""
+    free = list(range(len(old_body)))
+    out = []
+    for stmt in new_body:
+        key = _identity(stmt)
+        found = next((i for i in free if key is not None and _identity(old_body[i]) == key), None)
+        if found is None:
+            found = next((i for i in free if old_body[i] == stmt), None)
+        if found is None:
+            out.append(_Slot(0, 0))
+        else:
+            free.remove(found)
+            out.append(old_slots[found])
+    return out
 
 
 def _attach(lines: list[_Line], slots: list[_Slot]) -> tuple[list[str], list[str], bool]:
@@ -166,7 +200,7 @@ def _render(strategy, settings, slots, header, trailer, trailer_gap) -> str:
             out.append("")
         out += slot.leading + [_with_trailing(format_statement(stmt), slot)]
     if trailer:
-        if out and out[-1] and (trailer_gap or not slots):
+        if out and out[-1] and trailer_gap:
             out.append("")
         out += trailer
     while out and not out[-1]:

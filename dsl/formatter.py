@@ -250,8 +250,12 @@ def format_strategy(strategy: ast.Strategy) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def format_source(text: str, filename: str | None = None) -> str:
-    """Parse ``text`` and return its canonical form, keeping its comments."""
+def format_source(text: str, filename: str | None = None, strategy: ast.Strategy | None = None) -> str:
+    """Parse ``text`` and return its canonical form, keeping its comments.
+
+    With ``strategy`` (an edited AST of ``text``, e.g. from the visual builder) that
+    strategy is written, each statement keeping the comments of its counterpart.
+    """
     from rbts.dsl.comments import format_with_comments
 
-    return format_with_comments(text, filename)
+    return format_with_comments(text, filename, strategy)

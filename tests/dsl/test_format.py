@@ -223,3 +223,47 @@ def test_format_source_keeps_every_comment(path, edits):
     assert sorted(_comments(out)) == sorted(c.strip() for c in _comments(text))
     assert format_source(out) == out
     assert parse(out) == parse(text)
+
+
+# ----------------------------------------------------------------------------- edited ASTs keep comments
+
+EDITED = """# My strategy
+
+universe: AAPL  # the only one
+cycle: 5m
+
+# trend
+let fast = ema(close, 9, 5m)  # quick
+entry go: fast > 1  # enter
+# leave
+exit stop: fast < 1
+"""
+
+
+def test_an_edited_ast_keeps_the_comments_of_its_statements():
+    old = parse(EDITED)
+    edited = A.Strategy(
+        universe=old.universe, cycle=old.cycle, capital=A.Number(5000),
+        body=(old.body[0], A.Rule("entry", "go", A.Compare(">", A.Name("fast"), A.Number(2))),
+              A.Rule("entry", None, A.TimeIn("RTH")), old.body[2]),
+    )
+    assert format_source(EDITED, strategy=edited) == (
+        "# My strategy\n\nuniverse: AAPL  # the only one\ncapital: 5000\ncycle: 5m\n\n"
+        "# trend\nlet fast = ema(close, 9, 5m)  # quick\n\n"
+        "entry go: fast > 2  # enter\nentry: time in RTH\n# leave\nexit stop: fast < 1\n"
+    )
+
+
+def test_removed_statements_take_their_comments_with_them():
+    old = parse(EDITED)
+    edited = A.Strategy(universe=old.universe, cycle=None, body=(old.body[0], old.body[2]))
+    out = format_source(EDITED, strategy=edited)
+    assert "# enter" not in out and "# leave" in out and "cycle" not in out
+    assert parse(out) == edited
+
+
+def test_unnamed_rules_are_matched_by_equality():
+    text = "universe: A\n\nentry: a > 1  # one\nentry: b > 1  # two\n"
+    old = parse(text)
+    swapped = A.Strategy(universe=old.universe, body=(old.body[1], old.body[0]))
+    assert format_source(text, strategy=swapped) == "universe: A\n\nentry: b > 1  # two\nentry: a > 1  # one\n"
