@@ -267,3 +267,18 @@ def test_unnamed_rules_are_matched_by_equality():
     old = parse(text)
     swapped = A.Strategy(universe=old.universe, body=(old.body[1], old.body[0]))
     assert format_source(text, strategy=swapped) == "universe: A\n\nentry: b > 1  # two\nentry: a > 1  # one\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(CORPUS), st.randoms(use_true_random=False))
+def test_edited_asts_are_written_exactly(path, rnd):
+    text = path.read_text()
+    old = parse(text)
+    body = [s for s in old.body if rnd.random() < 0.8]
+    rnd.shuffle(body)
+    body.insert(rnd.randint(0, len(body)), A.Rule("exit", None, A.TimeIn("ETH")))
+    edited = A.Strategy(name=old.name, universe=old.universe, capital=None, cycle=old.cycle,
+                        bars=A.Duration(300), body=tuple(body))
+    out = format_source(text, strategy=edited)
+    assert parse(out) == edited
+    assert format_source(out) == out
