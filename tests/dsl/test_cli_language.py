@@ -185,3 +185,16 @@ def test_fmt_through_a_symlink_keeps_the_link(tmp_path):
 def test_output_folder_missing_is_a_user_error(tmp_path):
     result = rbts("compile", str(REFERENCE), "-o", str(tmp_path / "no" / "such" / "x.json"), home=tmp_path)
     assert result.exit_code == 1 and "cannot write" in result.stderr
+
+
+def test_check_errors_of_a_json_file_point_into_the_json(tmp_path):
+    data = json.loads(REFERENCE.with_suffix(".json").read_text())
+    data["body"][4]["cond"]["left"]["name"] = "fasst"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data, indent=1))
+    result = rbts("compile", str(bad), home=tmp_path)
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    line = int(first.split(":")[1])
+    assert first.startswith(f"{bad}:") and "unknown name 'fasst'" in first
+    assert bad.read_text().splitlines()[line - 1].strip() == '"left": {'  # the name node's object
