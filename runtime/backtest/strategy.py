@@ -104,7 +104,8 @@ class RuleStrategy(Strategy):
         self._base_s = settings.bars_seconds
         self._last_close: dict[str, float] = {}
         self._peak: dict[str, float] = {}  # symbol -> highest close since entry (trailing stop)
-        self._scheduled_ts = -1
+        self._checked_ts = -1  # the latest base-bar instant already checked for a cycle
+        self._handlers: list[tuple[str, object]] = []
         self._deadlines: dict[ClientOrderId, int] = {}  # working limit order -> last instant it may fill
         self._ttl_alerts: dict[str, int] = {}  # alert name -> that order's deadline
         self._to_market: set[ClientOrderId] = set()  # exits being cancelled, to be re-sent at market
@@ -135,33 +136,56 @@ class RuleStrategy(Strategy):
                 shift = seconds * 1_000_000_000 if self.config.bar_ts_is_open else 0
                 self._bar_keys[arrives] = (symbol, seconds, shift)
                 self.subscribe_bars(subscribe)
+        # One handler per bar type instead of on_bar: looking a Bar's type up in a dict costs
+        # ~10 us (BarType hashing and equality), more than everything else done per bar.
+        for bar_type, key in self._bar_keys.items():
+            topic = f"data.bars.{bar_type}"
+            handler = self._bar_handler(*key)
+            self.msgbus.unsubscribe(topic, self.handle_bar)
+            self.msgbus.subscribe(topic, handler)
+            self._handlers.append((topic, handler))
 
     def on_stop(self) -> None:
         # Keep positions (a live reload keeps them); working orders are cancelled.
+        for topic, handler in self._handlers:
+            self.msgbus.unsubscribe(topic, handler)
+        self._handlers.clear()
         for symbol in self._tradable:
             self.cancel_all_orders(self._ids[symbol])
 
     # ------------------------------------------------------------------ bars and cycles
 
     def on_bar(self, bar: Bar) -> None:
-        if self.error is not None:  # raised in a timer callback, which Nautilus only logs
-            raise self.error
         key = self._bar_keys.get(bar.bar_type)
-        if key is None:
-            return
-        symbol, seconds, shift = key
-        ts = bar.ts_event + shift
-        close = bar.close.as_double()
-        self.evaluator.on_bar(symbol, seconds, ts, bar.open.as_double(), bar.high.as_double(),
-                              bar.low.as_double(), close, bar.volume.as_double())
-        if seconds != self._base_s:
-            return
-        self._last_close[symbol] = close
-        if symbol in self._peak and close > self._peak[symbol]:
-            self._peak[symbol] = close
-        if ts != self._scheduled_ts and ts > self._scheduled_ts and self.evaluator.is_cycle(ts):
-            self._scheduled_ts = ts
-            self.clock.set_time_alert_ns(f"rbts-cycle-{ts}", ts + self.config.eval_delay_ns, self._on_cycle_alert)
+        if key is not None:
+            self._bar_handler(*key)(bar)
+
+    def _bar_handler(self, symbol: str, seconds: int, shift: int):
+        """The per-bar path, with everything it needs bound locally (it runs for every bar)."""
+        feed = self.evaluator.on_bar
+        is_cycle = self.evaluator.is_cycle
+        last_close, peak = self._last_close, self._peak
+        base = seconds == self._base_s
+        delay = self.config.eval_delay_ns
+
+        def handle(bar: Bar) -> None:
+            if self.error is not None:  # raised in a timer callback, which Nautilus only logs
+                raise self.error
+            ts = bar.ts_event + shift
+            close = bar.close.as_double()
+            feed(symbol, seconds, ts, bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close,
+                 bar.volume.as_double())
+            if not base:
+                return
+            last_close[symbol] = close
+            if symbol in peak and close > peak[symbol]:
+                peak[symbol] = close
+            if ts > self._checked_ts:
+                self._checked_ts = ts
+                if is_cycle(ts):
+                    self.clock.set_time_alert_ns(f"rbts-cycle-{ts}", ts + delay, self._on_cycle_alert)
+
+        return handle
 
     def _on_cycle_alert(self, event) -> None:
         # The instant comes from the alert's name: on a live clock an alert set in the past
