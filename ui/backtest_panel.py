@@ -154,6 +154,10 @@ def render_run(run: Run, settings: Settings) -> None:
     metrics = result.metrics
     for warning in metrics.get("warnings", []):
         st.warning(warning, icon=":material/warning:")
+    if not metrics.get("trades") and result.trades.empty:
+        st.info("No trades: the global and entry rules were never all true at the same cycle. The rule charts "
+                "above show how often each rule was true — a rarely-true global rule blocks every entry.",
+                icon=":material/info:")
     cols = st.columns(6)
     for col, key in zip(cols, ("total_return", "cagr", "sharpe", "max_drawdown", "trades", "win_rate")):
         col.metric(figures.LABELS[key], figures.format_metric(key, metrics.get(key)))

@@ -96,10 +96,10 @@ def equity_figure(equity: pd.DataFrame, initial_capital: float, height: int = 36
                              fill="tozeroy", fillcolor="rgba(239,83,80,0.25)"), row=2, col=1)
     lo = float(np.nanmin(values)) if len(values) else initial_capital
     hi = float(np.nanmax(values)) if len(values) else initial_capital
-    pad = max(1.0, (max(hi, initial_capital) - min(lo, initial_capital)) * 0.08)
+    pad = max(initial_capital * 0.005, (max(hi, initial_capital) - min(lo, initial_capital)) * 0.08)
     fig.update_yaxes(range=[min(lo, initial_capital) - pad, max(hi, initial_capital) + pad], tickprefix="$",
-                     row=1, col=1)
-    fig.update_yaxes(ticksuffix="%", row=2, col=1)
+                     tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(ticksuffix="%", tickformat=".1f", rangemode="tozero", row=2, col=1)
     fig.update_layout(showlegend=False, title=dict(text="Equity and drawdown", font=dict(size=13)))
     return _base(fig, height, idx)
 

@@ -20,6 +20,15 @@ def _band(times, mask: np.ndarray, color: str, name: str, show: bool) -> go.Scat
                       fill="tozeroy", fillcolor=color, name=name, showlegend=show, hoverinfo="skip")
 
 
+def _starts(times, states: np.ndarray) -> go.Scatter:
+    """A marker where each true period begins (a one-cycle cross is too thin to see as shading)."""
+    true = states == TRUE
+    begins = true & ~np.r_[False, true[:-1]]
+    return go.Scatter(x=times[begins], y=np.full(int(begins.sum()), 0.94), mode="markers", name="became true",
+                      marker=dict(symbol="triangle-down", size=7, color=theme.UP), showlegend=False,
+                      hovertemplate="became true %{x}<extra></extra>")
+
+
 def _is_constant(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return len(finite) > 0 and np.all(finite == finite[0])
@@ -49,6 +58,7 @@ def rule_figure(view: RuleView, compact: bool = True) -> go.Figure:
         fig.add_trace(_band(view.times, states == TRUE, TRUE_FILL, "true", r == 1), row=r, col=1, secondary_y=True)
         fig.add_trace(_band(view.times, states == WARMING, WARMING_FILL, "warming", r == 1), row=r, col=1,
                       secondary_y=True)
+        fig.add_trace(_starts(view.times, states), row=r, col=1, secondary_y=True)
         for trace in _series_traces(leaf, view.times, r - 1):
             fig.add_trace(trace, row=r, col=1, secondary_y=False)
         fig.update_yaxes(range=[0, 1], visible=False, showgrid=False, row=r, col=1, secondary_y=True)

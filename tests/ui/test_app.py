@@ -139,3 +139,33 @@ def test_backtest_results_are_shown(app):
     charts = app.get("plotly_chart")
     assert len(charts) >= 6  # 4 rule charts + equity + price
     assert any("Equity and drawdown" in c.proto.spec for c in charts)
+
+
+@pytest.fixture
+def writable_app(small_demo_home, tmp_path, monkeypatch):
+    """The app on a private copy of the demo home (for the registry and the live folder)."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(small_demo_home, home)
+    monkeypatch.setenv("RBTS_HOME", str(home))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at, home
+
+
+def test_save_open_and_apply_without_a_bot(writable_app):
+    app, home = writable_app
+    _button(app, "Save as a new version").click().run()
+    assert (home / "strategies" / "vix-calm-ema-cross" / "v0001.json").exists()
+    original = _doc(app).text
+    _doc(app).set_text(original.replace("capital: 10000", "capital: 7000"), from_editor=True)
+    app.run()
+    _button(app, "Open").click().run()  # the only saved version
+    assert _doc(app).text == original
+    _button(app, "Apply to bot").click().run()
+    assert not app.exception
+    assert any("No bot is running" in i.value for i in app.info)
+    assert any(b.label == "Start a replay bot" for b in app.button)
+    assert (home / "live" / "active_strategy.json").exists()
