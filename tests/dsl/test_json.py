@@ -217,3 +217,20 @@ def test_dict_input_is_not_mutated():
     before = copy.deepcopy(data)
     from_json(data)
     assert data == before
+
+
+def test_schema_describes_every_ast_node_and_field():
+    """Adding a node or a field to dsl/ast.py must come with its schema definition."""
+    from dataclasses import fields as dc_fields
+
+    from rbts.dsl.json_form import _TAGS
+
+    defs = schema()["$defs"]
+    expr_classes = {c for c in A.Expr.__args__} | {c for c in A.Cond.__args__}
+    assert expr_classes | {A.Duration, A.BarCount, A.Let, A.Rule} == set(_TAGS)
+    for cls, tag in _TAGS.items():
+        keys = set(defs[tag]["required"]) - {"node"}
+        if cls is A.Duration:
+            assert keys == {"value"}
+        else:
+            assert keys == {f.name for f in dc_fields(cls) if f.name != "span"}, tag
