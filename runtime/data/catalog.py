@@ -290,6 +290,22 @@ class BarStore:
             _CACHE.popitem(last=False)
         return frame
 
+    def span(self, symbol: str, seconds: int | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """(first, last) bar close time of a symbol, from the Parquet statistics (no bars read)."""
+        _, name = self._resolve(symbol, seconds)
+        firsts, lasts = [], []
+        for path in self._files(name):
+            meta = pq.ParquetFile(path).metadata
+            column = meta.schema.names.index("ts_init")
+            for i in range(meta.num_row_groups):
+                stats = meta.row_group(i).column(column).statistics
+                if stats is None or not stats.has_min_max:
+                    frame = self._read_all(name)
+                    return frame.index[0], frame.index[-1]
+                firsts.append(stats.min)
+                lasts.append(stats.max)
+        return pd.Timestamp(min(firsts), tz="UTC"), pd.Timestamp(max(lasts), tz="UTC")
+
     # ---- metadata
 
     def _meta_path(self) -> Path:

@@ -71,8 +71,15 @@ def import_file(
     progress: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Check ``path`` completely, then store it for ``symbol``; nothing is written if any row is bad."""
-    step = progress or (lambda _msg: None)
     path = Path(path)
+    try:
+        return _import(store, path, symbol, tz, stamped, progress or (lambda _msg: None))
+    except RbtsError as exc:  # name the file in every message
+        raise exc.with_source(str(path), None) from None
+
+
+def _import(store: BarStore, path: Path, symbol: str, tz: str, stamped: str, step: Callable[[str], None]) -> ImportResult:
+    _check_tz(tz)
     symbol = instruments.normalize(symbol)
     instruments.lookup(symbol, store.settings)  # validates rbts.yaml overrides early
     if stamped not in ("close", "open"):
@@ -90,29 +97,38 @@ def import_file(
     return ImportResult(symbol, len(frame), frame.index[0], frame.index[-1], seconds, replaced, notes)
 
 
+def _check_tz(tz: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RbtsError(f"--tz: unknown time zone {tz!r} (use an IANA name like America/New_York)") from None
+
+
 # --------------------------------------------------------------------------- reading
 
 
 def _read(path: Path) -> _Source:
     if not path.exists():
-        raise RbtsError(f"{path}: no such file")
+        raise RbtsError(f"no such file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
-    raise RbtsError(f"{path}: expected a .csv or .parquet file")
+    raise RbtsError(f"expected a .csv or .parquet file")
 
 
 def _read_csv(path: Path) -> _Source:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RbtsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise RbtsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     lines = text.splitlines()
     nonblank = np.array([i + 1 for i, line in enumerate(lines) if line.strip()], dtype=np.int64)
     if len(nonblank) == 0:
-        raise RbtsError(f"{path}: the file is empty")
+        raise RbtsError(f"the file is empty")
     header = [h.strip().strip('"').strip().lower() for h in lines[nonblank[0] - 1].split(",")]
     _check_columns(path, header, Span(int(nonblank[0]), 1, int(nonblank[0]), len(lines[nonblank[0] - 1]) + 1), text)
     import io
@@ -122,7 +138,7 @@ def _read_csv(path: Path) -> _Source:
         ts_name = next(c for c in pd.read_csv(io.StringIO(text), nrows=0).columns if str(c).strip().lower() == "ts")
         raw = pd.read_csv(io.StringIO(text), dtype={ts_name: str}, skip_blank_lines=True, keep_default_na=False, na_values=_NA)
     except (pd.errors.ParserError, ValueError) as exc:
-        raise RbtsError(f"{path}: cannot read as CSV: {exc}") from None
+        raise RbtsError(f"cannot read as CSV: {exc}") from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     if len(raw) != len(nonblank) - 1:  # quoted newlines: fall back to row numbers
         return _Source(path, raw[list(REQUIRED)], None, None, header)
@@ -135,7 +151,7 @@ def _read_parquet(path: Path) -> _Source:
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a broken file
-        raise RbtsError(f"{path}: cannot read as Parquet: {exc}") from None
+        raise RbtsError(f"cannot read as Parquet: {exc}") from None
     frame = table.to_pandas()
     if frame.index.name and frame.index.name.lower() in ("ts", *TS_ALIASES) and "ts" not in [str(c).lower() for c in frame.columns]:
         frame = frame.reset_index()
@@ -203,7 +219,7 @@ class _Problems:
 def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[pd.DataFrame, int, list[str]]:
     raw = source.frame
     if raw.empty:
-        raise RbtsError(f"{source.path}: no data rows")
+        raise RbtsError(f"no data rows")
     problems = _Problems(source)
     ts = _parse_ts(raw["ts"], tz, problems)
     values = {}
@@ -264,6 +280,9 @@ def _parse_ts(series: pd.Series, tz: str, problems: _Problems) -> np.ndarray:
         out = stamps.as_unit("ns").asi8.copy()
         problems.add(out == nat, "ts", lambda r: "ts is missing")
         return out
+    if pd.api.types.is_numeric_dtype(series):
+        raise RbtsError("the ts column holds numbers; give ISO 8601 times (2025-03-03T09:31:00-05:00) or a datetime column "
+                        "(epoch numbers are ambiguous: seconds, milliseconds or nanoseconds?)")
     text = series.fillna("").astype(str).str.strip()
     unparsed = np.zeros(len(text), dtype=bool)
     # the regex runs on the distinct endings only (a year of minutes has few of them)
@@ -329,14 +348,14 @@ def _check_order(ts: np.ndarray, raw: pd.Series, problems: _Problems) -> None:
 def _bar_seconds(ts: np.ndarray, source: _Source) -> int:
     """The bar size: the most common step between consecutive bars."""
     if len(ts) < 2:
-        raise RbtsError(f"{source.path}: a single bar is not enough to tell the bar size; import at least two")
+        raise RbtsError(f"a single bar is not enough to tell the bar size; import at least two")
     steps = np.diff(ts) // 1_000_000_000
     values, counts = np.unique(steps, return_counts=True)
     seconds = int(values[np.argmax(counts)])
     if seconds >= 86400 and seconds % 86400 in (3600 * 23, 3600):  # daily across a DST change
         seconds = 86400
     if seconds <= 0:
-        raise RbtsError(f"{source.path}: cannot infer the bar size from the timestamps")
+        raise RbtsError(f"cannot infer the bar size from the timestamps")
     off_grid = np.flatnonzero((steps % seconds != 0) & (seconds < 86400))
     if len(off_grid):
         r = int(off_grid[0]) + 1
@@ -354,7 +373,7 @@ def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source:
         weekdays = set(local[local.hour == 0].day_of_week)
         if weekdays and 0 in weekdays and 5 not in weekdays:
             raise RbtsError(
-                f"{source.path}: daily bars stamped 00:00 on Monday..Friday are stamped at the session DATE (their open); "
+                f"daily bars stamped 00:00 on Monday..Friday are stamped at the session DATE (their open); "
                 "rbts stamps a daily bar at its close, midnight at the END of its day. "
                 "Import with --stamped open to shift every bar by one day, or fix the ts column."
             )
@@ -371,7 +390,7 @@ def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source:
         example = local[starts[int(np.flatnonzero(open_like)[0])]]
         hhmm = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
         raise RbtsError(
-            f"{source.path}: the bars look OPEN-stamped: on {int(open_like.sum())} of {len(starts)} days the first bar is at "
+            f"the bars look OPEN-stamped: on {int(open_like.sum())} of {len(starts)} days the first bar is at "
             f"{hhmm(int(first[0]))} and the last at {hhmm(int(minute[ends[0]]))} ({tz}), e.g. {example.date()}. rbts needs each bar's "
             f"CLOSE time (1-minute RTH bars run 09:31..16:00); using open times would let every rule see one bar into the future. "
             f"Import with --stamped open to shift every bar by {instruments.bar_spec(seconds).rsplit('-', 1)[0].lower()}."

@@ -129,3 +129,9 @@ def test_load_bars_merged_is_sorted_and_complete(small_demo_home):
     assert {str(b.bar_type) for b in merged} == {"AAPL.NASDAQ-1-MINUTE-LAST-EXTERNAL", "^VIX.CBOE-1-MINUTE-LAST-EXTERNAL"}
     with pytest.raises(RbtsError, match="no bars for IBM"):
         store.load_bars_merged(["AAPL", "IBM"])
+
+
+def test_span_reads_first_and_last_without_loading(small_demo_home):
+    store = BarStore(load_settings(small_demo_home))
+    frame = store.load_frame("VIX")
+    assert store.span("VIX") == (frame.index[0], frame.index[-1])

@@ -215,3 +215,20 @@ def test_cli_import_and_ls(tmp_path, small_demo_home):
     fail = runner.invoke(app, ["--home", str(tmp_path / "h"), "data", "import", str(bad), "--symbol", "AAPL"])
     assert fail.exit_code == 1
     assert "bad.csv:2:" in fail.output and "high 9 is below low 11" in fail.output
+
+
+def test_timezone_aware_parquet_and_clear_errors_for_epoch_numbers_and_bad_zones(tmp_path):
+    frame = pd.DataFrame({"ts": pd.to_datetime([1741012260, 1741012320], unit="s", utc=True).tz_convert("America/Chicago"),
+                          "open": [1.0, 1], "high": [1.0, 1], "low": [1.0, 1], "close": [1.0, 1], "volume": [1, 1]})  # fmt: skip
+    frame.to_parquet(tmp_path / "aware.parquet")
+    import_file(_store(tmp_path / "h"), tmp_path / "aware.parquet", "AAPL")
+    assert str(_store(tmp_path / "h").load_frame("AAPL").index[0]) == "2025-03-03 14:31:00+00:00"
+    frame["ts"] = [1741012260, 1741012320]
+    frame.to_parquet(tmp_path / "epoch.parquet")
+    with pytest.raises(RbtsError, match="ts column holds numbers"):
+        import_file(_store(tmp_path / "h"), tmp_path / "epoch.parquet", "AAPL")
+    with pytest.raises(RbtsError, match="unknown time zone 'Mars/Base'") as err:
+        import_file(_store(tmp_path / "h"), tmp_path / "aware.parquet", "AAPL", tz="Mars/Base")
+    assert err.value.render().startswith(f"{tmp_path / 'aware.parquet'}: error:")
+    with pytest.raises(RbtsError, match="no such file"):
+        import_file(_store(tmp_path / "h"), tmp_path / "missing.csv", "AAPL")
