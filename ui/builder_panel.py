@@ -102,10 +102,10 @@ def _rule_inputs(spec: RuleSpec, lets: list[str], symbols: list[str]) -> RuleSpe
             st.markdown("<span class='rbts-muted'>and</span>", unsafe_allow_html=True)
         conditions.append(condition_input(f"{prefix}.c{i}", base, lets=lets, symbols=symbols))
     c_add, c_remove, _ = st.columns([2, 2, 5])
-    if c_add.button("and another condition", key=f"{prefix}.more", icon=":material/add:"):
+    if c_add.button("Add condition", key=f"{prefix}.more", icon=":material/add:"):
         st.session_state[count_key] = count + 1
         st.rerun()
-    if count > 1 and c_remove.button("remove the last", key=f"{prefix}.less", icon=":material/remove:"):
+    if count > 1 and c_remove.button("Remove last", key=f"{prefix}.less", icon=":material/remove:"):
         st.session_state[count_key] = count - 1
         st.rerun()
     return RuleSpec(scope, name.strip(), tuple(conditions))

@@ -18,7 +18,7 @@ from rbts.ui.builder_model import (
     TRANSFORMS, Condition, Curve, Source,
 )
 
-THIS_TICKER = "(this ticker)"
+THIS_TICKER = "this ticker"
 KIND_LABELS = {"price": "Price", "indicator": "Indicator", "let": "Named curve", "number": "Value"}
 TRANSFORM_LABELS = {"": "as is", "slope": "slope over", "change": "change over", "pct_change": "% change over"}
 WINDOW_CHOICES = ("1 bar", "2 bars", "3 bars", "5 bars", "10 bars", "5m", "15m", "30m", "1h", "4h", "1d")
@@ -69,7 +69,7 @@ def _indicator_input(key: str, curve: Curve, symbols: list[str]) -> Curve:
     func = c1.selectbox("indicator", INDICATORS, index=_index(INDICATORS, curve.func), key=f"{key}.func")
     tf_options = ("",) + TIMEFRAMES
     timeframe = c2.selectbox("timeframe", tf_options, index=_index(tf_options, curve.timeframe),
-                             format_func=lambda t: t or "bars (default)", key=f"{key}.tf")
+                             format_func=lambda t: t or "default", key=f"{key}.tf")
     source = curve.source
     if FUNCTIONS[func].params[:1] == ("series",):
         source = source_input(f"{key}.src", curve.source, symbols)

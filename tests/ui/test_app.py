@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -169,3 +170,63 @@ def test_save_open_and_apply_without_a_bot(writable_app):
     assert any("No bot is running" in i.value for i in app.info)
     assert any(b.label == "Start a replay bot" for b in app.button)
     assert (home / "live" / "active_strategy.json").exists()
+
+
+@pytest.mark.slow
+def test_the_reference_strategy_can_be_built_by_clicking(app):
+    """The issue's "done when": a new user clicks the reference strategy together."""
+    from rbts.dsl.checker import check_text
+
+    _button(app, "Blank strategy").click().run()
+    s = "strategy.set.0"
+    app.text_input(key=f"{s}.name").input("VIX-calm EMA cross")
+    app.multiselect(key=f"{s}.universe").set_value(["AAPL", "MSFT", "NVDA", "AMZN"])
+    app.selectbox(key=f"{s}.cycle").set_value("5m")
+    app.selectbox(key=f"{s}.order").set_value("limit")
+    app.number_input(key=f"{s}.offset").set_value(0.05)
+    app.text_input(key=f"{s}.ttl").input("5m")
+    app.number_input(key=f"{s}.max_daily_loss").set_value(2.0)
+    _button(app, "Apply settings").click().run()
+
+    for g, (name, period) in enumerate([("fast", 9), ("slow", 21)]):
+        p = f"strategy.let.{g}"
+        app.text_input(key=f"{p}.name").input(name)
+        app.selectbox(key=f"{p}.curve.tf").set_value("5m")
+        app.number_input(key=f"{p}.curve.ema.p0").set_value(period)
+        _button(app, "Add named curve").click().run()
+
+    def rule(g, scope, name):
+        p = f"strategy.rule.{g}"
+        app.radio(key=f"{p}.scope").set_value(scope)
+        app.text_input(key=f"{p}.name").input(name)
+        return f"{p}.c0"
+
+    c = rule(0, "global", "market_hours")
+    app.selectbox(key=f"{c}.op").set_value("time_in").run()
+    _button(app, "Add rule").click().run()
+
+    c = rule(1, "global", "vix_calm")
+    app.selectbox(key=f"{c}.left.kind").set_value("indicator").run()
+    app.selectbox(key=f"{c}.left.src.sym").set_value("VIX")
+    app.selectbox(key=f"{c}.left.tf").set_value("5m")
+    app.selectbox(key=f"{c}.left.tr").set_value("slope").run()
+    app.selectbox(key=f"{c}.left.trw").set_value("30m")
+    app.selectbox(key=f"{c}.op").set_value("below").run()
+    app.selectbox(key=f"{c}.right.kind").set_value("number").run()
+    app.number_input(key=f"{c}.right.value").set_value(-0.25).run()
+    _button(app, "Add rule").click().run()
+
+    for g, scope, name, op in [(2, "entry", "bull_cross", "crosses_above"), (3, "exit", "bear_cross", "crosses_below")]:
+        c = rule(g, scope, name)
+        app.selectbox(key=f"{c}.left.kind").set_value("let").run()
+        app.selectbox(key=f"{c}.left.let").set_value("fast")
+        app.selectbox(key=f"{c}.op").set_value(op).run()
+        app.selectbox(key=f"{c}.right.kind").set_value("let").run()
+        app.selectbox(key=f"{c}.right.let").set_value("slow").run()
+        _button(app, "Add rule").click().run()
+
+    assert not app.exception
+    built, reference = check_text(_doc(app).text), check_text(REFERENCE)
+    assert built.strategy.body == reference.strategy.body
+    same = dataclasses.replace(built.settings, defaulted=()) == dataclasses.replace(reference.settings, defaulted=())
+    assert same  # the reference writes capital and sizing out; their defaults mean the same
