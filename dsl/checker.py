@@ -55,7 +55,7 @@ FUNCTIONS: dict[str, Signature] = {
 
 RESERVED = frozenset(ast.FIELDS) | frozenset(FUNCTIONS) | {
     "and", "or", "not", "within", "for", "between", "time", "in", "crosses", "crosses_above", "crosses_below",
-    "bars", "bar", "let", "global", "entry", "exit",
+    "bars", "bar", "let", "global", "entry", "exit", "above", "below",
 }
 
 
