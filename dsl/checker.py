@@ -109,6 +109,7 @@ class _Checker:
         self.bag = DiagnosticBag()
         self.info: dict[int, ExprInfo] = {}
         self.lets: dict[str, ast.Let] = {}
+        self.bad_lets: set[str] = set()  # lets already reported: their uses stay silent
         self.bars = strategy.bars.seconds if strategy.bars else DEFAULT_BARS_SECONDS
         self.symbols_used: dict[str, ast.Symbol] = {}
         self.compared_timeframes: list[int] = []
@@ -278,6 +279,7 @@ class _Checker:
         if let.name in RESERVED:
             what = "a bar field" if let.name in ast.FIELDS else "a function" if let.name in FUNCTIONS else "a keyword"
             self.err(f"cannot name a let {let.name!r}: it is {what}", let)
+            self.bad_lets.add(let.name)
             return
         if let.name in self.lets:
             self.err(f"let {let.name!r} is defined twice (first on line {_line(self.lets[let.name])})", let)
@@ -337,6 +339,8 @@ class _Checker:
             return ExprInfo("number", ctx, per_ticker=True)
         if node.name in self.lets:
             return self.info.get(id(self.lets[node.name].expr))
+        if node.name in self.bad_lets:
+            return None
         if node.name in FUNCTIONS:
             self.err(f"{node.name} is a function: write {FUNCTIONS[node.name].usage}", node)
             return None
