@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -234,10 +235,12 @@ def _historic_client(settings: Settings) -> Iterator[_Session]:
 
 
 def _current_loop():
-    try:
-        return asyncio.get_event_loop_policy().get_event_loop()
-    except RuntimeError:
-        return None
+    with warnings.catch_warnings():  # "no current event loop" in a fresh thread
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            return None
 
 
 @contextmanager

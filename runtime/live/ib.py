@@ -25,7 +25,12 @@ use them.
 Connection attempts: the IB client connects inside ``node.build()`` and, left alone,
 retries forever with back-off (5 s .. 300 s), blocking ``build()``. It reads
 ``IB_MAX_CONNECTION_ATTEMPTS`` when it is created, so :func:`ib_client_configs` sets
-that variable for this process from ``settings.ib.max_connection_attempts``.
+that variable for this process from ``settings.ib.max_connection_attempts``: a build
+without a gateway returns after that many attempts. Once the first connection has
+succeeded, the data client factory switches the client back to reconnecting without
+limit, so the bot rides out IB's nightly restart. Before building, a live runner
+should call :func:`wait_for_gateway`, which reports "cannot reach ..." at once and
+keeps probing until the gateway answers or the runner is stopped.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rbts.dsl.errors import RbtsError
@@ -137,6 +145,29 @@ def gateway_reachable(settings: Settings, timeout: float = 3.0) -> bool:
         return False
 
 
+def wait_for_gateway(
+    settings: Settings,
+    *,
+    report: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+    interval: float = 5.0,
+) -> bool:
+    """Block until TWS/Gateway accepts connections: True then, False if ``stop`` is set first.
+
+    Each failed probe calls ``report`` with :func:`unreachable_message` (plus the retry
+    interval); the wait is interruptible through ``stop``, so the process never hangs.
+    """
+    while not gateway_reachable(settings, timeout=min(3.0, interval)):
+        if report is not None:
+            report(f"{unreachable_message(settings)}; retrying every {interval:g} s")
+        if stop is not None:
+            if stop.wait(interval):
+                return False
+        else:
+            time.sleep(interval)
+    return True
+
+
 def unreachable_message(settings: Settings) -> str:
     """The one wording for "no TWS/Gateway there", shared by downloads and the live bot."""
     host, port = settings.ib.host, settings.ib.port
@@ -164,9 +195,21 @@ def stamp_bars_at_close(ib_client) -> None:
     ib_client._rbts_close_stamped = True
 
 
+def reconnect_without_limit_once_connected(ib_client) -> bool:
+    """After a successful first connection, lift the attempt bound for later reconnects.
+
+    The bound exists so that ``build()`` cannot hang; a bot that was connected must
+    instead keep trying through a gateway restart. Returns whether it was connected.
+    """
+    if not ib_client.is_ready:
+        return False
+    ib_client._indefinite_reconnect = True
+    return True
+
+
 @functools.cache
 def close_stamped_data_client_factory():
-    """Nautilus' IB data client factory, with :func:`stamp_bars_at_close` applied."""
+    """Nautilus' IB data client factory with close-stamped bars and unbounded reconnects."""
     from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveDataClientFactory
 
     class CloseStampedDataClientFactory(InteractiveBrokersLiveDataClientFactory):
@@ -174,6 +217,7 @@ def close_stamped_data_client_factory():
         def create(loop, name, config, msgbus, cache, clock):
             client = InteractiveBrokersLiveDataClientFactory.create(loop, name, config, msgbus, cache, clock)
             stamp_bars_at_close(client._client)
+            reconnect_without_limit_once_connected(client._client)
             return client
 
     return CloseStampedDataClientFactory

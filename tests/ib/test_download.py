@@ -26,7 +26,7 @@ def served() -> dict[str, pd.DataFrame]:
     def eth_only(frame: pd.DataFrame) -> pd.DataFrame:
         local = frame.index.tz_convert("America/New_York")
         minutes = local.hour * 60 + local.minute
-        return frame[(local.dayofweek < 5) & (minutes > 4 * 60) & (minutes <= 20 * 60)]
+        return frame[(local.day_of_week < 5) & (minutes > 4 * 60) & (minutes <= 20 * 60)]
 
     return {
         "AAPL": eth_only(sample_bars(SERVED_FROM, SERVED_TO, 180.0, seed=1)),
