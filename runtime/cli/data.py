@@ -60,6 +60,7 @@ def demo_cmd(
     symbols: str = typer.Option(None, "--symbols", help="Comma-separated subset (default: all 8 tickers and VIX)."),
     start: str = typer.Option(None, "--start", help="First session, YYYY-MM-DD (default 2025-01-02)."),
     end: str = typer.Option(None, "--end", help="Last session, YYYY-MM-DD (default 2025-12-31)."),
+    force: bool = typer.Option(False, "--force", help="Also replace symbols that hold real (imported/downloaded) bars."),
 ) -> None:
     """Write the deterministic SYNTHETIC demo set: 1-minute RTH bars on the XNYS sessions of 2025."""
     with _user_errors():
@@ -69,10 +70,14 @@ def demo_cmd(
         chosen = _split_symbols(symbols) or list(demo.DEMO_SYMBOLS)
         store = BarStore(settings_from(ctx))
         with _progress(len(chosen), "demo") as advance:
-            counts = demo.write_demo(store, chosen, start, end, progress=advance)
-        total = sum(counts.values())
-        typer.echo(f"wrote {total:,} SYNTHETIC 1-minute bars ({', '.join(counts)}) to {store.root}")
-        typer.echo("note: demo prices are a seeded random walk, not market data")
+            counts = demo.write_demo(store, chosen, start, end, progress=advance, force=force)
+        written = {s: n for s, n in counts.items() if n >= 0}
+        kept = [s for s, n in counts.items() if n < 0]
+        if written:
+            typer.echo(f"wrote {sum(written.values()):,} SYNTHETIC 1-minute bars ({', '.join(written)}) to {store.root}")
+            typer.echo("note: demo prices are a seeded random walk, not market data")
+        if kept:
+            typer.echo(f"kept the real bars of {', '.join(kept)} (pass --force to replace them with synthetic ones)")
 
 
 @data_app.command("import")

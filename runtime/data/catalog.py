@@ -339,6 +339,15 @@ class BarStore:
         name = str(instruments.bar_type(symbol, seconds, self.settings))
         precision = instruments.price_precision(symbol, self.settings)
         directory = self._dir(name)
+        synthetic = bool(source.get("synthetic"))
+        meta = self.metadata()
+        stored = [n for _, n in self._bar_types_of(symbol)]
+        if synthetic and any(not meta.get(n, {}).get("synthetic") for n in stored):
+            raise RbtsError(f"{instruments.normalize(symbol)} holds real (imported or downloaded) bars; synthetic bars never overwrite them")
+        if not synthetic:  # a symbol's bars never mix synthetic and real: real data replaces the demo set
+            for n in stored:
+                if meta.get(n, {}).get("synthetic"):
+                    self._remove(n)
         old_files = self._files(name)
         if old_files and not frame.empty:
             old = self._read_all(name)
@@ -365,6 +374,28 @@ class BarStore:
         self._write_instrument(symbol)
         self._update_meta(name, symbol, seconds, source)
         return target
+
+    def synthetic_bar_types(self, symbol: str) -> list[str]:
+        """The symbol's stored bar types that hold synthetic (demo) bars."""
+        meta = self.metadata()
+        return [n for _, n in self._bar_types_of(symbol) if meta.get(n, {}).get("synthetic")]
+
+    def has_real(self, symbol: str) -> bool:
+        """True if the symbol has imported or downloaded (not synthetic) bars."""
+        meta = self.metadata()
+        return any(not meta.get(n, {}).get("synthetic") for _, n in self._bar_types_of(symbol))
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Delete every stored bar type of a symbol (its instrument stays)."""
+        for _, name in self._bar_types_of(symbol):
+            self._remove(name)
+
+    def _remove(self, bar_type: str) -> None:
+        for f in self._files(bar_type):
+            f.unlink(missing_ok=True)
+        meta = self.metadata()
+        if meta.pop(bar_type, None) is not None:
+            _atomic_write_text(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
     def _write_instrument(self, symbol: str) -> None:
         from nautilus_trader.persistence.catalog import ParquetDataCatalog

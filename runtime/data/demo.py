@@ -186,11 +186,22 @@ def generate(symbols=DEMO_SYMBOLS, start: str | None = None, end: str | None = N
     return out
 
 
-def write_demo(store, symbols=DEMO_SYMBOLS, start: str | None = None, end: str | None = None, progress=None) -> dict[str, int]:
-    """Generate and store the demo bars; returns bars written per symbol."""
+def write_demo(store, symbols=DEMO_SYMBOLS, start: str | None = None, end: str | None = None, progress=None, force: bool = False) -> dict[str, int]:
+    """Generate and store the demo bars; returns bars written per symbol.
+
+    Symbols holding real (imported/downloaded) bars are skipped (count -1) unless
+    ``force``, which deletes those real bars first.
+    """
     frames = generate(symbols, start, end)
     counts = {}
     for symbol, frame in frames.items():
+        if store.has_real(symbol):
+            if not force:
+                counts[symbol] = -1
+                if progress is not None:
+                    progress(symbol)
+                continue
+            store.remove_symbol(symbol)
         store.write_frame(symbol, frame, 60, {"source": DEMO_SOURCE, "synthetic": True})
         counts[symbol] = len(frame)
         if progress is not None:

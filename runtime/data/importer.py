@@ -90,7 +90,10 @@ def _import(store: BarStore, path: Path, symbol: str, tz: str, stamped: str, ste
     frame, seconds, notes = _validate(source, tz, stamped, instruments.price_precision(symbol, store.settings))
     step("writing")
     replaced = 0
-    if store.has(symbol) and store.bar_seconds(symbol) == seconds:
+    demo_types = store.synthetic_bar_types(symbol)
+    if demo_types:
+        notes.append(f"removed the SYNTHETIC demo bars of {symbol} (real and synthetic bars are never mixed)")
+    elif store.has(symbol) and store.bar_seconds(symbol) == seconds:
         old = store.load_frame(symbol, frame.index[0], frame.index[-1], seconds)
         replaced = len(old)
     store.write_frame(symbol, frame, seconds, {"source": f"imported from {path.name}", "synthetic": False, "file": str(path.resolve())})

@@ -232,3 +232,25 @@ def test_timezone_aware_parquet_and_clear_errors_for_epoch_numbers_and_bad_zones
     assert err.value.render().startswith(f"{tmp_path / 'aware.parquet'}: error:")
     with pytest.raises(RbtsError, match="no such file"):
         import_file(_store(tmp_path / "h"), tmp_path / "missing.csv", "AAPL")
+
+
+def test_real_data_replaces_the_demo_set_and_demo_never_overwrites_real_data(tmp_path, small_demo_home):
+    from rbts.runtime.data import demo
+
+    home = tmp_path / "h"
+    demo.write_demo(_store(home), ["AAPL", "VIX"], "2025-03-03", "2025-03-07")
+    real = _demo_frame(small_demo_home, "AAPL", "2025-03-03").copy()
+    real[["open", "high", "low", "close"]] += 5.0
+    result = import_file(_store(home), _write_csv(tmp_path / "real.csv", real), "AAPL")
+    assert any("removed the SYNTHETIC demo bars of AAPL" in n for n in result.notes)
+    store = _store(home)
+    pd.testing.assert_frame_equal(store.load_frame("AAPL"), real, check_freq=False)  # no synthetic days left around it
+    assert not store.is_synthetic("AAPL") and store.is_synthetic("VIX")
+    counts = demo.write_demo(store, ["AAPL", "VIX"], "2025-03-03", "2025-03-07")
+    assert counts["AAPL"] == -1 and counts["VIX"] == 5 * 390
+    pd.testing.assert_frame_equal(store.load_frame("AAPL"), real, check_freq=False)
+    runner = CliRunner()
+    kept = runner.invoke(app, ["--home", str(home), "data", "demo", "--symbols", "AAPL", "--start", "2025-03-03", "--end", "2025-03-04"])
+    assert kept.exit_code == 0 and "kept the real bars of AAPL" in kept.output
+    forced = runner.invoke(app, ["--home", str(home), "data", "demo", "--symbols", "AAPL", "--start", "2025-03-03", "--end", "2025-03-04", "--force"])
+    assert forced.exit_code == 0 and _store(home).is_synthetic("AAPL") and len(_store(home).load_frame("AAPL")) == 2 * 390
