@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,7 @@ class Coverage:
 
 _CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()  # the UI loads from several threads
 
 
 class BarStore:
@@ -276,18 +278,25 @@ class BarStore:
 
     def _read_all(self, bar_type: str) -> pd.DataFrame:
         files = self._files(bar_type)
-        key = (bar_type, tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
+        try:
+            key = (bar_type, tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+        except FileNotFoundError:  # replaced while we looked: look again
+            return self._read_all(bar_type)
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+            if cached is not None:
+                _CACHE.move_to_end(key)
+                return cached
+        if not files:
+            return empty_frame()
         frames = [table_to_frame(pq.read_table(f)) for f in files]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames)
         if len(frames) > 1:  # files written by other tools may overlap: keep the last version of a bar
             frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-        _CACHE[key] = frame
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[key] = frame
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
         return frame
 
     def span(self, symbol: str, seconds: int | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -393,6 +402,10 @@ class BarStore:
     def _remove(self, bar_type: str) -> None:
         for f in self._files(bar_type):
             f.unlink(missing_ok=True)
+        try:
+            self._dir(bar_type).rmdir()
+        except OSError:  # not empty (a temp file of another writer) or already gone
+            pass
         meta = self.metadata()
         if meta.pop(bar_type, None) is not None:
             _atomic_write_text(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n")
