@@ -7,6 +7,8 @@ kept).  The builder only works on a valid text; while the code has errors it wai
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from rbts.dsl import ast
@@ -17,7 +19,7 @@ from rbts.ui.builder_model import Condition, Curve, LetSpec, RuleSpec, let_spec,
 from rbts.ui.curve_inputs import curve_input, condition_input
 from rbts.ui.document import Document
 from rbts.ui.settings_form import render_settings_form
-from rbts.ui.text_edits import insert_statement, replace_statement
+from rbts.ui.text_edits import delete_statement, insert_statement, replace_statement
 
 EDIT_RULE = "strategy.edit_rule"  # body index of the rule in the form, or None for a new rule
 
@@ -43,11 +45,16 @@ def _let_names(strategy: ast.Strategy) -> list[str]:
 
 def _render_lets(doc: Document, symbols: list[str]) -> None:
     strategy = doc.valid.strategy
-    for let in strategy.lets:
-        editable = let_spec(let) is not None
-        st.markdown(f"<span class='rbts-rule'>{format_statement(let)}</span>"
-                    + ("" if editable else " <span class='rbts-muted'>(edit in the code)</span>"),
-                    unsafe_allow_html=True)
+    for index, stmt in enumerate(strategy.body):
+        if not isinstance(stmt, ast.Let):
+            continue
+        text_col, button_col = st.columns([6, 1], vertical_alignment="center")
+        note = "" if let_spec(stmt) is not None else " <span class='rbts-muted'>(edit in the code)</span>"
+        text_col.markdown(f"<span class='rbts-rule'>{html.escape(format_statement(stmt))}</span>{note}",
+                          unsafe_allow_html=True)
+        if button_col.button("", key=f"strategy.let.del.{index}.{stmt.name}", icon=":material/delete:",
+                             help=f"Delete {stmt.name} (refused while a rule uses it)"):
+            session.apply_text(doc, delete_statement(doc.text, strategy, index), f"Deleted `let {stmt.name}`")
     st.caption("A named curve can be used by any rule below it (pick \"Named curve\" as a rule's curve).")
     g = session.gen("let")
     c1, c2 = st.columns([1, 3])

@@ -48,6 +48,7 @@ def _rule_buttons(doc: Document, strategy: ast.Strategy, index: int, name: str, 
     if c1.button("Edit", key=f"strategy.rules.edit.{index}.{name}", disabled=not (editable and doc.is_valid),
                  icon=":material/edit:", help="Load this rule into the builder"):
         start_editing(index)
+        session.flash(f"Editing `{name}` in the builder: change it and click Save rule.", "info")
         st.rerun()
     if c2.button("Delete", key=f"strategy.rules.del.{index}.{name}", disabled=not doc.is_valid,
                  icon=":material/delete:"):
