@@ -97,6 +97,7 @@ def test_a_strategy_that_does_not_check_never_runs(small_demo_home):
         run_backtest(STRATEGY.replace("ema(close, 9, 5m)", "emma(close, 9, 5m)"), START, END, home=small_demo_home)
 
 
+@pytest.mark.slow
 def test_cli_writes_the_files_and_prints_metrics(small_demo_home, tmp_path):
     path = tmp_path / "s.rbts"
     path.write_text(STRATEGY)
