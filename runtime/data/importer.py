@@ -19,7 +19,7 @@ import pandas as pd
 
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.runtime.data import instruments
-from rbts.runtime.data.catalog import COLUMNS, BarStore
+from rbts.runtime.data.catalog import COLUMNS, NY, BarStore
 
 REQUIRED = ("ts", *COLUMNS)
 TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
@@ -254,7 +254,8 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         index = index + pd.Timedelta(seconds=seconds)
         notes.append(f"shifted every ts by one bar ({instruments.bar_spec(seconds)}) from open to close time")
     else:
-        _reject_open_stamped(index, seconds, tz, source)
+        _reject_open_stamped(index, seconds, NY, source)
+    _check_clock_grid(index, seconds, source)
     frame = pd.DataFrame({k: values[k] for k in COLUMNS}, index=index)
     rounded = frame[list(COLUMNS[:4])].round(precision)
     if not np.allclose(rounded.to_numpy(), frame[list(COLUMNS[:4])].to_numpy(), rtol=0, atol=1e-9):
@@ -367,6 +368,24 @@ def _bar_seconds(ts: np.ndarray, source: _Source) -> int:
             filename=str(source.path), source=source.text,
         )  # fmt: skip
     return seconds
+
+
+def _check_clock_grid(index: pd.DatetimeIndex, seconds: int, source: _Source) -> None:
+    """Bars must close on New York's clock grid (SPEC §2.3): 09:31:00 for 1m, 10:00 for 1h, midnight for 1d."""
+    step = min(seconds, 86400)
+    if 86400 % step:
+        return
+    wall = index.tz_convert(NY).tz_localize(None).as_unit("ns").asi8
+    off = np.flatnonzero(wall % (step * 1_000_000_000))
+    if len(off) == 0:
+        return
+    r = int(off[0])
+    when = index[r].tz_convert(NY).strftime("%Y-%m-%d %H:%M:%S")
+    what = "midnight at the end of their day" if step == 86400 else f"whole multiples of {instruments.bar_spec(step).rsplit('-', 1)[0].lower()} on the New York clock"
+    raise RbtsError(
+        Diagnostic(f"bars must close at {what}; this one closes at {when} New York ({len(off)} such bars)", source.span(r, "ts")),
+        filename=str(source.path), source=source.text,
+    )  # fmt: skip
 
 
 def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source: _Source) -> None:

@@ -254,3 +254,15 @@ def test_real_data_replaces_the_demo_set_and_demo_never_overwrites_real_data(tmp
     assert kept.exit_code == 0 and "kept the real bars of AAPL" in kept.output
     forced = runner.invoke(app, ["--home", str(home), "data", "demo", "--symbols", "AAPL", "--start", "2025-03-03", "--end", "2025-03-04", "--force"])
     assert forced.exit_code == 0 and _store(home).is_synthetic("AAPL") and len(_store(home).load_frame("AAPL")) == 2 * 390
+
+
+def test_bars_off_the_new_york_clock_grid_are_refused(tmp_path):
+    csv = tmp_path / "g.csv"
+    csv.write_text(HEADER + "\n2025-03-03 09:31:30,10,11,9,10,1\n2025-03-03 09:32:30,10,11,9,10,1\n")
+    with pytest.raises(RbtsError, match="whole multiples of 1-minute") as err:
+        import_file(_store(tmp_path / "h"), csv, "AAPL")
+    assert err.value.diagnostics[0].span.line == 2
+    hourly = tmp_path / "h.csv"
+    hourly.write_text(HEADER + "\n2025-03-03 10:30,10,11,9,10,1\n2025-03-03 11:30,10,11,9,10,1\n2025-03-03 12:30,10,11,9,10,1\n")
+    with pytest.raises(RbtsError, match="closes at 2025-03-03 10:30:00 New York"):
+        import_file(_store(tmp_path / "h"), hourly, "AAPL")
