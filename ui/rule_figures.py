@@ -67,7 +67,8 @@ def rule_figure(view: RuleView, compact: bool = True) -> go.Figure:
     fig.update_layout(template=theme.TEMPLATE_NAME, height=height, hovermode="x unified",
                       margin=dict(l=8, r=8, t=26 if compact else 40, b=8),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=10)))
-    if not compact:
+    if not compact:  # subplot titles sit above each row: the legend goes below the chart
         fig.update_annotations(font=dict(size=11, color=theme.MUTED))
+        fig.update_layout(legend=dict(orientation="h", y=-0.08, yanchor="top", x=0))
     fig.update_xaxes(rangebreaks=rangebreaks(view.times))
     return fig
