@@ -69,6 +69,7 @@ def rule_figure(view: RuleView, compact: bool = True) -> go.Figure:
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=10)))
     if not compact:  # subplot titles sit above each row: the legend goes below the chart
         fig.update_annotations(font=dict(size=11, color=theme.MUTED))
-        fig.update_layout(legend=dict(orientation="h", y=-0.08, yanchor="top", x=0))
+        fig.update_layout(legend=dict(orientation="h", y=-0.06, yanchor="top", x=0),
+                          margin=dict(l=8, r=8, t=40, b=60))
     fig.update_xaxes(rangebreaks=rangebreaks(view.times))
     return fig
