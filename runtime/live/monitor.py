@@ -5,11 +5,16 @@ strategy's ``rbts.cycle`` / ``rbts.event`` records, the controller's
 ``rbts.status`` updates) and flushes a snapshot of the cache (positions, orders,
 accounts) every ``flush_interval_s`` in one transaction.  It never touches
 orders: a broken monitor cannot change what the bot trades.
+
+Nautilus runs timer callbacks (the flush) on its clock's own thread while bus
+handlers run on the event loop's thread, so the buffers the handlers fill are
+guarded by a lock and taken whole by each flush.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import timedelta
 
@@ -51,6 +56,7 @@ class StoreMonitor(Actor):
         self._written_orders: dict[str, tuple] = {}
         self._order_versions: dict[str, str | None] = {}
         self._flushes = 0
+        self._lock = threading.Lock()  # the buffers above: bus handlers vs the flush timer's thread
 
     # --------------------------------------------------------------- lifecycle
     def on_start(self) -> None:
@@ -81,23 +87,28 @@ class StoreMonitor(Actor):
             self._last_bar_ns = max(self._last_bar_ns, bar.ts_event)
 
     def _on_cycle(self, record) -> None:
-        self._cycles.append(record)
+        with self._lock:
+            self._cycles.append(record)
 
     def _on_event(self, event) -> None:
-        self._events.append(event)
+        with self._lock:
+            self._events.append(event)
 
     def _on_status(self, status: dict) -> None:
-        self._status.update(status)
+        with self._lock:
+            self._status.update(status)
 
     def _on_order_event(self, event) -> None:
         if isinstance(event, OrderFilled):
             coid = event.client_order_id.value
-            self._fills.append({
+            fill = {
                 "ts": event.ts_event, "client_order_id": coid, "symbol": _symbol(event.instrument_id),
                 "side": event.order_side.name, "qty": float(event.last_qty), "price": float(event.last_px),
                 "trade_id": event.trade_id.value,
                 "strategy_version": self._order_versions.get(coid, self._status.get("strategy_version")),
-            })
+            }
+            with self._lock:
+                self._fills.append(fill)
 
     # ------------------------------------------------------------------- flush
     def flush(self) -> None:
@@ -114,7 +125,15 @@ class StoreMonitor(Actor):
         except Exception as exc:  # the store must never take the bot down
             self._log.error(f"state store write failed: {exc!r}")
 
+    def _take(self) -> tuple[dict, list, list, list]:
+        """The status and everything buffered since the last flush (the buffers start empty again)."""
+        with self._lock:
+            taken = dict(self._status), self._cycles, self._events, self._fills
+            self._cycles, self._events, self._fills = [], [], []
+        return taken
+
     def _write(self, store: StateStore) -> None:
+        status, cycles, events, fills = self._take()
         equity, cash, unrealized = self._marks()
         day = self._session_date()
         if day is not None and day != self._session_day:
@@ -123,25 +142,22 @@ class StoreMonitor(Actor):
         start = sum(float(m) for a in self.cache.accounts() for m in a.starting_balances().values())
         realized = equity - unrealized - start
         store.set_status(
-            **self._status, heartbeat=time.time(), equity=equity, cash=cash,
+            **status, heartbeat=time.time(), equity=equity, cash=cash,
             unrealized_pnl=unrealized, realized_pnl=realized, session_day=self._session_day,
             day_pnl=equity - self._day_start_equity if self._day_start_equity is not None else 0.0,
             last_bar_ts=self._last_bar_ns or None,
         )
         store.replace_positions(self._positions())
-        store.upsert_orders(self._changed_orders())
-        if self._fills:
-            store.add_fills(self._fills)
-            self._fills = []
-        for record in self._cycles:
-            store.add_cycle(record.ts_ns, _cycle_rows(record.result), self._status.get("strategy_version"))
+        store.upsert_orders(self._changed_orders(status.get("strategy_version")))
+        if fills:
+            store.add_fills(fills)
+        for record in cycles:
+            store.add_cycle(record.ts_ns, _cycle_rows(record.result), status.get("strategy_version"))
             store.add_equity(record.ts_ns, equity, cash)  # the monitor's own marks: one source for all
             store.set_status(last_cycle_ts=record.ts_ns)
-        self._cycles = []
-        for event in self._events:
+        for event in events:
             level = "WARNING" if event.kind in ("max_daily_loss", "order_rejected") else "INFO"
             store.log_event(event.message, level=level, kind=event.kind, ts=event.ts_ns)
-        self._events = []
 
     def _marks(self) -> tuple[float, float, float]:
         cash = 0.0
@@ -167,9 +183,8 @@ class StoreMonitor(Actor):
             })
         return rows
 
-    def _changed_orders(self) -> list[dict]:
+    def _changed_orders(self, version: str | None) -> list[dict]:
         rows = []
-        version = self._status.get("strategy_version")
         for order in self.cache.orders():
             coid = order.client_order_id.value
             key = (order.status_string(), float(order.filled_qty))

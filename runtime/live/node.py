@@ -85,6 +85,11 @@ def build_node(settings: Settings, options: RunOptions):
         if exec_factory is not None:
             node.add_exec_client_factory(name, exec_factory)
     node.build()
+    if options.mode == "replay":
+        from rbts.runtime.live.replay import ReplayDataClientFactory
+
+        kernel = node.kernel
+        ReplayDataClientFactory.last.watch_engines(kernel.data_engine, kernel.risk_engine, kernel.exec_engine)
     return node
 
 

@@ -13,6 +13,14 @@ The Sandbox execution client is subclassed because it only listens to
 ``data.bars.{bar_type}``); Nautilus' node builder passes ``portfolio`` only to a
 factory named ``SandboxLiveExecClientFactory``, so the subclass factory keeps
 that name.
+
+Replay is deterministic whatever the speed or the machine's load: after the bars
+of an instant T the player waits until the node's engine queues are empty (every
+bar applied), publishes T on :data:`TOPIC_INSTANT` (the strategy runs its cycle
+for T right there, on data time, instead of on a wall-clock timer), then waits
+again until every order it sent has been processed by the simulated exchange.
+So an order decided at T fills at the close of the bar at T (SPEC §2.4), as in a
+backtest, and no bar stamped after T is published before the cycle of T is done.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings
 
 REPLAY = "REPLAY"
+TOPIC_INSTANT = "rbts.replay.instant"  # int: every bar stamped at or before it has been applied
 VENUE = "RBTS"  # one simulated venue and one cash account for every symbol, as in backtests
 EXCHANGE_TZ = "America/New_York"
 
@@ -79,7 +88,13 @@ class ReplayDataClient(LiveMarketDataClient):
         self._positions: dict[BarType, int] = {}
         self._cursor_ns = config.start_ns - 1  # every bar <= cursor has been published
         self._player: asyncio.Task | None = None
+        self._engines: list = []  # live engines whose queues must be empty before the next step
         self.finished = False
+        ReplayDataClientFactory.last = self
+
+    def watch_engines(self, *engines) -> None:
+        """The node's data, risk and execution engines (see :meth:`_settle`)."""
+        self._engines = list(engines)
 
     @property
     def cursor_ns(self) -> int:
@@ -164,7 +179,28 @@ class ReplayDataClient(LiveMarketDataClient):
                     self._handle_data(bars[pos])
                     pos += 1
                 self._positions[bar_type] = pos
+            await self._settle()
+            self._msgbus.publish(TOPIC_INSTANT, nxt)
+            await self._settle()
             self._cursor_ns = nxt
+
+    def _busy(self) -> int:
+        total = 0
+        for engine in self._engines:
+            for name in ("data_qsize", "cmd_qsize", "evt_qsize", "req_qsize", "res_qsize"):
+                size = getattr(engine, name, None)
+                if size is not None:
+                    total += size()
+        return total
+
+    async def _settle(self, max_wait_s: float = 5.0) -> None:
+        """Yield to the loop until every engine queue stays empty (bounded: never stall the replay)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait_s
+        quiet = 0
+        while quiet < 2 and loop.time() < deadline:
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if self._busy() == 0 else 0
 
     def _next_instant(self) -> int | None:
         heads = [self._series[bt][p].ts_init for bt, p in self._positions.items() if p < len(self._series[bt])]
@@ -183,6 +219,8 @@ def _first_after(bars: list[Bar], ts_ns: int) -> int:
 
 
 class ReplayDataClientFactory(LiveDataClientFactory):
+    last: ReplayDataClient | None = None  # the client made last (node.py hands it the engines)
+
     @staticmethod
     def create(loop, name, config, msgbus, cache, clock):  # type: ignore[override]
         return ReplayDataClient(loop, msgbus, cache, clock, config)

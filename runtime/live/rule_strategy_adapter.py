@@ -3,7 +3,10 @@
 Replay runs on the wall clock, so Nautilus' INTERNAL time-bar aggregation (driven by
 clock timers) cannot build higher timeframes from replayed bars; in replay the
 strategy subscribes EXTERNAL higher-timeframe bars instead, which the replay client
-aggregates from the catalog exactly as SPEC §2.3 says.
+aggregates from the catalog exactly as SPEC §2.3 says.  For the same reason replay
+cycles and order lifetimes run on data time: the replay client announces each
+instant once all its bars are applied (``TOPIC_INSTANT``) and the strategy runs that
+instant's cycle then, instead of on wall-clock alerts.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from rbts.runtime.backtest.recorder import CycleRecorder
 from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
+from rbts.runtime.live.replay import TOPIC_INSTANT
 
 
 class LiveRuleStrategy(RuleStrategy):
@@ -24,19 +28,66 @@ class LiveRuleStrategy(RuleStrategy):
     is read from the alert's name instead."""
 
     def _on_cycle_alert(self, event) -> None:
-        ts = int(event.name.rsplit("-", 1)[1])
-        self._expire_due(ts)
-        self.run_cycle(ts, self.evaluator.evaluate(ts))
+        self._cycle(int(event.name.rsplit("-", 1)[1]))
+
+    def _cycle(self, ts: int) -> None:
+        try:
+            self._expire_due(ts)
+            self.run_cycle(ts, self.evaluator.evaluate(ts))
+        except Exception as exc:
+            self._fail(ts, exc)
 
     def _on_ttl_alert(self, event) -> None:
         coid = event.name.removeprefix("rbts-ttl-")
         deadline = next((d for c, d in self._deadlines.items() if c.value == coid), None)
         if deadline is not None:
-            self._expire_due(deadline)
+            try:
+                self._expire_due(deadline)
+            except Exception as exc:
+                self._fail(deadline, exc)
 
 
 class ReplayRuleStrategy(LiveRuleStrategy):
-    """RuleStrategy whose higher timeframes arrive as EXTERNAL bars (see the module doc)."""
+    """RuleStrategy on replayed data: higher timeframes arrive as EXTERNAL bars, and cycles
+    and order deadlines run when the replay announces an instant (see the module doc)."""
+
+    def on_start(self) -> None:
+        self._base_ts = -1  # the latest instant at which a base bar arrived
+        self._cycled_ts = -1
+        super().on_start()
+        self.msgbus.subscribe(TOPIC_INSTANT, self._on_instant)
+
+    def on_stop(self) -> None:
+        self.msgbus.unsubscribe(TOPIC_INSTANT, self._on_instant)
+        super().on_stop()
+
+    def _on_cycle_alert(self, event) -> None:
+        pass  # wall-clock alerts mean nothing in replay: _on_instant runs the cycle
+
+    def _on_ttl_alert(self, event) -> None:
+        pass  # deadlines are checked against data time in _on_instant
+
+    def _bar_handler(self, symbol: str, seconds: int, shift: int):
+        handle = super()._bar_handler(symbol, seconds, shift)
+        if seconds != self.settings.bars_seconds:
+            return handle
+
+        def handle_base(bar) -> None:
+            handle(bar)
+            self._base_ts = max(self._base_ts, bar.ts_event + shift)
+
+        return handle_base
+
+    def _on_instant(self, ts: int) -> None:
+        # A cycle needs a base bar at the instant (SPEC §2.3), as in backtests.
+        if self._base_ts == ts and ts > self._cycled_ts and self.evaluator.is_cycle(ts):
+            self._cycled_ts = ts
+            self._cycle(ts)
+            return
+        try:
+            self._expire_due(ts)
+        except Exception as exc:
+            self._fail(ts, exc)
 
     def subscribe_bars(self, bar_type: BarType, *args, **kwargs) -> None:
         if bar_type.is_composite():

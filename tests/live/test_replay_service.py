@@ -1,4 +1,4 @@
-"""The live service end to end in replay mode, through the `rbts` command, at high speed.
+"""The live service end to end in replay mode, through the `rbts` commands, at high speed.
 
 The bot runs a small real strategy of the tests (toy_plugin, via RBTS_LIVE_PLUGIN) on the
 demo data: start, cycles and fills in the store, hot apply of v2 (v1's working orders
@@ -10,42 +10,25 @@ working or terminal state.  Start-up on an invalid active strategy gives safe mo
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from livetest import WORKING, rbts, stop_bot, store_of, submitted_order_ids, use_toy_plugin, wait_for
 
-from rbts.runtime.live.store import TERMINAL_ORDER_STATES, StateStore
+from rbts.runtime.live.store import TERMINAL_ORDER_STATES
 
-HERE = Path(__file__).resolve().parent
-WORKING = {"ACCEPTED", "SUBMITTED", "PARTIALLY_FILLED", "PENDING_CANCEL", "PENDING_UPDATE", "TRIGGERED"}
 V1 = {"toy": 1, "name": "toy", "universe": ["AAPL", "MSFT"], "every": 5, "qty": 10}
 V2 = {"toy": 1, "name": "toy", "universe": ["AAPL", "MSFT"], "every": 7, "qty": 3}
 
 
 @pytest.fixture
-def home(small_demo_home, tmp_path):
+def home(small_demo_home, tmp_path, monkeypatch):
+    use_toy_plugin(monkeypatch)
     dest = tmp_path / "home"
     shutil.copytree(small_demo_home, dest)
     yield dest
-    pid_file = dest / "live" / "bot.pid"
-    if pid_file.exists():  # never leave a bot behind
-        rbts(dest, "stop", "--timeout", "5")
-
-
-def env() -> dict:
-    return {**os.environ, "RBTS_LIVE_PLUGIN": "toy_plugin",
-            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-
-
-def rbts(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(home), *args],
-                          capture_output=True, text=True, env=env(), timeout=120)
+    stop_bot(dest)
 
 
 def write(path: Path, data) -> str:
@@ -53,28 +36,10 @@ def write(path: Path, data) -> str:
     return str(path)
 
 
-def wait_for(home: Path, predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db = home / "live" / "state.db"
-        if db.exists():
-            with StateStore(db) as store:
-                value = predicate(store)
-                if value:
-                    return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def submitted_order_ids(home: Path) -> set[str]:
-    text = (home / "live" / "node.jsonl").read_text()
-    return set(re.findall(r"SubmitOrder\(order=\w+\(.*?client_order_id=([\w-]+)", text))
-
-
 @pytest.mark.slow
 def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
     started = rbts(home, "live", write(tmp_path / "v1.json", V1), "--start", "2025-03-10",
-                   "--speed", "2000", "--detach")
+                   "--speed", "10000", "--detach")
     assert started.returncode == 0, started.stderr
     wait_for(home, lambda s: s.count("fills") >= 4 and s.count("cycles") > 20, what="v1 fills and cycles")
     assert rbts(home, "status").returncode == 0
@@ -83,7 +48,7 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
     assert applied.returncode == 0, applied.stderr
     assert "applied toy v2" in applied.stdout
     wait_for(home, lambda s: any(f["strategy_version"] == "toy v2" for f in s.fills(500)), what="a v2 fill")
-    with StateStore(home / "live" / "state.db") as store:
+    with store_of(home) as store:
         v1_orders = [o for o in store.orders() if o["strategy_version"] == "toy v1"]
         assert v1_orders and all(o["status"] in TERMINAL_ORDER_STATES for o in v1_orders)
         assert any(o["status"] == "CANCELED" for o in v1_orders)  # v1's resting limits were cancelled
@@ -91,7 +56,7 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
 
     bad = rbts(home, "apply", write(tmp_path / "bad.json", '{"toy": 2}'))
     assert bad.returncode == 1 and "bad.json:1:1: error" in bad.stderr
-    with StateStore(home / "live" / "state.db") as store:
+    with store_of(home) as store:
         assert store.status()["strategy_version"] == "toy v2"
         assert any("apply rejected" in e["message"] and e["level"] == "ERROR" for e in store.events())
 
@@ -100,16 +65,18 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
     status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") and not s.positions() else None,
                       what="flat and in safe mode")
     assert "flattened" in status["safe_reason"]
-    fills_after_flat = wait_for(home, lambda s: s.count("fills"))
-    time.sleep(1.0)
-    with StateStore(home / "live" / "state.db") as store:
-        assert store.count("fills") == fills_after_flat  # safe mode opens nothing
+    with store_of(home) as store:
+        fills_after_flat = store.count("fills")
+    # two more flushes of the monitor: safe mode opened nothing and left nothing working
+    wait_for(home, lambda s: s.status()["heartbeat"] > status["heartbeat"] + 1.0, what="monitor flushes")
+    with store_of(home) as store:
+        assert store.count("fills") == fills_after_flat
         assert store.orders(working_only=True) == []
 
     stopped = rbts(home, "stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert rbts(home, "status").returncode == 3
-    with StateStore(home / "live" / "state.db") as store:
+    with store_of(home) as store:
         orders = {o["client_order_id"]: o["status"] for o in store.orders()}
         assert store.status()["node_status"] == "stopped"
     submitted = submitted_order_ids(home)
@@ -122,18 +89,19 @@ def test_startup_with_invalid_active_strategy_is_safe_mode(home):
     live = home / "live"
     live.mkdir(exist_ok=True)
     (live / "active_strategy.json").write_text('{"toy": 1, "universe": [}')
-    started = rbts(home, "live", "--start", "2025-03-10", "--speed", "2000", "--detach")
+    started = rbts(home, "live", "--start", "2025-03-10", "--speed", "10000", "--detach")
     assert started.returncode == 0, started.stderr
     status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") else None, what="safe mode")
     assert status["safe_reason"].startswith("invalid strategy") and "invalid JSON" in status["safe_reason"]
-    wait_for(home, lambda s: s.status().get("heartbeat", 0) > status["heartbeat"] + 2, what="monitoring goes on")
-    with StateStore(live / "state.db") as store:
+    wait_for(home, lambda s: s.status().get("heartbeat", 0) > status["heartbeat"] + 0.5, what="monitoring goes on")
+    with store_of(home) as store:
         assert store.count("orders") == 0
     assert "SAFE MODE" in rbts(home, "status").stdout
     assert rbts(home, "stop").returncode == 0
 
 
-def test_cli_without_a_bot(tmp_path):
+def test_cli_without_a_bot(tmp_path, monkeypatch):
+    use_toy_plugin(monkeypatch)
     assert rbts(tmp_path, "status").returncode == 3
     stop = rbts(tmp_path, "stop")
     assert stop.returncode == 1 and "no bot is running" in stop.stderr

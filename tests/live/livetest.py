@@ -1,0 +1,72 @@
+"""Helpers of the live tests: the `rbts` command run in-process, waits on the state store, clean-up.
+
+Commands run through Typer's CliRunner in the test process (no interpreter start-up and
+no re-import of Nautilus per command); the bot itself is always a real separate process
+(`rbts live --detach` spawns it).  Waits poll the state store every 50 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rbts.runtime.live.store import StateStore
+
+HERE = Path(__file__).resolve().parent
+WORKING = {"ACCEPTED", "SUBMITTED", "PARTIALLY_FILLED", "PENDING_CANCEL", "PENDING_UPDATE", "TRIGGERED"}
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def rbts(home: Path, *args: str) -> Run:
+    """``rbts --home HOME ARGS`` in this process."""
+    from rbts.runtime.cli.app import app
+
+    result = CliRunner().invoke(app, ["--home", str(home), *args], catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def use_toy_plugin(monkeypatch) -> None:
+    """The bot (and in-process commands) load strategies with tests/live/toy_plugin.py."""
+    monkeypatch.setenv("RBTS_LIVE_PLUGIN", "toy_plugin")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+
+
+def store_of(home: Path) -> StateStore:
+    return StateStore(home / "live" / "state.db")
+
+
+def wait_for(home: Path, predicate, timeout: float = 60.0, what: str = "condition"):
+    """``predicate(store)``'s first truthy value (polled every 50 ms; the timeout is only a hang guard)."""
+    deadline = time.monotonic() + timeout
+    db = home / "live" / "state.db"
+    while time.monotonic() < deadline:
+        if db.exists():
+            with StateStore(db) as store:
+                value = predicate(store)
+                if value:
+                    return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop_bot(home: Path) -> None:
+    """Never leave a bot behind (fixture clean-up)."""
+    if (home / "live" / "bot.pid").exists():
+        rbts(home, "stop", "--timeout", "5")
+
+
+def submitted_order_ids(home: Path) -> set[str]:
+    """Every order the node logged as submitted (its JSON log), to check the store lost none."""
+    text = (home / "live" / "node.jsonl").read_text()
+    return set(re.findall(r"SubmitOrder\(order=\w+\(.*?client_order_id=([\w-]+)", text))
