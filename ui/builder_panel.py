@@ -31,7 +31,7 @@ def render_builder(doc: Document, catalog_symbols: list[str]) -> None:
                 icon=":material/pause_circle:")
         return
     strategy = doc.valid.strategy
-    symbols = sorted(set(catalog_symbols) | {s.name for s in strategy.universe or ()})
+    symbols = sorted(set(catalog_symbols) | set(doc.valid.settings.symbols))
     with st.expander("Settings", expanded=False):
         render_settings_form(doc, symbols)
     with st.expander("Named curves (let)", expanded=False):

@@ -230,3 +230,12 @@ def test_the_reference_strategy_can_be_built_by_clicking(app):
     assert built.strategy.body == reference.strategy.body
     same = dataclasses.replace(built.settings, defaulted=()) == dataclasses.replace(reference.settings, defaulted=())
     assert same  # the reference writes capital and sizing out; their defaults mean the same
+
+
+def test_a_fresh_home_without_data_still_edits(tmp_path, monkeypatch):
+    monkeypatch.setenv("RBTS_HOME", str(tmp_path / "empty"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert _doc(at).is_valid
+    assert any("catalog is empty" in w.value for w in at.warning)
+    assert any("No bars in the data catalog" in c.value for c in at.caption)
