@@ -28,7 +28,7 @@ from nautilus_trader.model.instruments import Equity, IndexInstrument
 from nautilus_trader.model.objects import Money, Price, Quantity
 import types
 
-from rbts.runtime.backtest.strategy import bar_spec, bar_types_for
+from rbts.runtime.backtest.bars import bar_spec, bar_types_for
 
 BACKTEST_VENUE = Venue("RBTS")
 

@@ -21,11 +21,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from nautilus_trader.config import StrategyConfig
-from nautilus_trader.model.data import Bar, BarSpecification, BarType
-from nautilus_trader.model.enums import (
-    AggregationSource, AssetClass, BarAggregation, OrderSide, PriceType, TimeInForce,
-)
+from nautilus_trader.model.data import Bar, BarType
+from nautilus_trader.model.enums import AssetClass, OrderSide, TimeInForce
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Venue
 from nautilus_trader.trading.strategy import Strategy
 
@@ -33,50 +30,11 @@ from rbts.compiler.protocol import CycleResult, IncrementalEvaluator
 from rbts.dsl.errors import RbtsError
 from rbts.dsl.settings import ResolvedSettings
 from rbts.runtime.backtest import orders as rules
+from rbts.runtime.backtest.bars import bar_spec, bar_types_for
+from rbts.runtime.backtest.config import RuleStrategyConfig
 from rbts.runtime.backtest.recorder import CycleRecord, CycleRecorder, StrategyEvent
 
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-class RuleStrategyConfig(StrategyConfig, frozen=True):
-    """Where the rules' symbols live in Nautilus and how bars are stamped.
-
-    instrument_ids: DSL symbol -> Nautilus instrument id, for every symbol the rules use.
-    data_only: symbols never traded (indexes such as VIX; data-only instruments are also
-        recognised by their INDEX asset class).
-    account_venue: venue whose account holds the cash (default: the first traded instrument's).
-    eval_delay_ns: rules for instant T run at T + this (1 ns in backtests; live feeds that
-        deliver bars late need more).
-    bar_ts_is_open: the bar feed stamps ``ts_event`` at the bar's open (IB live) rather than its close.
-    """
-
-    instrument_ids: dict[str, str]
-    data_only: tuple[str, ...] = ()
-    account_venue: str | None = None
-    eval_delay_ns: int = 1
-    bar_ts_is_open: bool = False
-
-
-def bar_spec(seconds: int) -> BarSpecification:
-    """A LAST-price bar specification of the given length (1m -> 1-MINUTE-LAST)."""
-    for unit, aggregation in ((86_400, BarAggregation.DAY), (3_600, BarAggregation.HOUR),
-                              (60, BarAggregation.MINUTE), (1, BarAggregation.SECOND)):
-        if seconds % unit == 0:
-            return BarSpecification(seconds // unit, aggregation, PriceType.LAST)
-    raise RbtsError(f"bar length must be a whole number of seconds, got {seconds}")
-
-
-def bar_types_for(instrument_id: InstrumentId, timeframes: tuple[int, ...]) -> list[tuple[BarType, BarType, int]]:
-    """(type to subscribe, type bars arrive with, seconds) for the base and each higher timeframe."""
-    base_spec = bar_spec(timeframes[0])
-    base = BarType(instrument_id, base_spec, AggregationSource.EXTERNAL)
-    out = [(base, base, timeframes[0])]
-    for seconds in timeframes[1:]:
-        spec = bar_spec(seconds)
-        step, aggregation, _ = str(base_spec).split("-")
-        composite = BarType.from_str(f"{instrument_id}-{spec}-INTERNAL@{step}-{aggregation}-EXTERNAL")
-        out.append((composite, BarType(instrument_id, spec, AggregationSource.INTERNAL), seconds))
-    return out
 
 
 class RuleStrategy(Strategy):
@@ -431,5 +389,8 @@ class RuleStrategy(Strategy):
         return self._cash() - reserved
 
     def _event(self, ts: int, kind: str, symbol: str | None, message: str, **data) -> None:
-        self.log.warning(f"{kind}: {symbol or ''} {message}") if kind == "max_daily_loss" else None
+        self.log.warning(f"{kind}: {symbol or ''} {message}")
         self.recorder.record_event(StrategyEvent(ts, kind, symbol, message, data))
+
+
+__all__ = ["RuleStrategy", "RuleStrategyConfig", "bar_spec", "bar_types_for"]
