@@ -44,9 +44,21 @@ def build_home(home: Path) -> None:
 
 
 def timed(fn):
-    t = time.perf_counter()
+    """(wall seconds, CPU seconds of this process and its children, result)."""
+    import resource
+
+    def cpu():
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    t, c = time.perf_counter(), cpu()
     out = fn()
-    return time.perf_counter() - t, out
+    return time.perf_counter() - t, cpu() - c, out
+
+
+def best(fn, n=3):
+    runs = [timed(fn) for _ in range(n)]
+    return min(r[0] for r in runs), min(r[1] for r in runs), runs[-1][2]
 
 
 def main() -> None:
@@ -58,10 +70,8 @@ def main() -> None:
         out = Path(tmp) / "trace.csv"
         cmd = [RBTS, "--home", str(home), "trace", str(file), "--symbol", "AAPL",
                "--start", "2025-01-01", "--end", "2025-12-31", "--csv", str(out)]
-        walls, floors = [], []
-        for _ in range(3):
-            floors.append(timed(lambda: subprocess.run([PY, "-c", "import pandas"], check=True))[0])
-            walls.append(timed(lambda: subprocess.run(cmd, check=True, capture_output=True))[0])
+        floor = best(lambda: subprocess.run([PY, "-c", "import pandas"], check=True))
+        wall = best(lambda: subprocess.run(cmd, check=True, capture_output=True))
         rows = out.read_text().count("\n") - 1
 
         from rbts.compiler.incremental import IncrementalProgram
@@ -72,32 +82,37 @@ def main() -> None:
         from rbts.runtime.data.catalog import BarStore
         from rbts.runtime.settings import load_settings
 
-        from rbts.compiler import clock
-
-        clock.sessions("XNYS")  # the calendar is loaded once per process; count it apart
-        t_cal = timed(lambda: clock.sessions.__wrapped__("XNYS"))[0]
         checked = check_text(STRATEGY)
         s = checked.settings
-        t_load, frames = timed(lambda: BarStore(load_settings(home)).load_frames(s.symbols, "2025-01-01", "2025-12-31"))
-        t_comp, prog = timed(lambda: compile_strategy(checked))
-        evals = [timed(lambda: prog.evaluate(frames))[0] for _ in range(3)]
-        t_trace, tr = timed(lambda: trace_strategy(prog, frames, "AAPL"))
-        t_csv = timed(lambda: tr.to_csv())[0]
-        resample = [timed(lambda: {k: f.resample("5min", label="right", closed="right").last()
-                                   for k, f in frames.items()})[0] for _ in range(3)]
+        load = best(lambda: BarStore(load_settings(home)).load_frames(s.symbols, "2025-01-01", "2025-12-31"), 1)
+        frames = load[2]
+        prog = compile_strategy(checked)
+        cal = timed(lambda: prog.evaluate(frames, symbols=("AAPL",)))  # first call loads the XNYS calendar
+        one = best(lambda: prog.evaluate(frames, symbols=("AAPL",)))
+        full = best(lambda: prog.evaluate(frames))
+        trace = best(lambda: trace_strategy(prog, frames, "AAPL"))
+        csv = best(lambda: trace[2].to_csv())
+        resample = best(lambda: {k: f.resample("5min", label="right", closed="right").last() for k, f in frames.items()})
         bars = sum(len(f) for f in frames.values())
-        t_inc, results = timed(lambda: run_incremental(IncrementalProgram(prog.graph), frames, s.symbols,
-                                                       s.bars_seconds))
-        assert len(results) == rows
+        inc = best(lambda: run_incremental(IncrementalProgram(prog.graph), frames, s.symbols, s.bars_seconds), 1)
+        assert len(inc[2]) == rows
 
-        ev, rs = statistics.median(evals), statistics.median(resample)
+        def line(name, m, base=None):
+            ratio = f"{m[1] / base[1]:.2f}" if base else ""
+            print(f"| {name} | {m[0]:.3f} | {m[1]:.3f} | {ratio} |")
+
         print(f"data: {len(frames)} symbols, {bars:,} 1-minute bars, {rows:,} cycles")
-        print(f"wall `rbts trace --csv` (median of 3):  {statistics.median(walls):.2f} s")
-        print(f"  floor `python -c 'import pandas'`:    {statistics.median(floors):.2f} s")
-        print(f"in process: load {t_load:.2f} s, compile {t_comp * 1000:.0f} ms, evaluate {ev:.3f} s "
-              f"(calendar {t_cal:.2f} s once per process), trace frame {t_trace:.2f} s, CSV {t_csv:.2f} s")
-        print(f"  evaluate / pandas 5m resample of all frames ({rs:.3f} s): {ev / rs:.2f}x")
-        print(f"incremental: {t_inc:.2f} s for {bars:,} bars = {t_inc / bars * 1e6:.2f} us/bar")
+        print("| step | wall s | CPU s | x baseline (CPU) |\n|---|---:|---:|---:|")
+        line("baseline: `python -c 'import pandas'`", floor)
+        line("`rbts trace --csv` end to end", wall, floor)
+        line("load_frames (11 symbols, 1 year)", load)
+        line("first evaluate (loads the XNYS calendar)", cal)
+        line("baseline: pandas 5m resample of every frame", resample)
+        line("evaluate for one ticker (what trace does)", one, resample)
+        line("evaluate everything (10 tickers)", full, resample)
+        line("trace_strategy (evaluate + frame)", trace, resample)
+        line("TraceResult.to_csv", csv)
+        line(f"incremental, every bar ({inc[1] / bars * 1e6:.2f} us CPU a bar)", inc)
 
 
 if __name__ == "__main__":
