@@ -79,8 +79,10 @@ def make_chart_slot(doc: Document, settings: Settings, controls):
             render_rule_status(view)
         chart_col.plotly_chart(rule_figure(view, compact=True), width="stretch",
                                config={"displayModeBar": False}, key=f"strategy.rc.fig.{name}")
-        with chart_col.expander("Full chart and why it is not true now"):
-            render_rule_detail(view)
+        # A toggle, not an expander: an expander would build the full chart on every rerun.
+        if chart_col.toggle("Full chart and why (not) now", key=f"strategy.rc.more.{name}"):
+            with chart_col:
+                render_rule_detail(view)
 
     return slot
 

@@ -239,3 +239,10 @@ def test_a_fresh_home_without_data_still_edits(tmp_path, monkeypatch):
     assert _doc(at).is_valid
     assert any("catalog is empty" in w.value for w in at.warning)
     assert any("No bars in the data catalog" in c.value for c in at.caption)
+
+
+def test_full_chart_explains_why_a_rule_is_not_true_now(app):
+    app.toggle(key="strategy.rc.more.vix_calm").set_value(True).run()
+    assert not app.exception
+    shown = " ".join(m.value for m in app.markdown)
+    assert "Not true now because" in shown or "Every condition of this rule holds" in shown
