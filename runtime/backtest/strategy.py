@@ -170,7 +170,7 @@ class RuleStrategy(Strategy):
         self._roll_session(ts)
         if self._halted_session != self._session and rules.daily_loss_breached(
                 self.settings, self._session_start_equity, equity):
-            self._halt(ts, equity, positions)
+            self._halt(ts, equity)
         if self._halted_session != self._session:
             working = self._working_orders()
             self._exits(ts, result, positions, working)
@@ -324,7 +324,7 @@ class RuleStrategy(Strategy):
             if self._last_equity is not None:
                 self._session_start_equity = self._last_equity
 
-    def _halt(self, ts: int, equity: float, positions: dict) -> None:
+    def _halt(self, ts: int, equity: float) -> None:
         self._halted_session = self._session
         for symbol in self._tradable:
             self.cancel_all_orders(self._ids[symbol])
@@ -335,7 +335,7 @@ class RuleStrategy(Strategy):
                     f"daily loss {loss:.2%} reached max_daily_loss {self.settings.max_daily_loss:.2%}: "
                     f"orders cancelled, positions closed at market, no entries until the next session",
                     equity=equity, session_start_equity=self._session_start_equity)
-        for symbol, position in positions.items():
+        for symbol, position in self._open_positions().items():  # as they are after the cancels
             self._sell(ts, symbol, position, "max_daily_loss", self._last_close.get(symbol, 0.0), market=True)
 
     # ------------------------------------------------------------------ portfolio views
