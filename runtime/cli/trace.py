@@ -63,25 +63,38 @@ def _print_table(trace) -> None:
     from rich.table import Table
 
     changes = trace.changes()
-    table = Table(title=f"{trace.symbol}: {len(changes)} of {len(trace.frame)} cycles where a rule changed")
-    table.add_column("ts (New York)")
+    values = _distinct_columns(trace)
+    table = Table(title=f"{trace.symbol}: {len(changes)} of {len(trace.frame)} cycles where a rule changed",
+                  caption="times in New York; use --csv OUT for every cycle and every value")
+    table.add_column("time", no_wrap=True)
     styles = {"true": "green", "false": "red", "warming": "yellow"}
     for name in trace.rules:
-        table.add_column(name)
-    for name in trace.columns:
-        table.add_column(name, justify="right")
-    local = changes["ts"].dt.tz_convert("America/New_York").dt.strftime("%Y-%m-%d %H:%M")
+        table.add_column(name, overflow="fold")
+    for name in values:
+        table.add_column(name, justify="right", overflow="fold")
+    local = changes["ts"].dt.tz_convert("America/New_York").dt.strftime("%m-%d %H:%M").tolist()
     for i, (_, row) in enumerate(changes.iterrows()):
         if i >= MAX_TABLE_ROWS:
             break
-        cells = [local.iloc[i]]
+        cells = [local[i]]
         cells += [f"[{styles[row[r]]}]{row[r]}[/]" for r in trace.rules]
-        cells += ["" if row[c] != row[c] else f"{row[c]:.6g}" for c in trace.columns]
+        cells += ["" if row[c] != row[c] else f"{row[c]:.6g}" for c in values]
         table.add_row(*cells)
     console = Console()
     console.print(table)
     if len(changes) > MAX_TABLE_ROWS:
-        console.print(f"... {len(changes) - MAX_TABLE_ROWS} more; use --csv OUT for every cycle")
+        console.print(f"... {len(changes) - MAX_TABLE_ROWS} more rows")
+
+
+def _distinct_columns(trace) -> list[str]:
+    """Value columns without repeats: a call that is the same node as a let shows once, as the let."""
+    seen, out = set(), []
+    for col in trace.result.graph.columns:
+        node = col.node_for(trace.symbol)
+        if col.text in trace.columns and node not in seen:
+            seen.add(node)
+            out.append(col.text)
+    return out
 
 
 def register(app: typer.Typer) -> None:
