@@ -42,10 +42,10 @@ class Diagnostic:
     hint: str | None = None
 
     def render(self, filename: str | None = None, source: str | None = None) -> str:
-        where = filename or "<input>"
+        where = filename
         if self.span is not None:
-            where = f"{where}:{self.span.line}:{self.span.col}"
-        text = f"{where}: {self.severity}: {self.message}"
+            where = f"{filename or '<input>'}:{self.span.line}:{self.span.col}"
+        text = f"{where}: {self.severity}: {self.message}" if where else f"{self.severity}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
         snippet = _snippet(source, self.span)
