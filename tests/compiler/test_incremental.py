@@ -13,7 +13,8 @@ def ns(text):
 
 
 def test_protocol_and_base_timeframe_only():
-    prog = program("global g: VIX < 30\nentry e: ema(close, 3, 5m) > ema(close, 6, 15m)", universe="AAA, BBB")
+    prog = program("global g: VIX < 30\nentry e: ema(close, 3, 5m) > ema(close, 6, 15m)", universe="AAA, BBB",
+                   header="cycle: 5m")
     inc = prog.incremental()
     assert all(callable(getattr(inc, m)) for m in ('bar_timeframes', 'is_cycle', 'on_bar', 'evaluate'))
     _typed: IncrementalEvaluator = inc  # noqa: F841 (static check of the protocol)
