@@ -99,7 +99,8 @@ def equity_figure(equity: pd.DataFrame, initial_capital: float, height: int = 36
     pad = max(initial_capital * 0.005, (max(hi, initial_capital) - min(lo, initial_capital)) * 0.08)
     fig.update_yaxes(range=[min(lo, initial_capital) - pad, max(hi, initial_capital) + pad], tickprefix="$",
                      tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(ticksuffix="%", tickformat=".1f", rangemode="tozero", row=2, col=1)
+    deepest = float(np.nanmin(drawdown)) if len(drawdown) else 0.0
+    fig.update_yaxes(ticksuffix="%", tickformat=".1f", range=[min(deepest * 1.15, -1.0), 0.3], row=2, col=1)
     fig.update_layout(showlegend=False, title=dict(text="Equity and drawdown", font=dict(size=13)))
     return _base(fig, height, idx)
 
