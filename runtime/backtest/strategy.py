@@ -71,7 +71,8 @@ class RuleStrategy(Strategy):
         self._exit_rule: dict[ClientOrderId, str] = {}
         self._exit_position: dict[ClientOrderId, object] = {}  # exit order -> the position it closes
         self.trade_rules: dict[str, tuple[str, str]] = {}  # position id -> (entry rule, exit rule)
-        self._session: dt.date | None = None
+        self._session: dt.date | None = None  # New York calendar day of the current cycle
+        self._session_end_ns = -1  # the next New York midnight (UTC ns)
         self._session_start_equity = settings.capital
         self._halted_session: dt.date | None = None
         self._last_equity: float | None = None
@@ -196,6 +197,8 @@ class RuleStrategy(Strategy):
                 self._sell(ts, symbol, position, reason, close)
 
     def _entries(self, ts: int, result: CycleResult, positions: dict, working: dict, equity: float) -> None:
+        if not all(state.allows for state in result.global_rules.values()):
+            return
         order = self.settings.order
         for symbol in self._tradable:
             if symbol in positions or working.get(symbol) or not result.enter(symbol):
@@ -317,7 +320,12 @@ class RuleStrategy(Strategy):
     # ------------------------------------------------------------------ risk
 
     def _roll_session(self, ts: int) -> None:
-        day = dt.datetime.fromtimestamp(ts / 1e9, NEW_YORK).date()
+        if ts < self._session_end_ns:
+            return
+        local = dt.datetime.fromtimestamp(ts / 1e9, NEW_YORK)
+        day = local.date()
+        midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), NEW_YORK)
+        self._session_end_ns = int(midnight.timestamp()) * 1_000_000_000
         if day != self._session:
             self._session = day
             # equity at the previous session's last cycle (an overnight gap counts toward today's loss)
