@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from golden import INVALID, render_errors  # tests/dsl is on sys.path via conftest
+from support.dsl_golden import INVALID, render_errors
 
 CASES = sorted(INVALID.glob("*.rbts"))
 

@@ -1,5 +1,5 @@
 """Regenerate the golden .err files of tests/corpus/invalid (review the diff!):
-    .venv/bin/python tests/dsl/golden.py
+    .venv/bin/python tests/support/dsl_golden.py
 """
 
 from __future__ import annotations
