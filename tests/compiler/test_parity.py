@@ -45,3 +45,14 @@ def test_kitchen_sink_on_demo_data(demo_frames):
     text = KITCHEN_SINK.replace("close(BBB)", "close(MSFT)")
     prog = program(text, universe="AAPL, NVDA", header="cycle: 5m")
     assert assert_parity(prog, demo_frames) > 100
+
+
+@pytest.mark.slow
+def test_reference_strategy_full_demo_year(demo_home):
+    """The reference strategy on the whole 2025 demo year from the catalog: every cycle agrees."""
+    from rbts.runtime.data.catalog import BarStore
+    from rbts.runtime.settings import load_settings
+
+    prog = compile_strategy(check_text(EXAMPLES[[p.stem for p in EXAMPLES].index("vix_ema_cross")].read_text()))
+    frames = BarStore(load_settings(demo_home)).load_frames(prog.settings.symbols)
+    assert assert_parity(prog, frames) > 19_000
