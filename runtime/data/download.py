@@ -200,6 +200,11 @@ def bounded_connection_attempts(attempts: int) -> Iterator[None]:
             os.environ["IB_MAX_CONNECTION_ATTEMPTS"] = old
 
 
+def download_client_id(settings: Settings) -> int:
+    """Downloads use the next client id, so they can run beside the live bot (IB error 326)."""
+    return int(settings.ib.client_id) + 1
+
+
 @contextmanager
 def _historic_client(settings: Settings) -> Iterator[_Session]:
     """A connected ``HistoricInteractiveBrokersClient`` on a private event loop."""
@@ -216,7 +221,7 @@ def _historic_client(settings: Settings) -> Iterator[_Session]:
             client = historic.HistoricInteractiveBrokersClient(
                 host=ib.host,
                 port=ib.port,
-                client_id=ib.client_id,
+                client_id=download_client_id(settings),
                 market_data_type=market_data_type(ib.market_data_type),
                 log_level="DEBUG" if os.environ.get("RBTS_DEBUG") else "OFF",
             )
@@ -224,7 +229,7 @@ def _historic_client(settings: Settings) -> Iterator[_Session]:
         if not client._client.is_ready:
             raise RbtsError(
                 f"connected to {ib.host}:{ib.port} but the IB API handshake failed — is the API enabled "
-                f"and client id {ib.client_id} free?"
+                f"and client id {download_client_id(settings)} free?"
             )
         session = _Session(client, loop, ib.host, ib.port)
         loop.run_until_complete(client.connect())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.fake_tws import FakeTws, free_port, sample_bars
+from support.fake_tws import FakeTws, api_session, free_port, sample_bars
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.catalog import BarStore
@@ -197,3 +197,28 @@ def test_cli_download_without_gateway_exits_1_within_seconds(tmp_path):
     assert result.returncode == 1
     assert f"cannot reach IB Gateway/TWS at 127.0.0.1:{port} — is it running, API enabled?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_download_runs_beside_a_live_bot_on_the_configured_client_id(served, home, monkeypatch):
+    with FakeTws(served) as tws:
+        settings = settings_for(home, tws.port, monkeypatch)
+        bot, _ = api_session(tws.port, settings.ib.client_id)  # the live bot holds client id 11
+        try:
+            counts = download_bars(settings, ["AAPL"], "2024-03-04", "2024-03-04", pacing=FAST)
+        finally:
+            bot.close()
+    assert counts == {"AAPL": 960}
+    assert [int(f[1]) for f in tws.requests_named("startApi")] == [11, 12]
+
+
+@pytest.mark.slow
+def test_a_refused_handshake_is_a_clear_error(served, home, monkeypatch):
+    monkeypatch.setenv("RBTS_IB_MAX_CONNECTION_ATTEMPTS", "1")
+    with FakeTws(served) as tws:
+        settings = settings_for(home, tws.port, monkeypatch)
+        other, _ = api_session(tws.port, 12)  # someone else holds the download's client id
+        try:
+            with pytest.raises(RbtsError, match=rf"connected to 127\.0\.0\.1:{tws.port} but the IB API handshake failed — is the API enabled and client id 12 free\?"):
+                download_bars(settings, ["AAPL"], "2024-03-04", "2024-03-04", pacing=FAST)
+        finally:
+            other.close()

@@ -173,3 +173,16 @@ def test_bar_source_aggregates_right_closed_and_filters_rth():
     first = frame.iloc[:5]
     assert five[0][1][1:] == (first["open"].iloc[0], first["high"].max(), first["low"].min(), first["close"].iloc[-1], first["volume"].sum())
     assert source.bars(30, rth_only=False) == []  # finer than the data: IB would have none either
+
+
+def test_a_client_id_in_use_is_refused_with_error_326():
+    with ft.FakeTws() as tws:
+        first, reply = ft.api_session(tws.port, 11)
+        assert reply[:3] == [b"15", b"1", tws.account.encode()]  # managedAccounts
+        second, reply = ft.api_session(tws.port, 11)
+        assert reply[0] == b"4" and reply[2] == b"326"
+        assert second.recv(1) == b""  # and the session is closed
+        third, reply = ft.api_session(tws.port, 12)
+        assert reply[0] == b"15"
+        for sock in (first, second, third):
+            sock.close()

@@ -452,7 +452,7 @@ class _Connection:
     def __init__(self, server: FakeTws, sock: socket.socket):
         self.server = server
         self.sock = sock
-        self.client_id = 0
+        self.client_id = -1  # until startApi
         self.send_lock = threading.Lock()
         self.streams: dict[int, threading.Event] = {}  # req id -> cancel flag
         self.closed = threading.Event()
@@ -516,9 +516,16 @@ class _Connection:
 
     # -- session
     def _on_startApi(self, f: list[str]) -> None:
-        self.client_id = int(f[1])
+        client_id = int(f[1])
         with self.server._lock:
+            taken = any(c is not self and not c.closed.is_set() and c.client_id == client_id
+                        for c in self.server._connections)
             next_id = self.server._next_order_id
+        if taken:  # as TWS does: refuse and drop the session
+            self.send(msg_error(-1, 326, "Unable to connect as the client id is already in use. Retry with a unique client id."))
+            self.close()
+            return
+        self.client_id = client_id
         self.send(
             encode(MANAGED_ACCTS, 1, self.server.account),
             encode(NEXT_VALID_ID, 1, next_id),
@@ -795,3 +802,22 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def api_session(port: int, client_id: int) -> tuple[socket.socket, list[bytes]]:
+    """A bare API session (handshake + startApi) holding ``client_id``, like another app would.
+
+    Returns the socket (close it to end the session) and the fields of the first reply
+    (``managedAccounts``, or error 326 when the id is taken).
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    version = b"v100..200"
+    sock.sendall(b"API\0" + struct.pack("!I", len(version)) + version)
+
+    def read() -> list[bytes]:
+        size = struct.unpack("!I", _recv_exact(sock, 4))[0]
+        return _recv_exact(sock, size).split(b"\0")[:-1]
+
+    read()  # server version and connection time
+    sock.sendall(encode(71, 2, client_id, ""))
+    return sock, read()
