@@ -10,7 +10,8 @@ from rbts.ui.document import Document, annotations, describe
 
 def render_editor(doc: Document) -> None:
     st.markdown("#### Code")
-    st.caption("The whole strategy as text. Press **Ctrl+Enter** (or click away) to apply your edits.")
+    st.caption("The whole strategy as text. Press **Ctrl+Enter** (or the APPLY button under the editor) to apply "
+               "your edits; errors then show in the gutter and below.")
     edited = st_ace(
         value=doc.text,
         language="python",  # close enough: `#` comments, strings, numbers, and/or/not/for/in
