@@ -90,6 +90,8 @@ def simulate(
     strategy_json: dict | None = None, symbol_settings=None,
 ) -> BacktestResult:
     """Run the frames through Nautilus with ``RuleStrategy`` and collect the results."""
+    from nautilus_trader.model.instruments import IndexInstrument
+
     from rbts.runtime.backtest.engine import build_engine
     from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig
 
@@ -129,6 +131,9 @@ def simulate(
         raise RbtsError(f"the engine stopped early: {processed} of {total_bars} bars processed "
                         f"(see the events: {[e.message for e in recorder.events[-3:]]})")
     result = _collect(engine, strategy, settings, start, end, strategy_json)
+    for symbol in settings.universe:
+        if symbol in config.data_only or isinstance(instruments[symbol], IndexInstrument):
+            result.metrics["warnings"].append(f"{symbol} is data only (an index): it is never traded")
     result.bars, result.seconds = total_bars, time.perf_counter() - started
     engine.dispose()
     if progress is not None:

@@ -82,6 +82,7 @@ def test_data_only_symbols_are_never_traded():
     result = simulate(settings, Scripted(settings.universe, always, never), frames)
     assert set(result.orders["symbol"]) == {"AAA"}
     assert result.trades.iloc[0]["qty"] == 50  # allocation is still equity / len(universe)
+    assert "VIX is data only (an index): it is never traded" in result.metrics["warnings"]
 
 
 def _resting(offset: float) -> ResolvedSettings:
