@@ -153,7 +153,8 @@ class Graph:
                  + (f", data {', '.join(s.data_symbols)}" if s.data_symbols else "")]
         for node in self.nodes:
             where = ",".join(sorted(node.symbols)) or "-"
-            lines.append(f"  n{node.id:<4} {node.kind:<9} {where:<12} {node.describe()}")
+            note = f"    # {node.label}" if node.label and node.kind in ("cond", "window", "arith") else ""
+            lines.append(f"  n{node.id:<4} {node.kind:<9} {where:<12} {node.describe()}{note}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
