@@ -1,5 +1,9 @@
 """``RuleStrategy`` for the live bot: its recorder's cycles and events go onto the message bus.
 
+Warm-up: at start (and after every swap) the strategy requests the history its rules
+need (:mod:`rbts.runtime.live.warmup`) for every bar type it uses, as EXTERNAL bars
+from the data client, and applies it before any live bar, so it trades warm.
+
 Replay runs on the wall clock, so Nautilus' INTERNAL time-bar aggregation (driven by
 clock timers) cannot build higher timeframes from replayed bars; in replay the
 strategy subscribes EXTERNAL higher-timeframe bars instead, which the replay client
@@ -11,22 +15,110 @@ instant's cycle then, instead of on wall-clock alerts.
 
 from __future__ import annotations
 
-from nautilus_trader.model.data import BarType
+import pandas as pd
+from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.enums import AggregationSource
 
-from rbts.runtime.backtest.loading import build_evaluator
-from rbts.runtime.backtest.recorder import CycleRecorder
+from rbts.runtime.backtest.recorder import CycleRecorder, StrategyEvent
 from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
 from rbts.runtime.live.replay import TOPIC_INSTANT
+from rbts.runtime.live.warmup import WarmUp, bars_needed, history_span_s
 
 
 class LiveRuleStrategy(RuleStrategy):
-    """RuleStrategy on a live clock: an alert set in the past (replayed data time is
-    behind the wall clock) fires with ``ts_event`` = now, so the instant it stands for
-    is read from the alert's name instead."""
+    """RuleStrategy on a live clock, warmed up from history.
 
+    An alert set in the past (replayed data time is behind the wall clock) fires with
+    ``ts_event`` = now, so the instant it stands for is read from the alert's name.
+    """
+
+    lookback_s: int = 0  # data time the rules need (set by build)
+
+    def on_start(self) -> None:
+        self._warm: WarmUp | None = None
+        self._history_keys: dict[BarType, tuple[str, int, int]] = {}
+        super().on_start()
+        self._request_history()
+
+    # ------------------------------------------------------------------ warm-up
+    def _request_history(self) -> None:
+        for arrives, (symbol, seconds, shift) in self._bar_keys.items():
+            external = BarType(arrives.instrument_id, arrives.spec, AggregationSource.EXTERNAL)
+            self._history_keys[external] = (symbol, seconds, shift)
+        self._warm = WarmUp(len(self._history_keys))
+        start = self.clock.utc_now() - pd.Timedelta(seconds=history_span_s(self.lookback_s))
+        for bar_type, (_symbol, seconds, _shift) in self._history_keys.items():
+            self.request_bars(bar_type, start=self._history_start(start), limit=bars_needed(self.lookback_s, seconds),
+                              callback=self._on_history)
+
+    def _history_start(self, start):
+        return start
+
+    def on_historical_data(self, data) -> None:
+        if isinstance(data, Bar) and self._warm is not None and not self._warm.done:
+            key = self._history_keys.get(data.bar_type)
+            if key is not None:
+                symbol, seconds, shift = key
+                self._warm.add(symbol, seconds, data.ts_event + shift, (
+                    data.open.as_double(), data.high.as_double(), data.low.as_double(), data.close.as_double(),
+                    data.volume.as_double()))
+
+    def _on_history(self, _request_id) -> None:
+        warm = self._warm
+        if warm is None or warm.done:
+            return
+        warm.pending -= 1
+        if warm.pending <= 0:
+            self._finish_warm_up()
+
+    def _finish_warm_up(self) -> None:
+        warm = self._warm
+        base = self.settings.bars_seconds
+        closes = {}
+        for ts, seconds, symbol, ohlcv in warm.history:
+            if seconds == base:
+                closes[symbol] = (ts, ohlcv[3])
+        evaluate = self.evaluator.evaluate
+        is_cycle = self.evaluator.is_cycle
+        try:
+            count = warm.apply(self.evaluator.on_bar, lambda ts: is_cycle(ts), evaluate, base)
+        except Exception as exc:
+            self._fail(self.clock.timestamp_ns(), exc)
+            return
+        for symbol, (_ts, close) in closes.items():
+            self._last_close.setdefault(symbol, close)
+        newest = max((ts for ts, _ in closes.values()), default=None)
+        message = (f"warm-up: {count} historical bars applied" if count else
+                   "warm-up: no history received; rules warm up on live bars")
+        if not count and warm.expired():
+            message = "warm-up: history did not arrive in time; rules warm up on live bars"
+        self.recorder.record_event(StrategyEvent(newest or self.clock.timestamp_ns(), "warm_up", None, message))
+        held, warm.held = warm.held, []
+        for handle, bar in held:
+            handle(bar)
+
+    def _warming(self) -> bool:
+        return self._warm is not None and not self._warm.done
+
+    def _bar_handler(self, symbol: str, seconds: int, shift: int):
+        handle = super()._bar_handler(symbol, seconds, shift)
+
+        def handle_live(bar) -> None:
+            warm = self._warm
+            if warm is not None and not warm.done:
+                if not warm.expired():
+                    warm.held.append((handle_live, bar))
+                    return
+                self._finish_warm_up()
+            if warm is not None and bar.ts_event + shift <= warm.last.get((symbol, seconds), -1):
+                return  # the history already holds it (IB re-sends the last closed bar)
+            handle(bar)
+
+        return handle_live
+
+    # ------------------------------------------------------------------ cycles
     def _on_cycle_alert(self, event) -> None:
         self._cycle(int(event.name.rsplit("-", 1)[1]))
 
@@ -61,6 +153,19 @@ class ReplayRuleStrategy(LiveRuleStrategy):
         self.msgbus.unsubscribe(TOPIC_INSTANT, self._on_instant)
         super().on_stop()
 
+    def _history_start(self, start):
+        # The wall clock means nothing here: ask for everything; the replay serves the last
+        # ``limit`` bars up to its cursor.
+        return pd.Timestamp("1990-01-01", tz="UTC")
+
+    def subscribe_bars(self, bar_type: BarType, *args, **kwargs) -> None:
+        if bar_type.is_composite():
+            external = BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.EXTERNAL)
+            key = self._bar_keys.pop(BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.INTERNAL))
+            self._bar_keys[external] = key
+            bar_type = external
+        super().subscribe_bars(bar_type, *args, **kwargs)
+
     def _on_cycle_alert(self, event) -> None:
         pass  # wall-clock alerts mean nothing in replay: _on_instant runs the cycle
 
@@ -79,6 +184,8 @@ class ReplayRuleStrategy(LiveRuleStrategy):
         return handle_base
 
     def _on_instant(self, ts: int) -> None:
+        if self._warming():
+            return  # the replay waits for history requests, so this only happens if history timed out
         # A cycle needs a base bar at the instant (SPEC §2.3), as in backtests.
         if self._base_ts == ts and ts > self._cycled_ts and self.evaluator.is_cycle(ts):
             self._cycled_ts = ts
@@ -89,29 +196,27 @@ class ReplayRuleStrategy(LiveRuleStrategy):
         except Exception as exc:
             self._fail(ts, exc)
 
-    def subscribe_bars(self, bar_type: BarType, *args, **kwargs) -> None:
-        if bar_type.is_composite():
-            external = BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.EXTERNAL)
-            key = self._bar_keys.pop(BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.INTERNAL))
-            self._bar_keys[external] = key
-            bar_type = external
-        super().subscribe_bars(bar_type, *args, **kwargs)
-
 
 def build(spec, ctx) -> RuleStrategy:
-    checked = spec.checked
+    from rbts.compiler.incremental import incremental
+    from rbts.compiler.lowering import lower
+    from rbts.runtime.live.warmup import lookback_seconds
+
     settings = spec.settings
+    graph = lower(spec.checked)
     ids = {s: ctx.instrument_id(s) for s in settings.symbols}
     config = RuleStrategyConfig(
         strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, instrument_ids=ids,
         data_only=tuple(settings.data_symbols),
-        bar_ts_is_open=ctx.mode == "ib",  # IB live bars are stamped at their open
+        bar_ts_is_open=False,  # replay bars and IB bars (rbts.runtime.live.ib) are stamped at their close
         eval_delay_ns=1 if ctx.mode == "replay" else 2_000_000_000,  # IB bars arrive up to ~1 s late
     )
     recorder = CycleRecorder()
     recorder.subscribe(on_cycle=lambda r: ctx.publish(TOPIC_CYCLE, r), on_event=lambda e: ctx.publish(TOPIC_EVENT, e))
     cls = ReplayRuleStrategy if ctx.mode == "replay" else LiveRuleStrategy
-    return cls(config, settings, build_evaluator(checked), recorder)
+    strategy = cls(config, settings, incremental(graph), recorder)
+    strategy.lookback_s = lookback_seconds(graph)
+    return strategy
 
 
 __all__ = ["LiveRuleStrategy", "ReplayRuleStrategy", "bar_types_for", "build"]
