@@ -89,6 +89,7 @@ class ReplayDataClient(LiveMarketDataClient):
         self._cursor_ns = config.start_ns - 1  # every bar <= cursor has been published
         self._player: asyncio.Task | None = None
         self._engines: list = []  # live engines whose queues must be empty before the next step
+        self._requests_in_flight = 0  # history requests not answered yet (a strategy warming up)
         self.finished = False
         ReplayDataClientFactory.last = self
 
@@ -143,7 +144,17 @@ class ReplayDataClient(LiveMarketDataClient):
     async def _unsubscribe_bars(self, command) -> None:
         self._positions.pop(command.bar_type, None)
 
+    def request_bars(self, request) -> None:
+        self._requests_in_flight += 1
+        super().request_bars(request)
+
     async def _request_bars(self, request) -> None:
+        try:
+            self._serve_history(request)
+        finally:
+            self._requests_in_flight -= 1
+
+    def _serve_history(self, request) -> None:
         """History up to the replay cursor (never a bar the replay has not reached)."""
         bar_type = request.bar_type
         bars = [b for b in self._load(bar_type) if b.ts_init <= max(self._cursor_ns, self._cfg.start_ns - 1)]
@@ -185,7 +196,7 @@ class ReplayDataClient(LiveMarketDataClient):
             self._cursor_ns = nxt
 
     def _busy(self) -> int:
-        total = 0
+        total = self._requests_in_flight
         for engine in self._engines:
             for name in ("data_qsize", "cmd_qsize", "evt_qsize", "req_qsize", "res_qsize"):
                 size = getattr(engine, name, None)
