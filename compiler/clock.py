@@ -101,24 +101,37 @@ def local_day_number(ts_ns: int) -> int:
 # ----------------------------------------------------------------------------- sessions
 
 
-@lru_cache(maxsize=4)
-def sessions(calendar: str = "XNYS") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(opens, closes, local day numbers) of every regular session, UTC ns, sorted."""
-    import exchange_calendars as xcals
+@lru_cache(maxsize=8)
+def sessions(calendar: str = "XNYS", start_year: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(opens, closes, New York day numbers) of every regular session, UTC ns, sorted.
 
-    cal = xcals.get_calendar(calendar)
+    exchange_calendars covers about 20 years back by default; older data asks for more.
+    """
+    import exchange_calendars as xcals
     import pandas as pd
 
+    cal = xcals.get_calendar(calendar, start=f"{start_year}-01-01" if start_year else None)
     opens = pd.DatetimeIndex(cal.opens).as_unit("ns").asi8.copy()
     closes = pd.DatetimeIndex(cal.closes).as_unit("ns").asi8.copy()
     days = pd.DatetimeIndex(cal.sessions).as_unit("ns").asi8 // DAY_NS
     return opens, closes, days
 
 
+def sessions_for(first_ts: int, calendar: str = "XNYS") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The session table, extended back far enough to hold ``first_ts``."""
+    table = sessions(calendar)
+    if first_ts >= table[0][0]:
+        return table
+    year = int(np.datetime64(int(first_ts), "ns").astype("datetime64[Y]").astype(int)) + 1970
+    return sessions(calendar, max(year, 1900))
+
+
 def in_rth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
     """``ts`` lies in (open, close] of a regular session."""
-    opens, closes, _ = sessions(calendar)
     ts = np.asarray(ts, dtype=np.int64)
+    if len(ts) == 0:
+        return np.zeros(0, dtype=bool)
+    opens, closes, _ = sessions_for(int(ts.min()), calendar)
     i = np.searchsorted(opens, ts, side="left") - 1
     ok = i >= 0
     j = np.clip(i, 0, len(closes) - 1)
@@ -126,7 +139,7 @@ def in_rth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
 
 
 def in_rth_one(ts_ns: int, calendar: str = "XNYS") -> bool:
-    opens, closes, _ = sessions(calendar)
+    opens, closes, _ = sessions_for(ts_ns, calendar)
     i = bisect_left(opens, ts_ns) - 1
     return i >= 0 and opens[i] < ts_ns <= closes[i]
 
@@ -137,8 +150,10 @@ ETH_END_S = 20 * 3600
 
 def in_eth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
     """``ts`` lies in (04:00, 20:00] New York time of a trading day."""
-    _, _, days = sessions(calendar)
     ts = np.asarray(ts, dtype=np.int64)
+    if len(ts) == 0:
+        return np.zeros(0, dtype=bool)
+    _, _, days = sessions_for(int(ts.min()), calendar)
     local = ts + utc_offsets(ts)
     day = local // DAY_NS
     sod = (local % DAY_NS) // NS
@@ -148,14 +163,17 @@ def in_eth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
     return trading & after_start & ((sod < ETH_END_S) | ((sod == ETH_END_S) & ~frac))
 
 
-@lru_cache(maxsize=4)
-def _trading_days(calendar: str) -> frozenset[int]:
-    return frozenset(int(d) for d in sessions(calendar)[2])
+_trading_days: dict[tuple[str, int], frozenset[int]] = {}
 
 
 def in_eth_one(ts_ns: int, calendar: str = "XNYS") -> bool:
+    table = sessions_for(ts_ns, calendar)
+    key = (calendar, int(table[0][0]))
+    days = _trading_days.get(key)
+    if days is None:
+        days = _trading_days[key] = frozenset(int(d) for d in table[2])
     local = ts_ns + utc_offset(ts_ns)
-    if local // DAY_NS not in _trading_days(calendar):
+    if local // DAY_NS not in days:
         return False
     within = local % DAY_NS
     return ETH_START_S * NS < within <= ETH_END_S * NS

@@ -53,3 +53,10 @@ def test_scalar_arithmetic_matches_numpy(op, a, b):
     want = float(apply_op(op, np.float64(a), np.float64(b)))
     got = scalar_op(op, a, b)
     assert (got == want) or (got != got and want != want)
+
+
+def test_sessions_reach_back_for_old_data():
+    old = ns("1999-03-03 10:00")  # before exchange_calendars' default 20-year window
+    assert clock.in_rth_one(old) and clock.in_rth(np.array([old]))[0]
+    weekend = ns("1999-03-06 10:00")
+    assert not clock.in_eth_one(weekend) and not clock.in_eth(np.array([weekend]))[0]
