@@ -10,9 +10,10 @@ ticker; the graph's hash-consing shares everything else.
 from __future__ import annotations
 
 from rbts.compiler.graph import Column, Graph, RuleRef
+from rbts.compiler.vector import apply_op
 from rbts.dsl import ast
 from rbts.dsl.checker import CheckedStrategy
-from rbts.dsl.errors import RbtsError
+from rbts.dsl.errors import Diagnostic, RbtsError
 from rbts.dsl.formatter import format_expr
 
 INDICATORS = ("ema", "sma", "wma", "hma", "dema", "rsi", "atr", "vwap", "bb_upper", "bb_middle", "bb_lower",
@@ -122,8 +123,6 @@ class _Lowering:
     def arith(self, op: str, inputs: tuple[int, ...], node: ast.Node) -> int:
         nodes = [self.graph.nodes[i] for i in inputs]
         if all(n.kind == "const" for n in nodes):  # constant folding
-            from rbts.compiler.vector import apply_op
-
             value = float(apply_op(op, *[n.params[0] for n in nodes]))
             return self.graph.add("const", "", (value,), (), None, label=format_expr(node))
         tfs = [n.tf for n in nodes if n.tf is not None]
@@ -239,6 +238,4 @@ def _number_value(node: ast.Node) -> float:
 
 
 def _positioned(error: RbtsError, node: ast.Node) -> RbtsError:
-    from rbts.dsl.errors import Diagnostic
-
     return RbtsError(Diagnostic(error.diagnostics[0].message, node.span))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rbts.compiler import clock
+from rbts.compiler.explain import Explanation, explain_node
 from rbts.compiler.graph import Graph, Node
 from rbts.compiler.indicators import compute
 
@@ -327,10 +328,8 @@ def _rolling_count(flags: np.ndarray, n: int) -> np.ndarray:
     return c - np.r_[np.zeros(n, dtype=np.int64), c[:-n]][: len(c)]
 
 
-def explain(result: VectorResult, rule: str, symbol: str | None, cycle: int):
+def explain(result: VectorResult, rule: str, symbol: str | None, cycle: int) -> Explanation:
     """Why ``rule`` (for ``symbol``) is what it is at cycle index ``cycle``."""
-    from rbts.compiler.explain import explain_node
-
     def state(i):
         return int(result.states[i][cycle])
 
