@@ -43,7 +43,7 @@ def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) ->
     settings = checked.settings
     symbol = (symbol or settings.universe[0]).strip().strip('"')
     store = BarStore(settings_from(ctx))
-    frames = store.load_frames(settings.symbols, start, end)
+    frames = store.load_frames(settings.symbols, start, end, seconds=settings.bars_seconds)  # as backtests do
     if not any(len(f) for f in frames.values()):
         raise RbtsError(f"no bars between {start or 'the start'} and {end or 'the end'} for "
                         f"{', '.join(settings.symbols)}")

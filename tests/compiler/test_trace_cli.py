@@ -84,3 +84,11 @@ def test_bad_file_is_a_positioned_error(tmp_path, small_demo_home):
     res = run("--home", str(small_demo_home), "trace", str(bad), "--symbol", "AAPL")
     assert res.exit_code == 1
     assert f"{bad}:2:" in res.stderr
+
+
+def test_bar_size_must_be_stored(small_demo_home, tmp_path):
+    five = tmp_path / "five.rbts"
+    five.write_text(EXAMPLE.read_text().replace("cycle: 5m", "cycle: 5m\nbars: 5m"))
+    res = run("--home", str(small_demo_home), "trace", str(five), "--symbol", "AAPL",
+              "--start", "2025-03-03", "--end", "2025-03-03")
+    assert res.exit_code == 1 and "no 5-MINUTE" in res.stderr  # only 1-minute bars are stored
