@@ -36,3 +36,16 @@ def test_atr_and_vwap_paths():
         extra = [days.tolist()] if func == "vwap" else []
         want = [feed(*args) for args in zip(*[a.tolist() for a in inputs], *extra)]
         assert np.array_equal(values, np.array(want))
+
+
+@pytest.mark.parametrize("period", [1, 2, 3, 9, 14, 21, 50, 200])
+def test_python_ema_is_bit_identical_to_nautilus(period):
+    rng = np.random.default_rng(period)
+    for x in (X, np.round(rng.lognormal(3, 1, 5000), 4), rng.normal(0, 1e6, 2000)):
+        values, _ = ind.compute("ema", (period,), [x], None)
+        obj = ind.make("ema", (period,))
+        want = []
+        for v in x.tolist():
+            obj.update_raw(v)
+            want.append(obj.value)
+        assert np.array_equal(values, np.array(want))
