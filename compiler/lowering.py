@@ -43,6 +43,12 @@ class _Lowering:
                 cond = self.cond(rule.cond)
                 node = self.graph.add("rule", rule.scope, (rule.scope, rule.name, ticker), (cond,), None)
                 self.graph.rules.append(RuleRef(rule.name, rule.scope, ticker, node))
+        for name in self.checked.lets:  # lets no rule uses are still traced (their own columns)
+            info = self.checked.let_info(name)
+            if info.kind == "number" and name not in self.columns:
+                for ticker in (self.settings.universe if info.per_ticker else (None,)):
+                    self.ticker = ticker
+                    self.let(name)
         lets = [name for name in self.checked.lets if name in self.columns]
         self.graph.columns = [self.columns[n] for n in lets] + [
             c for n, c in self.columns.items() if n not in self.checked.lets]

@@ -76,3 +76,10 @@ def test_lowering_errors_are_positioned(body, message):
         lower(checked)
     diag = info.value.diagnostics[0]
     assert message in diag.message and diag.span is not None and diag.span.line == 2
+
+
+def test_lets_no_rule_uses_are_still_columns():
+    prog = program("let x = ema(close, 3)\nlet v = sma(VIX, 2) * 2\nentry e: close > 0", universe="AAPL, MSFT")
+    cols = {c.text: c.nodes for c in prog.graph.columns}
+    assert set(cols["x"]) == {"AAPL", "MSFT"} and set(cols["v"]) == {None}
+    assert "sma(VIX, 2)" in cols and list(cols)[:2] == ["x", "v"]
