@@ -169,24 +169,123 @@ def _replay_window(settings: Settings, options: RunOptions) -> tuple[int, int | 
 
 
 def run(settings: Settings, options: RunOptions) -> int:
-    """Run the bot in this process until SIGTERM/SIGINT; returns the exit status."""
+    """Run the bot in this process until SIGTERM/SIGINT; returns the exit status.
+
+    IB mode first waits for the gateway (:func:`_wait_for_gateway`): without one, the
+    failure is reported at once (state store and stderr) and retried with back-off,
+    and SIGTERM still ends the process.
+    """
     live_dir = settings.live_dir
     live_dir.mkdir(parents=True, exist_ok=True)
     with StateStore(default_path(live_dir)) as store:
         store.reset()
-        store.set_status(node_status="starting", mode=options.mode, pid=os.getpid(), started=time.time())
+        store.set_status(node_status="starting", mode=options.mode, pid=os.getpid(), started=time.time(),
+                         heartbeat=time.time())
     write_pid(settings, options)
     try:
-        node = build_node(settings, options)
-        try:
-            node.run()
-        finally:
-            node.dispose()
+        if options.mode == "ib":
+            _run_ib(settings, options)
+        else:
+            _run_node(build_node(settings, options))
     finally:
         with StateStore(default_path(live_dir)) as store:
             store.set_status(node_status="stopped", connected=False)
         remove_pid(settings)
     return 0
+
+
+def _run_node(node) -> None:
+    try:
+        node.run()
+    finally:
+        node.dispose()
+
+
+def _run_ib(settings: Settings, options: RunOptions) -> None:
+    """Wait for the gateway, build the node, run it; a build that could not connect starts over."""
+    from nautilus_trader.adapters.interactive_brokers import factories
+
+    stop = _StopSignal()
+    attempt = 0
+    while True:
+        with stop.installed():  # restored before the build: Nautilus installs its own handlers there
+            attempt = _wait_for_gateway(settings, stop, attempt)
+        if attempt < 0:
+            return  # stopped while waiting
+        node = build_node(settings, options)
+        clients = list(factories.IB_CLIENTS.values())
+        if clients and all(c._is_ib_connected.is_set() for c in clients):
+            # Connected: from now on reconnect for as long as it takes (IB's nightly restart);
+            # the bounded attempts only keep node.build() from blocking forever.
+            for client in clients:
+                client._indefinite_reconnect = True
+            _run_node(node)
+            return
+        node.dispose()
+        factories.IB_CLIENTS.clear()  # a client that gave up is never reused
+        _report_ib_failure(settings, f"{_ib().unreachable_message(settings)} (the API handshake failed)", attempt)
+
+
+def _ib():
+    from rbts.runtime.live import ib
+
+    return ib
+
+
+class _StopSignal:
+    """SIGTERM/SIGINT while no node runs (Nautilus installs its own handlers in ``node.run``)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event = threading.Event()
+
+    def installed(self):
+        import contextlib
+        import signal
+
+        @contextlib.contextmanager
+        def handlers():
+            previous = {sig: signal.signal(sig, lambda *_: self.event.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+        return handlers()
+
+
+RETRY_DELAYS_S = (2, 4, 8, 15, 30)  # then every 30 s
+
+
+def _wait_for_gateway(settings: Settings, stop: _StopSignal, attempt: int) -> int:
+    """Block until TWS/IB Gateway accepts connections; returns the attempt count, -1 if stopped."""
+    ib = _ib()
+    while not stop.event.is_set():
+        attempt += 1
+        if ib.gateway_reachable(settings, timeout=2.0):
+            with StateStore(default_path(settings.live_dir)) as store:
+                store.set_status(node_status="connecting", last_error=None, heartbeat=time.time())
+            return attempt
+        delay = RETRY_DELAYS_S[min(attempt - 1, len(RETRY_DELAYS_S) - 1)]
+        _report_ib_failure(settings, f"{ib.unreachable_message(settings)}; retrying in {delay} s", attempt)
+        deadline = time.monotonic() + delay
+        while not stop.event.is_set() and time.monotonic() < deadline:
+            stop.event.wait(min(1.0, deadline - time.monotonic()))
+            with StateStore(default_path(settings.live_dir)) as store:
+                store.set_status(heartbeat=time.time())  # alive, only waiting
+    return -1
+
+
+def _report_ib_failure(settings: Settings, message: str, attempt: int) -> None:
+    import sys
+
+    print(f"rbts live: {message} (attempt {attempt})", file=sys.stderr, flush=True)
+    with StateStore(default_path(settings.live_dir)) as store:
+        store.set_status(node_status="waiting for IB", connected=False, last_error=message, heartbeat=time.time())
+        if attempt == 1 or attempt % 10 == 0:  # the log is not flooded while the gateway is down
+            store.log_event(message, level="ERROR", kind="connection")
 
 
 def write_pid(settings: Settings, options: RunOptions) -> None:

@@ -208,6 +208,7 @@ def build(spec, ctx) -> RuleStrategy:
     config = RuleStrategyConfig(
         strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, instrument_ids=ids,
         data_only=tuple(settings.data_symbols),
+        account_venue="IB" if ctx.mode == "ib" else None,  # the IB account id is IB-<account>
         bar_ts_is_open=False,  # replay bars and IB bars (rbts.runtime.live.ib) are stamped at their close
         eval_delay_ns=1 if ctx.mode == "replay" else 2_000_000_000,  # IB bars arrive up to ~1 s late
     )

@@ -1,0 +1,104 @@
+"""`rbts live --mode ib` end to end against the fake TWS (tests/support/fake_tws.py), and without one.
+
+With a gateway: the bot connects, loads the instrument, warms up from IB history, gets live
+(keepUpToDate) bars, evaluates cycles and trades through the fake.  Without one it reports the
+failure within seconds (state store and stderr), keeps retrying without hanging — `rbts stop`
+still ends it — and connects once the gateway appears.
+
+The bars are 30-second bars so that a cycle comes round quickly on the wall clock.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from livetest import rbts, stop_bot, store_of, wait_for
+from support.fake_tws import FakeTws, free_port, sample_bars
+
+from rbts.runtime.live import control
+from rbts.runtime.settings import load_settings
+
+STRATEGY = """strategy "ib smoke"
+universe: AAPL
+capital: 10000
+bars: 30s
+cycle: 30s
+order: market
+entry warm: ema(close, 5) > 0
+"""
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RBTS_IB_ACCOUNT", "DU1234567")
+    monkeypatch.setenv("RBTS_IB_MAX_CONNECTION_ATTEMPTS", "1")
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / "ib.rbts").write_text(STRATEGY)
+    yield home
+    stop_bot(home)
+
+
+def fake_bars() -> dict[str, pd.DataFrame]:
+    now = pd.Timestamp.now(tz="UTC").floor("30s")
+    return {"AAPL": sample_bars(now - pd.Timedelta(hours=1), now + pd.Timedelta(minutes=10), 180.0,
+                                freq="30s", seed=3)}
+
+
+def start(home, port: int, monkeypatch):
+    monkeypatch.setenv("RBTS_IB_PORT", str(port))
+    started = rbts(home, "live", str(home.parent / "ib.rbts"), "--mode", "ib", "--detach")
+    assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.slow
+def test_ib_bot_connects_warms_up_evaluates_and_trades(home, monkeypatch):
+    with FakeTws(fake_bars(), live_interval=1.0) as tws:
+        start(home, tws.port, monkeypatch)
+        wait_for(home, lambda s: s.count("cycles") >= 1 and s.positions(), timeout=90, what="a cycle and a position")
+        with store_of(home) as store:
+            status = store.status()
+            events = {e["kind"]: e["message"] for e in store.events()}
+            fill = store.fills(1)[0]
+        assert status["mode"] == "ib" and status["connected"] is True and not status["safe_mode"]
+        assert status["strategy_version"] == "ib-smoke v1" and status["last_bar_ts"]
+        assert events["warm_up"].startswith("warm-up: ") and "historical bars applied" in events["warm_up"]
+        assert fill["symbol"] == "AAPL" and fill["side"] == "BUY"
+        history = tws.requests_named("reqHistoricalData")
+        assert {f[20] for f in history} == {"0", "1"}  # a warm-up request and a keepUpToDate subscription
+        assert [o.action for o in tws.orders.values()] == ["BUY"]
+        stopped = rbts(home, "stop")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    with store_of(home) as store:
+        assert store.status()["node_status"] == "stopped"
+
+
+@pytest.mark.slow
+def test_without_a_gateway_it_reports_retries_and_still_stops(home, monkeypatch):
+    port = free_port()
+    start(home, port, monkeypatch)
+    status = wait_for(home, lambda s: s.status() if s.status().get("last_error") else None, timeout=30,
+                      what="the failure in the store")
+    assert f"cannot reach IB Gateway/TWS at 127.0.0.1:{port}" in status["last_error"]
+    assert status["connected"] is False and status["node_status"] == "waiting for IB"
+    with store_of(home) as store:
+        assert any(e["kind"] == "connection" and e["level"] == "ERROR" for e in store.events())
+    # still alive and retrying: a second attempt is reported, the heartbeat goes on
+    wait_for(home, lambda s: "(attempt 2)" in (home / "live" / "bot.out").read_text(), timeout=30,
+             what="a second attempt")
+    assert "cannot reach IB Gateway/TWS" in (home / "live" / "bot.out").read_text()  # the bot's stderr
+    assert control.bot_pid(load_settings(home))
+    stopped = rbts(home, "stop", "--timeout", "10")
+    assert stopped.returncode == 0 and stopped.stdout.startswith("stopped")  # SIGTERM was enough
+
+
+@pytest.mark.slow
+def test_the_bot_connects_when_the_gateway_comes_up(home, monkeypatch):
+    port = free_port()
+    start(home, port, monkeypatch)
+    wait_for(home, lambda s: s.status().get("last_error"), timeout=30, what="the first failure")
+    with FakeTws(fake_bars(), live_interval=1.0, port=port):
+        status = wait_for(home, lambda s: s.status() if s.status().get("connected") else None, timeout=60,
+                          what="the connection")
+        assert status["strategy_version"] == "ib-smoke v1" and not status["safe_mode"]
+        assert rbts(home, "stop").returncode == 0
