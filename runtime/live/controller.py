@@ -56,6 +56,7 @@ class LiveController(Controller):
         self._pending = None  # (new instance, status dict, deadline) while draining the old one
         self._active_sha: str | None = None
         self._started = False
+        self._bars_seconds = 60  # base bar length of the last strategy loaded (safe mode marks with it)
         self.strategy_id = StrategyId(f"{program.STRATEGY_ID}-{program.ORDER_ID_TAG}")
 
     def on_start(self) -> None:
@@ -136,6 +137,7 @@ class LiveController(Controller):
             return self._reject(exc.render(), at_startup)
         except Exception as exc:
             return self._reject(f"cannot build the strategy: {exc!r}", at_startup)
+        self._bars_seconds = spec.settings.bars_seconds
         status = {"strategy_name": spec.name, "strategy_version": label, "safe_mode": False,
                   "safe_reason": None, "last_error": None}
         self._event(f"loading {label} ({why})", kind="apply")
@@ -151,8 +153,10 @@ class LiveController(Controller):
         return False, error
 
     def _enter_safe_mode(self, reason: str, flatten: bool = False) -> None:
+        from rbts.runtime.backtest.strategy import bar_spec
+
         config = SafeModeConfig(strategy_id=program.STRATEGY_ID, order_id_tag=program.ORDER_ID_TAG,
-                                flatten_on_start=flatten)
+                                flatten_on_start=flatten, bar_spec=str(bar_spec(self._bars_seconds)))
         self._event(f"safe mode: {reason}", level="WARNING", kind="safe_mode")
         self._begin_swap(SafeModeStrategy(config), {"safe_mode": True, "safe_reason": reason,
                                                     "strategy_name": None, "strategy_version": None})

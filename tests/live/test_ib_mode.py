@@ -102,3 +102,26 @@ def test_the_bot_connects_when_the_gateway_comes_up(home, monkeypatch):
                           what="the connection")
         assert status["strategy_version"] == "ib-smoke v1" and not status["safe_mode"]
         assert rbts(home, "stop").returncode == 0
+
+
+@pytest.mark.slow
+def test_safe_mode_keeps_marking_a_reconciled_position_and_orders_nothing(home, monkeypatch):
+    """An invalid strategy at start: safe mode, yet the position IB reports is subscribed and marked."""
+    bad = home.parent / "bad.rbts"
+    bad.write_text('strategy "bad"\nuniverse: AAPL\nentry x: close >\n')
+    with FakeTws(fake_bars(), live_interval=0.5) as tws:
+        tws.positions["AAPL"] = (10.0, 170.0)
+        monkeypatch.setenv("RBTS_IB_PORT", str(tws.port))
+        started = rbts(home, "live", str(bad), "--mode", "ib", "--detach")
+        assert started.returncode == 0, started.stderr
+        position = wait_for(home, lambda s: next((p for p in s.positions() if p["unrealized_pnl"]), None),
+                            timeout=60, what="the reconciled position, marked")
+        with store_of(home) as store:
+            status = store.status()
+        assert status["safe_mode"] and "bad.rbts:3:17: error" in status["safe_reason"]
+        assert (position["symbol"], position["qty"], position["avg_px"]) == ("AAPL", 10.0, 170.0)
+        assert status["last_bar_ts"]  # live bars arrive for it
+        assert position["unrealized_pnl"] == pytest.approx(10.0 * (tws.prices["AAPL"] - 170.0), abs=50.0)
+        assert any(f[20] == "1" and f[11] == "AAPL" for f in tws.requests_named("reqHistoricalData"))
+        assert tws.requests_named("placeOrder") == []
+        assert rbts(home, "stop").returncode == 0
