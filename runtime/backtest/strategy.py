@@ -73,7 +73,7 @@ class RuleStrategy(Strategy):
         self.trade_rules: dict[str, tuple[str, str]] = {}  # position id -> (entry rule, exit rule)
         self._session: dt.date | None = None  # New York calendar day of the current cycle
         self._session_end_ns = -1  # the next New York midnight (UTC ns)
-        self._session_start_equity = settings.capital
+        self._session_start_equity = settings.capital  # replaced at the first cycle
         self._halted_session: dt.date | None = None
         self._last_equity: float | None = None
         self._account = None
@@ -168,7 +168,7 @@ class RuleStrategy(Strategy):
         """Risk first, then exits, then entries; then record the cycle."""
         positions = self._open_positions()
         equity, cash = self._marks(positions)
-        self._roll_session(ts)
+        self._roll_session(ts, equity)
         if self._halted_session != self._session and rules.daily_loss_breached(
                 self.settings, self._session_start_equity, equity):
             self._halt(ts, equity)
@@ -319,7 +319,7 @@ class RuleStrategy(Strategy):
 
     # ------------------------------------------------------------------ risk
 
-    def _roll_session(self, ts: int) -> None:
+    def _roll_session(self, ts: int, equity: float) -> None:
         if ts < self._session_end_ns:
             return
         local = dt.datetime.fromtimestamp(ts / 1e9, NEW_YORK)
@@ -328,9 +328,10 @@ class RuleStrategy(Strategy):
         self._session_end_ns = int(midnight.timestamp()) * 1_000_000_000
         if day != self._session:
             self._session = day
-            # equity at the previous session's last cycle (an overnight gap counts toward today's loss)
-            if self._last_equity is not None:
-                self._session_start_equity = self._last_equity
+            # equity at the previous session's last cycle (an overnight gap counts toward today's
+            # loss); at the first cycle ever, the equity now (in a backtest: the capital; live: the
+            # account, which need not equal the strategy's capital)
+            self._session_start_equity = self._last_equity if self._last_equity is not None else equity
 
     def _halt(self, ts: int, equity: float) -> None:
         self._halted_session = self._session
