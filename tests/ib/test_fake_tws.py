@@ -186,3 +186,31 @@ def test_a_client_id_in_use_is_refused_with_error_326():
         assert reply[0] == b"15"
         for sock in (first, second, third):
             sock.close()
+
+
+def _read_message(sock) -> list[bytes]:
+    size = struct.unpack("!I", ft._recv_exact(sock, 4))[0]
+    return ft._recv_exact(sock, size).split(b"\0")[:-1]
+
+
+def test_real_time_mode_sends_each_bar_at_its_close():
+    import time
+
+    now = pd.Timestamp.now(tz="UTC").ceil("1s")
+    frame = ft.sample_bars(now - pd.Timedelta(seconds=30), now + pd.Timedelta(seconds=3), 50.0, freq="1s", seed=8)
+    with ft.FakeTws({"AAPL": frame}, live_interval=None) as tws:
+        sock, _ = ft.api_session(tws.port, 1)
+        client, sent = _eclient()
+        contract = Contract()
+        contract.secType, contract.localSymbol, contract.exchange, contract.currency = "STK", "AAPL", "SMART", "USD"
+        client.reqHistoricalData(5, contract, "", "60 S", "1 secs", "TRADES", 0, 2, True, [])
+        sock.sendall(sent[-1])
+        finals: list[tuple[int, float]] = []
+        while len(finals) < 3:
+            fields = _read_message(sock)
+            if fields[0] == b"90" and fields[9] != b"0":  # a final historicalDataUpdate (volume > 0)
+                finals.append((int(fields[3]), time.time()))
+        sock.close()
+    for open_s, arrived in finals:
+        assert arrived >= open_s + 1  # never before the bar has closed
+    assert [o for o, _ in finals] == sorted(o for o, _ in finals)

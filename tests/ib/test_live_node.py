@@ -256,6 +256,8 @@ def test_orders_fill_and_cancel_through_the_fake_tws(tmp_path, monkeypatch):
             _run_until(node, lambda: "OrderCanceled" in trader.events, timeout=60)
             positions = node.cache.positions_open()
             orders = {o.order_type.name: o for o in node.cache.orders()}
+            [account] = node.cache.accounts()
+            free_cash = float(account.balance_free(account.base_currency or account.currencies()[0]))
         finally:
             node.dispose()
         fake_orders = sorted(tws.orders.values(), key=lambda o: o.order_id)
@@ -273,6 +275,8 @@ def test_orders_fill_and_cancel_through_the_fake_tws(tmp_path, monkeypatch):
     assert fake_orders[0].order_ref.startswith(str(market.client_order_id))
     assert float(market.avg_px) == fake_orders[0].avg_price
     assert tws.positions["AAPL"][0] == 10.0
+    # the account summary subscription was updated after the fill: cash paid for 10 shares
+    assert free_cash == pytest.approx(100_000.0 - 10 * fake_orders[0].avg_price)
 
 
 def test_wait_for_gateway_reports_then_returns_when_it_answers(tmp_path, monkeypatch):

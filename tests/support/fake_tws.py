@@ -21,7 +21,9 @@ the bar's **close** time (tz-aware) with columns ``open high low close volume``.
   every bar closing after the request time as ``historicalDataUpdate`` messages
   (optionally preceded by a partial update of the same bar, as IB does), one bar
   every ``live_interval`` seconds -- a test supplies bars stamped in the near future
-  and receives them as live bars without waiting for the wall clock.
+  and receives them as live bars without waiting for the wall clock. With
+  ``live_interval=None`` each bar is sent at its close time by the wall clock, as IB
+  does (a strategy that acts on clock alerts needs that).
 - ``reqRealTimeBars`` streams the frames in ``realtime_bars`` (5-second bars) the same way.
 - Contract details for stocks (``STK``) and indexes (``IND``, e.g. VIX on CBOE).
 - What an execution client needs at start-up: managed accounts, next valid id, account
@@ -359,7 +361,7 @@ class FakeTws:
         contracts: Iterable[FakeContract] = (),
         account: str = "DU1234567",
         net_liquidation: float = 100_000.0,
-        live_interval: float = 0.2,
+        live_interval: float | None = 0.2,  # None: real time
         partial_updates: bool = True,
         pacing_violations: int = 0,
         port: int = 0,
@@ -453,6 +455,7 @@ class _Connection:
         self.server = server
         self.sock = sock
         self.client_id = -1  # until startApi
+        self.summary_req: int | None = None
         self.send_lock = threading.Lock()
         self.streams: dict[int, threading.Event] = {}  # req id -> cancel flag
         self.closed = threading.Event()
@@ -592,7 +595,7 @@ class _Connection:
         )
         if keep_up_to_date:
             live = [row for close_ns, row in bars if close_ns > end_ns]
-            self._stream(req_id, symbol, live, msg_historical_update, partial=self.server.partial_updates)
+            self._stream(req_id, symbol, size, live, msg_historical_update, partial=self.server.partial_updates)
 
     def _on_cancelHistoricalData(self, f: list[str]) -> None:
         self._cancel_stream(int(f[1]))
@@ -605,23 +608,33 @@ class _Connection:
             return
         now_ns = time.time_ns()
         live = [row for close_ns, row in source.bars(5, f[16] == "1") if close_ns > now_ns]
-        self._stream(req_id, symbol, live, msg_realtime_bar, partial=False)
+        self._stream(req_id, symbol, 5, live, msg_realtime_bar, partial=False)
 
     def _on_cancelRealTimeBars(self, f: list[str]) -> None:
         self._cancel_stream(int(f[1]))
 
-    def _stream(self, req_id: int, symbol: str, rows: list[tuple], make, partial: bool) -> None:
+    def _stream(self, req_id: int, symbol: str, size: int, rows: list[tuple], make, partial: bool) -> None:
+        """Send ``rows`` as live updates: every ``live_interval`` s, or at each bar's close (None)."""
         cancel = threading.Event()
         self.streams[req_id] = cancel
+        realtime = self.server.live_interval is None
+
+        def forming(row: tuple) -> tuple:  # the bar as it starts: its open price only
+            date, o, *_ = row
+            return (date, o, o, o, o, 0.0)
 
         def run() -> None:
-            for row in rows:
-                if cancel.wait(self.server.live_interval) or self.closed.is_set():
+            if realtime and partial and rows:
+                self.send(make(req_id, forming(rows[0])))
+            for i, row in enumerate(rows):
+                wait = row[0] + size - time.time() if realtime else self.server.live_interval
+                if cancel.wait(max(0.0, wait)) or self.closed.is_set():
                     return
-                if partial:  # the bar as it forms: open only, then the final values
-                    date, o, *_ = row
-                    self.send(make(req_id, (date, o, o, o, o, 0.0)))
+                if partial and not realtime:
+                    self.send(make(req_id, forming(row)))
                 self.send(make(req_id, row))
+                if partial and realtime and i + 1 < len(rows):
+                    self.send(make(req_id, forming(rows[i + 1])))  # the next bar starts: publishes this one
                 self.server.prices[symbol] = float(row[4])
                 self._fill_resting(symbol)
 
@@ -634,22 +647,27 @@ class _Connection:
 
     # -- account
     def _on_reqAccountSummary(self, f: list[str]) -> None:
-        req_id = int(f[1])
+        self.summary_req = int(f[1])  # a subscription: updated after every fill, as IB does
+        self.send(*self._account_summary(self.summary_req), encode(ACCOUNT_SUMMARY_END, 1, self.summary_req))
+
+    def _on_cancelAccountSummary(self, f: list[str]) -> None:
+        self.summary_req = None
+
+    def _account_summary(self, req_id: int) -> list[bytes]:
         srv = self.server
         with srv._lock:
-            equity = srv.cash + sum(q * (srv.last_close(s) or c) for s, (q, c) in srv.positions.items())
             cash = srv.cash
+            equity = cash + sum(q * (srv.last_close(s) or c) for s, (q, c) in srv.positions.items())
         values = {
             "NetLiquidation": equity, "TotalCashValue": cash, "FullAvailableFunds": cash,
             "AvailableFunds": cash, "BuyingPower": cash, "FullInitMarginReq": 0.0,
             "FullMaintMarginReq": 0.0, "InitMarginReq": 0.0, "MaintMarginReq": 0.0,
-            "EquityWithLoanValue": equity,
+            "EquityWithLoanValue": equity, "GrossPositionValue": equity - cash,
         }
-        self.send(
+        return [
             *(msg_account_summary(req_id, srv.account, tag, f"{value:.2f}", "USD") for tag, value in values.items()),
             msg_account_summary(req_id, srv.account, "AccountType", "INDIVIDUAL", ""),
-            encode(ACCOUNT_SUMMARY_END, 1, req_id),
-        )
+        ]
 
     def _on_reqAccountUpdates(self, f: list[str]) -> None:
         srv = self.server
@@ -771,6 +789,8 @@ class _Connection:
             self._open_order(order),
             msg_order_status(order),
         )
+        if self.summary_req is not None:
+            self.send(*self._account_summary(self.summary_req))
 
 
 # -- helpers for tests ---------------------------------------------------------------------
