@@ -34,6 +34,7 @@ class HandConfig(StrategyConfig, frozen=True):
     ttl_s: int = 300
     max_daily_loss: float = 0.02
     capital: float = 10_000.0
+    vix_slope_max: float = -0.25  # vix_calm: slope(ema(VIX, 9, 5m), 30m) < this
 
 
 class EmptyStrategy(Strategy):
@@ -107,7 +108,8 @@ class HandEmaCross(Strategy):
         session = self.rth.get(day)
         market_hours = session is not None and session[0] < ts <= session[1]
         v = self.vix_hist
-        vix_calm = None if len(v) < 7 or v[0] is None or v[-1] is None else (v[-1] - v[0]) / 6 < -0.25
+        warming = len(v) < 7 or v[0] is None or v[-1] is None
+        vix_calm = None if warming else (v[-1] - v[0]) / 6 < self.config.vix_slope_max
         crosses = {}
         for iid in self.ids:
             f, s = self.fast[iid], self.slow[iid]

@@ -195,8 +195,8 @@ def _collect(engine, strategy, settings, start, end, strategy_json) -> BacktestR
                               closed["pnl"].tolist() if len(closed) else [])
     for event in rec.events:
         if event.kind == "max_daily_loss":
-            metrics["warnings"].append(
-                f"max_daily_loss stopped trading on {pd.Timestamp(event.ts_ns, tz='UTC').tz_convert('America/New_York'):%Y-%m-%d %H:%M}")
+            when = pd.Timestamp(event.ts_ns, tz="UTC").tz_convert("America/New_York")
+            metrics["warnings"].append(f"max_daily_loss stopped trading on {when:%Y-%m-%d %H:%M}")
     config = {"strategy": strategy_json, "run": {
         "start": start.isoformat(), "end": end.isoformat(), "capital": settings.capital,
         "symbols": list(settings.universe), "data_symbols": list(settings.data_symbols),

@@ -65,7 +65,8 @@ class BacktestJob:
                 message = self._queue.get(timeout=0.05 if not self._process.is_alive() else 0)
             except queue_module.Empty:
                 if not self._process.is_alive():
-                    self._finish(FAILED, f"the backtest process ended unexpectedly (exit code {self._process.exitcode})")
+                    code = self._process.exitcode
+                    self._finish(FAILED, f"the backtest process ended unexpectedly (exit code {code})")
                 break
             kind = message[0]
             if kind == "progress":
