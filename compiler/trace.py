@@ -27,11 +27,12 @@ class TraceResult:
     columns: list[str]
     frame: pd.DataFrame  # ts, rule columns (str), value columns (float)
     result: VectorResult
+    offset: int = 0  # cycles of the warm-up prefix: evaluated, not reported
 
     @property
     def codes(self) -> dict[str, np.ndarray]:
         """rule -> state per cycle as 0 (false), 1 (true), 2 (warming)."""
-        return {name: self.result.rule_states(name, self._rule_symbol(name)) for name in self.rules}
+        return {name: self.result.rule_states(name, self._rule_symbol(name))[self.offset:] for name in self.rules}
 
     def _rule_symbol(self, name: str) -> str | None:
         return None if self.result.graph.rule_scope(name) == "global" else self.symbol
@@ -51,7 +52,7 @@ class TraceResult:
 
     def explain(self, rule: str, row: int) -> Explanation:
         """Why ``rule`` is what it is at row ``row`` (which sub-condition fails)."""
-        return explain(self.result, rule, self._rule_symbol(rule), row)
+        return explain(self.result, rule, self._rule_symbol(rule), row + self.offset)
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """The SPEC §3 CSV: ISO 8601 UTC ``ts``, rule states, values (empty while warming)."""
@@ -82,8 +83,12 @@ def _number_strings(values: np.ndarray) -> list[str]:
     return np.where(np.isnan(values), "", text).tolist()
 
 
-def trace_strategy(checked_or_program, frames: dict, symbol: str) -> TraceResult:
-    """Evaluate a checked strategy (or a compiled :class:`Program`) over ``frames`` for ``symbol``."""
+def trace_strategy(checked_or_program, frames: dict, symbol: str, start=None) -> TraceResult:
+    """Evaluate a checked strategy (or a compiled :class:`Program`) over ``frames`` for ``symbol``.
+
+    With ``start`` (a UTC instant), the cycles before it are a warm-up prefix: they are
+    evaluated (indicators, crosses and windows need them) but left out of the result.
+    """
     program = checked_or_program if isinstance(checked_or_program, Program) else compile_strategy(checked_or_program)
     settings = program.settings
     if symbol not in settings.universe:
@@ -102,4 +107,8 @@ def trace_strategy(checked_or_program, frames: dict, symbol: str) -> TraceResult
         if col.text in columns:
             data[col.text] = result.column_values(col.text, symbol)
     frame = pd.DataFrame(data)
-    return TraceResult(symbol, rules, columns, frame, result)
+    offset = 0
+    if start is not None and len(frame):
+        offset = int(frame["ts"].searchsorted(pd.Timestamp(start).tz_convert("UTC")))
+        frame = frame.iloc[offset:].reset_index(drop=True)
+    return TraceResult(symbol, rules, columns, frame, result, offset)

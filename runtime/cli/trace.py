@@ -35,19 +35,23 @@ def trace_command(
 
 
 def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) -> None:
+    from rbts.compiler.program import compile_strategy
     from rbts.compiler.trace import trace_strategy
+    from rbts.compiler.warmup import warmup_range
     from rbts.runtime.cli.language import load_checked, write_atomic
     from rbts.runtime.data.catalog import BarStore
 
     checked = load_checked(file)
     settings = checked.settings
     symbol = (symbol or settings.universe[0]).strip().strip('"')
+    program = compile_strategy(checked)
     store = BarStore(settings_from(ctx))
-    frames = store.load_frames(settings.symbols, start, end, seconds=settings.bars_seconds)  # as backtests do
+    load_from, report_from = warmup_range(program, start)
+    frames = store.load_frames(settings.symbols, load_from, end, seconds=settings.bars_seconds)  # as backtests do
     if not any(len(f) for f in frames.values()):
         raise RbtsError(f"no bars between {start or 'the start'} and {end or 'the end'} for "
                         f"{', '.join(settings.symbols)}")
-    trace = trace_strategy(checked, frames, symbol)
+    trace = trace_strategy(program, frames, symbol, start=report_from)
     if csv is not None:
         write_atomic(csv, trace.to_csv())
         typer.echo(f"wrote {len(trace.frame)} cycles to {csv}", err=True)

@@ -1,0 +1,93 @@
+"""How much history a compiled strategy needs before its first cycle.
+
+Traces and backtests over ``[start, end]`` load bars from a few sessions before
+``start`` so that indicators and windows are ready when the range begins (as a
+live bot is warmed up with ``request_bars``).  Cycles before ``start`` are
+evaluated -- crosses and within/for need them -- but never reported or traded.
+
+The estimate is deliberately generous (an over-long prefix only costs loading
+time; a short one would leave rules warming inside the range): every node needs
+the history of its inputs plus its own lookback, counted in sessions of regular
+trading hours (6.5 h), the least data a session can hold.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+
+from rbts.compiler.graph import Graph
+
+SESSION_SECONDS = 6.5 * 3600
+DAY = 86_400
+MAX_SESSIONS = 400  # about 1.6 years
+# Indicators whose warm-up is longer than their first parameter.
+_FACTOR = {"hma": 2, "dema": 2, "macd": 1, "macd_signal": 1}
+
+
+def bars_per_session(tf: int) -> float:
+    """Bars of ``tf`` seconds that one regular session yields at least."""
+    if tf >= DAY:
+        return 1.0
+    return max(1.0, math.floor(SESSION_SECONDS / tf))
+
+
+def warmup_sessions(graph: Graph) -> int:
+    """Sessions of history the graph needs before its first ready cycle."""
+    need: list[float] = []
+    cycle = graph.settings.cycle_seconds
+    for node in graph.nodes:
+        own = 0.0
+        if node.kind == "indicator":
+            ints = [p for p in node.params if isinstance(p, int)]
+            if node.op == "macd_signal" and len(ints) >= 3:
+                bars = ints[1] + ints[2]
+            elif node.op == "macd" and len(ints) >= 2:
+                bars = ints[1]
+            else:
+                bars = max(ints, default=1) * _FACTOR.get(node.op, 1)
+            own = (bars + 1) / bars_per_session(node.tf or cycle)
+        elif node.kind == "window":
+            own = (node.params[0] + 1) / bars_per_session(node.tf or cycle)
+        elif node.kind == "cond" and node.op in ("within", "for", "cross"):
+            count = node.params[0] if node.op in ("within", "for") else 1
+            own = (count + 1) / bars_per_session(cycle)
+        elif node.kind in ("source", "resample") and node.tf:
+            own = 1 / bars_per_session(node.tf)
+        before = max((need[i] for i in node.inputs), default=0.0)
+        need.append(before + own)
+    sessions = math.ceil(max(need, default=0.0)) + 1
+    return min(sessions, MAX_SESSIONS)
+
+
+def warmup_start(start: str | date, sessions: int, calendar: str = "XNYS") -> str:
+    """The New York day ``sessions`` exchange sessions before ``start`` (YYYY-MM-DD)."""
+    import exchange_calendars as xcals
+
+    day = pd.Timestamp(start).normalize()
+    if day.tzinfo is not None:
+        day = day.tz_convert("America/New_York").tz_localize(None).normalize()
+    cal = xcals.get_calendar(calendar, start=day - pd.Timedelta(days=2 * sessions + 30),
+                             end=day + pd.Timedelta(days=7))
+    sessions_before = cal.sessions[cal.sessions < day]
+    if len(sessions_before) == 0:
+        return day.date().isoformat()
+    first = sessions_before[max(0, len(sessions_before) - sessions)]
+    return pd.Timestamp(first).date().isoformat()
+
+
+def warmup_range(program, start: str | None, calendar: str = "XNYS") -> tuple[str | None, pd.Timestamp | None]:
+    """(first day to load, first instant to report) for a run that begins on ``start``.
+
+    ``start`` is a New York day; with no start there is no prefix (everything loaded is
+    reported).  Cycles from New York midnight of ``start`` on are reported.
+    """
+    if not start:
+        return None, None
+    first = pd.Timestamp(start)
+    if first.tzinfo is None:
+        first = first.tz_localize("America/New_York")
+    load_from = warmup_start(first.tz_convert("America/New_York").date(), warmup_sessions(program.graph), calendar)
+    return load_from, first.tz_convert("UTC")
