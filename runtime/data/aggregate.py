@@ -6,9 +6,9 @@ clock grid counted from midnight (5m bars close at 09:35, 09:40, ...; 4h bars at
 04:00, 08:00, ..., 24:00; a 1d bar covers one calendar day and closes at the
 next midnight). Only intervals holding at least one base bar yield a bar.
 
-For timeframes dividing an hour, New York's grid equals the UTC grid (its
-offsets are whole hours), so those are computed on UTC nanoseconds; larger
-ones on the New York wall clock.
+The grid and the bucketing are the compiler's (``rbts.compiler.clock`` and
+``rbts.compiler.vector.aggregate``), so traces, backtests, replay and this
+module cannot disagree.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rbts.compiler import clock
+from rbts.compiler.vector import aggregate
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.catalog import COLUMNS
 
@@ -28,17 +30,10 @@ def bin_labels(index: pd.DatetimeIndex, seconds: int, tz: str = "America/New_Yor
     seconds = int(seconds)
     if seconds <= 0 or DAY % seconds != 0:
         raise RbtsError(f"a timeframe must divide a day evenly; {seconds} s does not")
-    ts = index.as_unit("ns").asi8
-    step = seconds * NS
-    if 3600 % seconds == 0:
-        return -(-ts // step) * step  # ceil to the grid (ts already on it stays)
-    local = index.tz_convert(tz).tz_localize(None).as_unit("ns").asi8
-    wall = -(-local // step) * step
-    labels = pd.DatetimeIndex(wall.view("datetime64[ns]")).tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
-    out = labels.tz_convert("UTC").as_unit("ns").asi8
-    if np.any(out < ts):  # a label before its bar would be look-ahead; cannot happen on NY's grid
-        raise RbtsError(f"cannot align {seconds} s bars to the {tz} clock around a DST change")
-    return out
+    if tz != clock.EXCHANGE_TZ:
+        raise RbtsError(f"bars are aligned to the {clock.EXCHANGE_TZ} clock, not {tz}")
+    # One grid for everything: the compiler's clock (both evaluators use it too).
+    return clock.bucket_ends(index.as_unit("ns").asi8, seconds)
 
 
 def resample(frame: pd.DataFrame, seconds: int, tz: str = "America/New_York") -> pd.DataFrame:
@@ -47,18 +42,8 @@ def resample(frame: pd.DataFrame, seconds: int, tz: str = "America/New_York") ->
         return frame.iloc[0:0].copy()
     if not frame.index.is_monotonic_increasing:
         raise ValueError("resample needs bars sorted by close time")
-    labels = bin_labels(frame.index, seconds, tz)
-    starts = np.flatnonzero(np.concatenate(([True], labels[1:] != labels[:-1])))
-    ends = np.concatenate((starts[1:], [len(labels)])) - 1
-    get = lambda c: frame[c].to_numpy(np.float64)  # noqa: E731
-    out = pd.DataFrame(
-        {
-            "open": get("open")[starts],
-            "high": np.maximum.reduceat(get("high"), starts),
-            "low": np.minimum.reduceat(get("low"), starts),
-            "close": get("close")[ends],
-            "volume": np.add.reduceat(get("volume"), starts),
-        },
-        index=pd.DatetimeIndex(labels[starts].view("datetime64[ns]"), name="ts").tz_localize("UTC"),
-    )
-    return out[list(COLUMNS)]
+    bin_labels(frame.index[:1], seconds, tz)  # validates the timeframe
+    ts = frame.index.as_unit("ns").asi8
+    stamps, cols = aggregate(ts, {c: frame[c].to_numpy(np.float64) for c in COLUMNS}, int(seconds))
+    index = pd.DatetimeIndex(stamps.view("datetime64[ns]"), name="ts").tz_localize("UTC")
+    return pd.DataFrame({c: cols[c] for c in COLUMNS}, index=index)
