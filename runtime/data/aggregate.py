@@ -21,7 +21,6 @@ from rbts.compiler.vector import aggregate
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.catalog import COLUMNS
 
-NS = 1_000_000_000
 DAY = 86_400
 
 
