@@ -16,7 +16,6 @@ from rbts.ui.rule_figures import rule_figure
 from rbts.ui.rule_view import RuleView, build_rule_views, last_true_text
 
 CACHE_KEY = "strategy.rc.cache"
-WARMUP_DAYS = 21  # history evaluated before the shown range, so indicators are warm at its start
 
 
 def _views(doc: Document, settings: Settings, symbol: str, start: date, end: date) -> list[RuleView]:
@@ -27,14 +26,17 @@ def _views(doc: Document, settings: Settings, symbol: str, start: date, end: dat
         from dataclasses import replace
 
         from rbts.compiler.program import compile_strategy
+        from rbts.compiler.warmup import warmup_range
         from rbts.runtime.data.catalog import BarStore
 
         checked = doc.valid
         resolved = replace(checked.settings, universe=(symbol,),
                            data_symbols=tuple(s for s in checked.settings.data_symbols if s != symbol))
         program = compile_strategy(replace(checked, settings=resolved))
-        frames = BarStore(settings).load_frames(resolved.symbols, start - timedelta(days=WARMUP_DAYS), end)
-        since = pd.Timestamp(start, tz="America/New_York").value
+        # History before the shown range (as traces and backtests load it), so rules are warm at its start.
+        load_from, since = warmup_range(program, start.isoformat())
+        frames = BarStore(settings).load_frames(resolved.symbols, load_from, end)
+        since = since.value
         cache.clear()  # one entry: rule views hold whole series
         cache[key] = build_rule_views(program.evaluate(frames), symbol, since)
     return cache[key]
