@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
-import pandas as pd
 import streamlit as st
 
 from rbts.dsl.errors import RbtsError
