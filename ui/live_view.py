@@ -31,6 +31,9 @@ def banner(snap: dict[str, Any]) -> str:
              "connected" if st.get("connected") else "NOT CONNECTED"]
     if snap.get("stale"):
         parts.append("NO HEARTBEAT")
+    silent = st.get("feed_warnings") or {}
+    if silent:
+        parts.append("FEED SILENT: " + ", ".join(f"{s} since {t}" for s, t in sorted(silent.items())))
     if st.get("safe_mode"):
         parts.append(f"SAFE MODE: {st.get('safe_reason')}")
     else:
@@ -43,7 +46,7 @@ def health(snap: dict[str, Any]) -> str:
     st = snap.get("status") or {}
     if not snap.get("running") or snap.get("stale"):
         return "error"
-    if st.get("safe_mode") or not st.get("connected") or st.get("last_error"):
+    if st.get("safe_mode") or not st.get("connected") or st.get("last_error") or st.get("feed_warnings"):
         return "warning"
     return "ok"
 

@@ -138,7 +138,8 @@ class LiveController(Controller):
         except Exception as exc:
             return self._reject(f"cannot build the strategy: {exc!r}", at_startup)
         self._bars_seconds = spec.settings.bars_seconds
-        status = {"strategy_name": spec.name, "strategy_version": label, "safe_mode": False,
+        status = {"feeds": list(spec.settings.symbols), "cycle_s": spec.settings.cycle_seconds,
+                  "strategy_name": spec.name, "strategy_version": label, "safe_mode": False,
                   "safe_reason": None, "last_error": None}
         self._event(f"loading {label} ({why})", kind="apply")
         self._begin_swap(strategy, status)
@@ -158,8 +159,12 @@ class LiveController(Controller):
         config = SafeModeConfig(strategy_id=program.STRATEGY_ID, order_id_tag=program.ORDER_ID_TAG,
                                 flatten_on_start=flatten, bar_spec=str(bar_spec(self._bars_seconds)))
         self._event(f"safe mode: {reason}", level="WARNING", kind="safe_mode")
+        from rbts.runtime.live.monitor import _symbol
+
+        held = sorted({_symbol(p.instrument_id) for p in self.cache.positions_open()})  # safe mode marks these
         self._begin_swap(SafeModeStrategy(config), {"safe_mode": True, "safe_reason": reason,
-                                                    "strategy_name": None, "strategy_version": None})
+                                                    "strategy_name": None, "strategy_version": None,
+                                                    "feeds": held, "cycle_s": self._bars_seconds})
 
     # -------------------------------------------------------------------- swap
     def _begin_swap(self, new, status: dict) -> None:

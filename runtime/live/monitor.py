@@ -26,6 +26,7 @@ from nautilus_trader.model.enums import AggregationSource
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.objects import Price
 
+from rbts.runtime.live.feeds import FeedWatch
 from rbts.runtime.live.store import StateStore
 
 TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.backtest.recorder.CycleRecord
@@ -57,6 +58,8 @@ class StoreMonitor(Actor):
         self._order_versions: dict[str, str | None] = {}
         self._flushes = 0
         self._lock = threading.Lock()  # the buffers above: bus handlers vs the flush timer's thread
+        self._feeds = FeedWatch()  # silent feeds during RTH (guarded by the lock too)
+        self._feed_changes: list[tuple[str, str, int, int]] = []  # (went|back, symbol, since, now)
 
     # --------------------------------------------------------------- lifecycle
     def on_start(self) -> None:
@@ -83,7 +86,13 @@ class StoreMonitor(Actor):
     # ---------------------------------------------------------------- handlers
     def _on_bar(self, bar: Bar) -> None:
         if bar.bar_type.aggregation_source == AggregationSource.EXTERNAL:
-            self._last_close[str(bar.bar_type.instrument_id)] = float(bar.close)
+            iid = bar.bar_type.instrument_id
+            self._last_close[str(iid)] = float(bar.close)
+            with self._lock:
+                if self._cfg.mode == "replay" and self._last_bar_ns and bar.ts_event > self._last_bar_ns:
+                    # replay: check on data time, once every bar of the previous instant is in
+                    self._check_feeds_locked(self._last_bar_ns)
+                self._feeds.on_bar(_symbol(iid), bar.ts_event)
             self._last_bar_ns = max(self._last_bar_ns, bar.ts_event)
 
     def _on_cycle(self, record) -> None:
@@ -97,6 +106,8 @@ class StoreMonitor(Actor):
     def _on_status(self, status: dict) -> None:
         with self._lock:
             self._status.update(status)
+            if "feeds" in status:
+                self._feeds.expect(status["feeds"], status.get("cycle_s") or 60)
 
     def _on_order_event(self, event) -> None:
         if isinstance(event, OrderFilled):
@@ -132,6 +143,31 @@ class StoreMonitor(Actor):
             self._cycles, self._events, self._fills = [], [], []
         return taken
 
+    def _check_feeds_locked(self, now: int) -> None:
+        went, back = self._feeds.check(now)
+        self._feed_changes += [("went", f, self._feeds.silent[f], now) for f in went]
+        self._feed_changes += [("back", f, 0, now) for f in back]
+
+    def _write_feeds(self, store: StateStore) -> None:
+        """Warn about feeds silent for more than two cycles in RTH (and when they are back)."""
+        with self._lock:
+            if self._cfg.mode == "ib":  # wall clock: a feed that stopped altogether is noticed too
+                self._check_feeds_locked(time.time_ns())
+            changes, self._feed_changes = self._feed_changes, []
+            silent = {s: _ny(ts) for s, ts in self._feeds.silent.items()}
+            cycle_min = self._feeds.cycle_ns / 60e9
+            first = "feed_warnings" not in self._status
+            self._status["feed_warnings"] = silent
+        for change, symbol, since, now in changes:
+            if change == "went":
+                store.log_event(f"feed silent: no {symbol} bar since {_ny(since)}, more than 2 cycles "
+                                f"({2 * cycle_min:g} min) during regular trading hours", level="WARNING",
+                                kind="feed_silent", ts=now)
+            else:
+                store.log_event(f"feed back: {symbol} bars arrive again", kind="feed_silent", ts=now)
+        if changes or first:
+            store.set_status(feed_warnings=silent)
+
     def _write(self, store: StateStore) -> None:
         status, cycles, events, fills = self._take()
         equity, cash, unrealized = self._marks()
@@ -158,6 +194,7 @@ class StoreMonitor(Actor):
         for event in events:
             level = "WARNING" if event.kind in ("max_daily_loss", "order_rejected") else "INFO"
             store.log_event(event.message, level=level, kind=event.kind, ts=event.ts_ns)
+        self._write_feeds(store)
 
     def _marks(self) -> tuple[float, float, float]:
         cash = 0.0
@@ -207,6 +244,10 @@ class StoreMonitor(Actor):
         if not self._last_bar_ns:
             return None
         return pd.Timestamp(self._last_bar_ns, tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+
+
+def _ny(ts_ns: int) -> str:
+    return pd.Timestamp(ts_ns, tz="UTC").tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _symbol(instrument_id) -> str:

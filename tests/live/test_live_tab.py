@@ -77,3 +77,8 @@ def test_view_models():
     assert row["entry"] == "blocked by: e" and row["values"] == "x=warming" and "g=true" in row["rules"]
     assert live_view.format_ts(TS) == "2025-03-10 10:35 EDT"
     assert live_view.health({"running": False}) == "error"
+    feeds = {"running": True, "pid": 1, "status": {"mode": "ib", "connected": True, "strategy_version": "x v1",
+                                                   "feed_warnings": {"MSFT": "2025-03-11 09:40 EDT"}}}
+    assert live_view.banner(feeds) == ("bot running (pid 1) | mode ib | connected | "
+                                       "FEED SILENT: MSFT since 2025-03-11 09:40 EDT | strategy x v1")
+    assert live_view.health(feeds) == "warning"
