@@ -8,7 +8,7 @@ data and execution client configs plus their factories, in the shape
     data_clients, exec_clients, factories = ib_client_configs(settings, ["AAPL", "VIX"])
     # data_clients == {"IB": InteractiveBrokersDataClientConfig(...)}
     # exec_clients == {"IB": InteractiveBrokersExecClientConfig(...)}
-    # factories    == {"IB": (CloseStampedDataClientFactory, InteractiveBrokersLiveExecClientFactory)}
+    # factories    == {"IB": (close-stamped data client factory, cash-balance exec client factory)}
 
 Both clients share one socket (same host, port and client id). Instrument ids come
 from the team's symbol table (``AAPL`` -> ``AAPL.NASDAQ``, ``VIX`` -> ``^VIX.CBOE``),
@@ -21,6 +21,13 @@ the data client made by :func:`close_stamped_data_client_factory` converts IB ba
 (warm-up requests and ``keepUpToDate`` live bars) to ``ts_event`` = close. Exactly
 5-second bars come through ``reqRealTimeBars`` and keep IB's open stamp; RBTS does not
 use them.
+
+Account balances: Nautilus' IB client reports the account as total = NetLiquidation
+(cash *plus* positions) and free = FullAvailableFunds. RBTS (backtests, replay, the
+rule strategy, the monitor) reads an account balance as **cash** and marks positions
+itself, so the execution client factory (:func:`cash_exec_client_factory`) reports
+total = TotalCashValue and free = min(FullAvailableFunds, TotalCashValue): equity is
+never counted twice and buying power never exceeds cash (no leverage, SPEC 2.5).
 
 Connection attempts: the IB client connects inside ``node.build()`` and, left alone,
 retries forever with back-off (5 s .. 300 s), blocking ``build()``. It reads
@@ -108,8 +115,6 @@ def ib_client_configs(
         InteractiveBrokersDataClientConfig,
         InteractiveBrokersExecClientConfig,
     )
-    from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveExecClientFactory
-
     ib = settings.ib
     account = ib.account or os.environ.get("TWS_ACCOUNT")
     if not account:
@@ -132,7 +137,7 @@ def ib_client_configs(
         market_data_type=market_data_type(ib.market_data_type),
     )
     execution = InteractiveBrokersExecClientConfig(**common, account_id=str(account))
-    factories = {IB: (close_stamped_data_client_factory(), InteractiveBrokersLiveExecClientFactory)}
+    factories = {IB: (close_stamped_data_client_factory(), cash_exec_client_factory())}
     return {IB: data}, {IB: execution}, factories
 
 
@@ -221,3 +226,45 @@ def close_stamped_data_client_factory():
             return client
 
     return CloseStampedDataClientFactory
+
+
+_CASH_TAGS = ("NetLiquidation", "FullAvailableFunds", "TotalCashValue")
+
+
+def report_cash_balances(exec_client) -> None:
+    """Make an IB execution client report balances as cash (see the module docstring)."""
+    original = exec_client._on_account_summary
+    reported: dict[tuple[str, str], float] = {}
+
+    def on_account_summary(tag: str, value: str, currency: str) -> None:
+        if tag not in _CASH_TAGS:
+            return original(tag, value, currency)
+        try:
+            reported[(currency, tag)] = float(value)
+        except ValueError:
+            return original(tag, value, currency)
+        cash = reported.get((currency, "TotalCashValue"))
+        if cash is None:  # not known yet: pass through; the summary is rewritten once it is
+            return original(tag, value, currency)
+        free = min(reported.get((currency, "FullAvailableFunds"), cash), cash)
+        original("TotalCashValue", repr(cash), currency)
+        original("FullAvailableFunds", repr(free), currency)
+        original("NetLiquidation", repr(cash), currency)
+
+    # The client subscribes this handler when it connects, so the instance attribute is used.
+    exec_client._on_account_summary = on_account_summary
+
+
+@functools.cache
+def cash_exec_client_factory():
+    """Nautilus' IB execution client factory, reporting balances as cash."""
+    from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveExecClientFactory
+
+    class CashExecClientFactory(InteractiveBrokersLiveExecClientFactory):
+        @staticmethod
+        def create(loop, name, config, msgbus, cache, clock):
+            client = InteractiveBrokersLiveExecClientFactory.create(loop, name, config, msgbus, cache, clock)
+            report_cash_balances(client)
+            return client
+
+    return CashExecClientFactory

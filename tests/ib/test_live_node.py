@@ -257,7 +257,8 @@ def test_orders_fill_and_cancel_through_the_fake_tws(tmp_path, monkeypatch):
             positions = node.cache.positions_open()
             orders = {o.order_type.name: o for o in node.cache.orders()}
             [account] = node.cache.accounts()
-            free_cash = float(account.balance_free(account.base_currency or account.currencies()[0]))
+            currency = account.base_currency or account.currencies()[0]
+            balances = float(account.balance_total(currency)), float(account.balance_free(currency))
         finally:
             node.dispose()
         fake_orders = sorted(tws.orders.values(), key=lambda o: o.order_id)
@@ -275,8 +276,10 @@ def test_orders_fill_and_cancel_through_the_fake_tws(tmp_path, monkeypatch):
     assert fake_orders[0].order_ref.startswith(str(market.client_order_id))
     assert float(market.avg_px) == fake_orders[0].avg_price
     assert tws.positions["AAPL"][0] == 10.0
-    # the account summary subscription was updated after the fill: cash paid for 10 shares
-    assert free_cash == pytest.approx(100_000.0 - 10 * fake_orders[0].avg_price)
+    # the account summary subscription was updated after the fill, and the balance is cash
+    # (IB's NetLiquidation would count the 10 shares again): what is left after paying for them
+    cash = 100_000.0 - 10 * fake_orders[0].avg_price
+    assert balances == (pytest.approx(cash), pytest.approx(cash)) and tws.cash == pytest.approx(cash)
 
 
 def test_wait_for_gateway_reports_then_returns_when_it_answers(tmp_path, monkeypatch):
@@ -350,3 +353,24 @@ def test_the_bot_reconnects_after_a_gateway_restart(tmp_path, monkeypatch):
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_ib_balances_are_reported_as_cash():
+    class ExecClient:  # Nautilus' handler keeps the last value of each tag per currency
+        def __init__(self):
+            self.summary: dict[str, float] = {}
+
+        def _on_account_summary(self, tag, value, currency):
+            self.summary[tag] = float(value)
+
+    client = ExecClient()
+    ib.report_cash_balances(client)
+    # a margin account holding stock: equity 150k, cash 50k, margin buying power 200k
+    for tag, value in (("NetLiquidation", "150000"), ("FullAvailableFunds", "200000"), ("TotalCashValue", "50000"),
+                       ("FullInitMarginReq", "0")):
+        client._on_account_summary(tag, value, "USD")
+    assert client.summary == {"NetLiquidation": 50_000.0, "FullAvailableFunds": 50_000.0,
+                              "TotalCashValue": 50_000.0, "FullInitMarginReq": 0.0}
+    client._on_account_summary("NetLiquidation", "151000", "USD")  # a later mark-to-market
+    client._on_account_summary("FullAvailableFunds", "30000", "USD")  # cash tied up in orders
+    assert (client.summary["NetLiquidation"], client.summary["FullAvailableFunds"]) == (50_000.0, 30_000.0)

@@ -841,3 +841,42 @@ def api_session(port: int, client_id: int) -> tuple[socket.socket, list[bytes]]:
     read()  # server version and connection time
     sock.sendall(encode(71, 2, client_id, ""))
     return sock, read()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve synthetic bars for manual runs: ``python tests/support/fake_tws.py --symbols AAPL,VIX``.
+
+    Prints the port, then serves until Ctrl-C/SIGTERM: three days of 1-minute bars up to now
+    and an hour ahead, live bars in real time (``--fast``: one every 0.2 s).
+    """
+    import argparse
+    import signal
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `support.*` when run as a script
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--symbols", default="AAPL,MSFT,NVDA,AMZN,VIX")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fast", action="store_true")
+    args = parser.parse_args(argv)
+    now = pd.Timestamp.now(tz="UTC").floor("1min")
+    bars = {
+        symbol: sample_bars(now - pd.Timedelta(days=3), now + pd.Timedelta(hours=1), 14.0 if symbol == "VIX" else 100.0 + 20 * i, seed=i)
+        for i, symbol in enumerate(s.strip().upper() for s in args.symbols.split(",") if s.strip())
+    }
+    tws = FakeTws(bars, live_interval=0.2 if args.fast else None, port=args.port).start()
+    print(f"fake TWS on 127.0.0.1:{tws.port} (account {tws.account}); Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(10):
+            print(f"requests {len(tws.requests)}, orders {len(tws.orders)}, positions {tws.positions}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tws.stop()
+
+
+if __name__ == "__main__":
+    main()
