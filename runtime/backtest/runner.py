@@ -79,9 +79,34 @@ def run_backtest(
     for symbol, frame in frames.items():
         if frame.empty:
             raise RbtsError(f"no {symbol} bars between {first} and {last} in {home_settings.catalog_dir}")
-    evaluator = build_evaluator(checked)
-    return simulate(settings, evaluator, frames, first, last, progress=progress,
-                    strategy_json=strategy_json, symbol_settings=home_settings)
+    # metrics cover the days that have data (CAGR over a requested year with half a year of bars would lie)
+    covered_first = max(first, min(_ny_day(f.index[0]) for f in frames.values()))
+    covered_last = min(last, max(_ny_day(f.index[-1]) for f in frames.values()))
+    result = simulate(settings, build_evaluator(checked), frames, covered_first, covered_last, progress=progress,
+                      strategy_json=strategy_json, symbol_settings=home_settings)
+    if _missing_sessions(first, last, covered_first, covered_last):
+        result.metrics["warnings"].append(
+            f"bars cover {covered_first} .. {covered_last} of the requested {first} .. {last}")
+    return result
+
+
+def _missing_sessions(first: date, last: date, covered_first: date, covered_last: date) -> bool:
+    """Whether the requested range holds XNYS sessions outside the days that have bars."""
+    if (covered_first, covered_last) == (first, last):
+        return False
+    import exchange_calendars as xcals
+
+    try:
+        calendar = xcals.get_calendar("XNYS", start=str(first), end=str(last))
+        sessions = calendar.sessions_in_range(str(first), str(last))
+    except Exception:  # outside the calendar's range: say nothing rather than something wrong
+        return False
+    days = [s.date() for s in sessions]
+    return any(d < covered_first or d > covered_last for d in days)
+
+
+def _ny_day(ts: pd.Timestamp) -> date:
+    return ts.tz_convert("America/New_York").date()
 
 
 def simulate(
@@ -101,8 +126,8 @@ def simulate(
         raise RbtsError(f"no bars for {', '.join(missing)}")
     first_ts = min(f.index[0] for f in frames.values())
     last_ts = max(f.index[-1] for f in frames.values())
-    start = start or first_ts.tz_convert("America/New_York").date()
-    end = end or last_ts.tz_convert("America/New_York").date()
+    start = start or _ny_day(first_ts)
+    end = end or _ny_day(last_ts)
     instruments = _instruments(settings, symbol_settings)
     engine, total_bars = build_engine(settings.capital, instruments, settings.bars_seconds,
                                       {s: frames[s] for s in settings.symbols})

@@ -151,3 +151,12 @@ def test_independent_pandas_resimulation_of_the_demo_run(run, small_demo_home):
            for t in run.trades.itertuples() if pd.notna(t.exit_ts)]
     assert sorted(got, key=str) == sorted(trades, key=str)
     assert run.metrics["final_equity"] == pytest.approx(final, abs=1e-6)
+
+
+def test_metrics_cover_the_days_with_bars(small_demo_home):
+    weekend_start = run_backtest(STRATEGY, "2025-03-01", "2025-03-04", home=small_demo_home)  # a Saturday
+    assert weekend_start.metrics["start"] == "2025-03-03" and weekend_start.metrics["end"] == "2025-03-04"
+    assert not any("bars cover" in w for w in weekend_start.metrics["warnings"])
+    early = run_backtest(STRATEGY, "2025-02-24", "2025-03-04", home=small_demo_home)  # no bars before 03-03
+    assert early.metrics["start"] == "2025-03-03"
+    assert "bars cover 2025-03-03 .. 2025-03-04 of the requested 2025-02-24 .. 2025-03-04" in early.metrics["warnings"]
