@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
-
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data import instruments
 
@@ -209,7 +208,6 @@ def download_client_id(settings: Settings) -> int:
 def _historic_client(settings: Settings) -> Iterator[_Session]:
     """A connected ``HistoricInteractiveBrokersClient`` on a private event loop."""
     import nautilus_trader.adapters.interactive_brokers.historical.client as historic
-
     from rbts.runtime.live.ib import market_data_type
 
     loop = asyncio.new_event_loop()

@@ -124,13 +124,13 @@ def ib_client_configs(
         )
     os.environ["IB_MAX_CONNECTION_ATTEMPTS"] = str(max(1, int(ib.max_connection_attempts)))
     provider = instrument_provider_config(settings, symbols)
-    common = dict(
-        ibg_host=ib.host,
-        ibg_port=int(ib.port),
-        ibg_client_id=int(ib.client_id),
-        instrument_provider=provider,
-        connection_timeout=int(connection_timeout),
-    )
+    common = {
+        "ibg_host": ib.host,
+        "ibg_port": int(ib.port),
+        "ibg_client_id": int(ib.client_id),
+        "instrument_provider": provider,
+        "connection_timeout": int(connection_timeout),
+    }
     data = InteractiveBrokersDataClientConfig(
         **common,
         use_regular_trading_hours=rth_only,
@@ -215,7 +215,9 @@ def reconnect_without_limit_once_connected(ib_client) -> bool:
 @functools.cache
 def close_stamped_data_client_factory():
     """Nautilus' IB data client factory with close-stamped bars and unbounded reconnects."""
-    from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveDataClientFactory
+    from nautilus_trader.adapters.interactive_brokers.factories import (
+        InteractiveBrokersLiveDataClientFactory,
+    )
 
     class CloseStampedDataClientFactory(InteractiveBrokersLiveDataClientFactory):
         @staticmethod
@@ -258,7 +260,9 @@ def report_cash_balances(exec_client) -> None:
 @functools.cache
 def cash_exec_client_factory():
     """Nautilus' IB execution client factory, reporting balances as cash."""
-    from nautilus_trader.adapters.interactive_brokers.factories import InteractiveBrokersLiveExecClientFactory
+    from nautilus_trader.adapters.interactive_brokers.factories import (
+        InteractiveBrokersLiveExecClientFactory,
+    )
 
     class CashExecClientFactory(InteractiveBrokersLiveExecClientFactory):
         @staticmethod

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.fake_tws import FakeTws, api_session, free_port, sample_bars
-
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.data.download import Pacer, Pacing, download_bars
 from rbts.runtime.settings import load_settings
+from support.fake_tws import FakeTws, api_session, free_port, sample_bars
 
 FAST = Pacing(min_interval=0.0, violation_backoff=0.05, request_timeout=20)
 # Two XNYS sessions (Mon 4 and Tue 5 March 2024), extended hours, with a weekend before.
@@ -172,7 +171,7 @@ def rbts(home: Path, port: int, *args: str) -> subprocess.CompletedProcess:
     env.pop("RBTS_HOME", None)
     return subprocess.run(
         [sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(home), *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )
 
 

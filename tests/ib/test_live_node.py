@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.fake_tws import FakeTws, free_port, sample_bars
-
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import ib
 from rbts.runtime.settings import load_settings
+from support.fake_tws import FakeTws, free_port, sample_bars
 
 AAPL_BARS = "AAPL.NASDAQ-1-MINUTE-LAST-EXTERNAL"
 VIX_BARS = "^VIX.CBOE-1-MINUTE-LAST-EXTERNAL"
@@ -60,7 +59,11 @@ def test_config_errors_are_user_errors(tmp_path, monkeypatch):
 
 
 def _node(settings, symbols):
-    from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+    from nautilus_trader.config import (
+        LiveExecEngineConfig,
+        LoggingConfig,
+        TradingNodeConfig,
+    )
     from nautilus_trader.live.node import TradingNode
 
     data, execs, factories = ib.ib_client_configs(settings, symbols, connection_timeout=20)
@@ -200,7 +203,7 @@ def test_without_gateway_build_returns_instead_of_hanging(tmp_path):
     env = {**os.environ, "RBTS_IB_PORT": str(free_port()), "RBTS_IB_ACCOUNT": "DU1", "RBTS_IB_MAX_CONNECTION_ATTEMPTS": "1",
            "PYTHONPATH": str(Path(__file__).parents[1])}
     env.pop("RBTS_HOME", None)
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "BUILT" in result.stdout
     assert "Max connection attempts reached" in result.stdout + result.stderr

@@ -51,6 +51,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Self
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -160,7 +161,7 @@ def msg_contract_details(req_id: int, c: FakeContract) -> bytes:
         CONTRACT_DATA, req_id, c.symbol, c.sec_type,
         "", "",  # lastTradeDateOrContractMonth, lastTradeDate
         0.0, "",  # strike, right
-        c.exchange if not is_index else c.exchange,
+        c.exchange,
         c.currency, c.symbol,  # currency, localSymbol
         c.symbol if not is_index else "",  # marketName
         c.symbol,  # tradingClass
@@ -394,7 +395,7 @@ class FakeTws:
         self._thread = threading.Thread(target=self._accept_loop, name="fake-tws", daemon=True)
 
     # lifecycle
-    def start(self) -> FakeTws:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -405,7 +406,7 @@ class FakeTws:
         for conn in list(self._connections):
             conn.close()
 
-    def __enter__(self) -> FakeTws:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 OPEN_ORDER = 5
 
-OPEN_ORDER_LAYOUT = (
+OPEN_ORDER_LAYOUT = (  # noqa: SIM905 (one readable block; recorded from the decoder)
     "orderId:i conId:i symbol:s secType:s lastTradeDateOrContractMonth:s strike:f right:s "
     "multiplier:s exchange:s currency:s localSymbol:s tradingClass:s action:s totalQuantity:d "
     "orderType:s lmtPrice:u auxPrice:u tif:s ocaGroup:s account:s openClose:s origin:i "
