@@ -322,8 +322,10 @@ class _Session:
 
     def day_bars(self, instrument_id: str, day: pd.Timestamp, rth_only: bool, pacer: Pacer, pacing: Pacing) -> pd.DataFrame:
         """The bars closing in (day 00:00, day+1 00:00] New York time, as a close-stamped frame."""
-        lo = pd.Timestamp(day.date(), tz=NY)
-        hi = lo + pd.Timedelta(days=1)
+        window = request_window(day, pd.Timestamp.now(tz=NY))
+        if window is None:  # a day that has not begun
+            return _frame([], pd.Timestamp(day.date(), tz=NY), pd.Timestamp(day.date(), tz=NY))
+        lo, hi = window
         for attempt in range(pacing.max_retries + 1):
             pacer.wait()
             first_req = self.client._client._request_id_seq
@@ -353,6 +355,16 @@ class _Session:
                 raise RbtsError(f"IB did not answer the historical data request for {instrument_id} on {day:%Y-%m-%d} within {pacing.request_timeout} s")
             return _frame(bars, lo, hi)
         raise AssertionError("unreachable")
+
+
+def request_window(day: pd.Timestamp, now: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """(start, end) New York time of the request for ``day``: the whole day, up to ``now``.
+
+    IB serves no future data, so today's request ends at the last whole minute.
+    """
+    lo = pd.Timestamp(day.date(), tz=NY)
+    hi = min(lo + pd.Timedelta(days=1), now.tz_convert(NY).floor("1min"))
+    return (lo, hi) if hi > lo else None
 
 
 def _frame(bars: list, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:

@@ -221,3 +221,16 @@ def test_a_refused_handshake_is_a_clear_error(served, home, monkeypatch):
                 download_bars(settings, ["AAPL"], "2024-03-04", "2024-03-04", pacing=FAST)
         finally:
             other.close()
+
+
+def test_request_window_is_the_day_up_to_now():
+    from rbts.runtime.data.download import request_window
+
+    day = pd.Timestamp("2024-03-04")
+    ny = "America/New_York"
+    assert request_window(day, pd.Timestamp("2024-03-10 12:00", tz=ny)) == (
+        pd.Timestamp("2024-03-04", tz=ny), pd.Timestamp("2024-03-05", tz=ny))
+    # today: up to the last whole minute (IB serves no future bars)
+    assert request_window(day, pd.Timestamp("2024-03-04 10:17:42", tz=ny)) == (
+        pd.Timestamp("2024-03-04", tz=ny), pd.Timestamp("2024-03-04 10:17", tz=ny))
+    assert request_window(day, pd.Timestamp("2024-03-03 23:59", tz=ny)) is None
