@@ -15,6 +15,8 @@ class RuleStrategyConfig(StrategyConfig, frozen=True):
     eval_delay_ns: rules for instant T run at T + this (1 ns in backtests; live feeds that
         deliver bars late need more).
     bar_ts_is_open: the bar feed stamps ``ts_event`` at the bar's open (IB live) rather than its close.
+    trade_from_ns: cycles before this instant are a warm-up: evaluated (indicators, crosses and
+        windows need them) but they neither trade nor are recorded.
     """
 
     instrument_ids: dict[str, str]
@@ -22,3 +24,4 @@ class RuleStrategyConfig(StrategyConfig, frozen=True):
     account_venue: str | None = None
     eval_delay_ns: int = 1
     bar_ts_is_open: bool = False
+    trade_from_ns: int = 0

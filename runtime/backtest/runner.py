@@ -64,7 +64,9 @@ def run_backtest(
     symbols: list[str] | None = None, home: str | Path | None = None, progress: Progress | None = None,
 ) -> BacktestResult:
     """Backtest a strategy (.rbts/.json path, text, JSON dict or CheckedStrategy) on catalog bars."""
-    from rbts.runtime.backtest.loading import build_evaluator, load_checked, run_settings
+    from rbts.compiler.program import compile_strategy
+    from rbts.compiler.warmup import warmup_range
+    from rbts.runtime.backtest.loading import load_checked, run_settings
     from rbts.runtime.data.catalog import BarStore
     from rbts.runtime.settings import load_settings
 
@@ -75,15 +77,19 @@ def run_backtest(
     settings = run_settings(checked.settings, capital, symbols)
     checked = dataclasses.replace(checked, settings=settings)
     home_settings = load_settings(home)
-    frames = BarStore(home_settings).load_frames(settings.symbols, first, last, seconds=settings.bars_seconds)
+    program = compile_strategy(checked)
+    # History before `first` warms the rules up, as a live bot's request_bars does; cycles
+    # before `first` are evaluated but neither trade nor count in the results.
+    load_from, trade_from = warmup_range(program, first.isoformat())
+    frames = BarStore(home_settings).load_frames(settings.symbols, load_from, last, seconds=settings.bars_seconds)
     for symbol, frame in frames.items():
-        if frame.empty:
+        if frame.empty or frame.index[-1] < trade_from:
             raise RbtsError(f"no {symbol} bars between {first} and {last} in {home_settings.catalog_dir}")
     # metrics cover the days that have data (CAGR over a requested year with half a year of bars would lie)
-    covered_first = max(first, min(_ny_day(f.index[0]) for f in frames.values()))
+    covered_first = max(first, min(_ny_day(f.index[f.index >= trade_from][0]) for f in frames.values()))
     covered_last = min(last, max(_ny_day(f.index[-1]) for f in frames.values()))
-    result = simulate(settings, build_evaluator(checked), frames, covered_first, covered_last, progress=progress,
-                      strategy_json=strategy_json, symbol_settings=home_settings)
+    result = simulate(settings, program.incremental(), frames, covered_first, covered_last, progress=progress,
+                      strategy_json=strategy_json, symbol_settings=home_settings, trade_from=trade_from)
     if _missing_sessions(first, last, covered_first, covered_last):
         result.metrics["warnings"].append(
             f"bars cover {covered_first} .. {covered_last} of the requested {first} .. {last}")
@@ -112,9 +118,14 @@ def _ny_day(ts: pd.Timestamp) -> date:
 def simulate(
     settings: ResolvedSettings, evaluator: IncrementalEvaluator, frames: dict[str, pd.DataFrame],
     start: date | None = None, end: date | None = None, progress: Progress | None = None,
-    strategy_json: dict | None = None, symbol_settings=None,
+    strategy_json: dict | None = None, symbol_settings=None, trade_from: pd.Timestamp | None = None,
+    account_balance: float | None = None,
 ) -> BacktestResult:
-    """Run the frames through Nautilus with ``RuleStrategy`` and collect the results."""
+    """Run the frames through Nautilus with ``RuleStrategy`` and collect the results.
+
+    Bars before ``trade_from`` only warm the rules up (see :mod:`rbts.compiler.warmup`).
+    ``account_balance`` (default: the capital) simulates a larger account, as a live bot may have.
+    """
     from nautilus_trader.model.instruments import IndexInstrument
 
     from rbts.runtime.backtest.engine import build_engine
@@ -125,11 +136,13 @@ def simulate(
     if missing:
         raise RbtsError(f"no bars for {', '.join(missing)}")
     first_ts = min(f.index[0] for f in frames.values())
+    if trade_from is not None:
+        first_ts = max(first_ts, trade_from)
     last_ts = max(f.index[-1] for f in frames.values())
     start = start or _ny_day(first_ts)
     end = end or _ny_day(last_ts)
     instruments = _instruments(settings, symbol_settings)
-    engine, total_bars = build_engine(settings.capital, instruments, settings.bars_seconds,
+    engine, total_bars = build_engine(account_balance or settings.capital, instruments, settings.bars_seconds,
                                       {s: frames[s] for s in settings.symbols})
     recorder = CycleRecorder()
     if progress is not None:
@@ -137,6 +150,7 @@ def simulate(
     config = RuleStrategyConfig(
         instrument_ids={s: str(i.id) for s, i in instruments.items()},
         data_only=tuple(s for s in settings.symbols if s not in settings.universe or _data_only(s, symbol_settings)),
+        trade_from_ns=trade_from.value if trade_from is not None else 0,
     )
     strategy = RuleStrategy(config, settings, evaluator, recorder)
     engine.add_strategy(strategy)

@@ -76,6 +76,10 @@ class RuleStrategy(Strategy):
         self._session_start_equity = settings.capital  # replaced at the first cycle
         self._halted_session: dt.date | None = None
         self._last_equity: float | None = None
+        # Account value beyond the strategy's capital, fixed at its first traded cycle: a bot
+        # with `capital: 10000` on a larger account sizes, caps and loss-limits on its own
+        # 10,000 (plus its PnL), never on the whole account.  0 in a backtest.
+        self._offset: float | None = None
         self._account = None
         self.error: Exception | None = None
 
@@ -166,7 +170,12 @@ class RuleStrategy(Strategy):
 
     def run_cycle(self, ts: int, result: CycleResult) -> None:
         """Risk first, then exits, then entries; then record the cycle."""
+        if ts < self.config.trade_from_ns:
+            return  # warm-up: the evaluator has seen this cycle; nothing trades or is recorded
         positions = self._open_positions()
+        if self._offset is None:
+            self._offset = 0.0
+            self._offset = max(0.0, self._marks(positions)[0] - self.settings.capital)
         equity, cash = self._marks(positions)
         self._roll_session(ts, equity)
         if self._halted_session != self._session and rules.daily_loss_breached(
@@ -382,7 +391,7 @@ class RuleStrategy(Strategy):
 
     def _marks(self, positions: dict) -> tuple[float, float]:
         """(equity, cash): cash plus every position marked at its last base-bar close."""
-        cash = self._cash()
+        cash = self._cash() - (self._offset or 0.0)
         value = sum(p.signed_qty * self._last_close.get(s, p.avg_px_open) for s, p in positions.items())
         return cash + value, cash
 
@@ -395,7 +404,7 @@ class RuleStrategy(Strategy):
                     px = o.price.as_double() if getattr(o, "has_price", False) and o.price is not None \
                         else self._last_close.get(self._symbol_of.get(o.instrument_id), 0.0)
                     reserved += o.leaves_qty.as_double() * px * (1.0 + self.settings.fees)
-        return self._cash() - reserved
+        return self._cash() - (self._offset or 0.0) - reserved
 
     def _event(self, ts: int, kind: str, symbol: str | None, message: str, **data) -> None:
         self.log.warning(f"{kind}: {symbol or ''} {message}")

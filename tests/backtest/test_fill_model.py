@@ -99,3 +99,13 @@ def test_rerun_is_deterministic(frames):
     b = simulate(settings, SmaCross(SYMBOLS), frames)
     pd.testing.assert_frame_equal(a.trades, b.trades)
     assert np.array_equal(a.equity["equity"].to_numpy(), b.equity["equity"].to_numpy())
+
+
+def test_a_larger_account_trades_exactly_like_the_strategy_capital(frames):
+    """A bot with `capital: 10000` on a 1,000,000 account sizes on its own 10,000 (and PnL)."""
+    settings = ResolvedSettings(name="t", universe=SYMBOLS, capital=10_000)
+    own = simulate(settings, SmaCross(SYMBOLS, fast=3, slow=8), frames)
+    big = simulate(settings, SmaCross(SYMBOLS, fast=3, slow=8), frames, account_balance=1_000_000)
+    pd.testing.assert_frame_equal(own.trades, big.trades)
+    assert big.equity["equity"].iloc[0] == pytest.approx(10_000)
+    assert big.metrics["final_equity"] == pytest.approx(own.metrics["final_equity"], abs=1e-6)
