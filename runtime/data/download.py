@@ -206,7 +206,11 @@ def download_client_id(settings: Settings) -> int:
 
 @contextmanager
 def _historic_client(settings: Settings) -> Iterator[_Session]:
-    """A connected ``HistoricInteractiveBrokersClient`` on a private event loop."""
+    """A connected ``HistoricInteractiveBrokersClient`` on a private event loop.
+
+    Call from synchronous code (a CLI command, a UI callback, a worker thread): the
+    client runs its own loop with ``run_until_complete``.
+    """
     import nautilus_trader.adapters.interactive_brokers.historical.client as historic
     from rbts.runtime.live.ib import market_data_type
 
@@ -229,7 +233,7 @@ def _historic_client(settings: Settings) -> Iterator[_Session]:
                 f"connected to {ib.host}:{ib.port} but the IB API handshake failed — is the API enabled "
                 f"and client id {download_client_id(settings)} free?"
             )
-        session = _Session(client, loop, ib.host, ib.port)
+        session = _Session(client, loop)
         loop.run_until_complete(client.connect())
         yield session
     finally:
@@ -280,10 +284,9 @@ def _shutdown(loop: asyncio.AbstractEventLoop, client) -> None:
 class _Session:
     """Requests on a connected historic client, with IB errors surfaced per request."""
 
-    def __init__(self, client, loop: asyncio.AbstractEventLoop, host: str, port: int):
+    def __init__(self, client, loop: asyncio.AbstractEventLoop):
         self.client = client
         self.loop = loop
-        self.host, self.port = host, port
         self.errors: dict[int, tuple[int, str]] = {}
         self._hook_errors()
 
