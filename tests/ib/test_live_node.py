@@ -18,6 +18,7 @@ from rbts.runtime.settings import load_settings
 from support.fake_tws import FakeTws, free_port, sample_bars
 
 AAPL_BARS = "AAPL.NASDAQ-1-MINUTE-LAST-EXTERNAL"
+AAPL_5S = "AAPL.NASDAQ-5-SECOND-LAST-EXTERNAL"
 VIX_BARS = "^VIX.CBOE-1-MINUTE-LAST-EXTERNAL"
 
 
@@ -100,7 +101,8 @@ def _recorder(bar_types: list[str]):
         def on_start(self):
             for text in bar_types:
                 bar_type = BarType.from_str(text)
-                self.request_bars(bar_type, start=self.clock.utc_now() - pd.Timedelta(minutes=30))
+                if "SECOND" not in text:  # 5-second bars are live only (reqRealTimeBars)
+                    self.request_bars(bar_type, start=self.clock.utc_now() - pd.Timedelta(minutes=30))
                 self.subscribe_bars(bar_type)
 
         def on_historical_data(self, data):
@@ -134,15 +136,16 @@ def test_node_connects_loads_instruments_and_gets_warm_up_and_live_bars(tmp_path
         "AAPL": sample_bars(now - pd.Timedelta(hours=2), now + pd.Timedelta(minutes=6), 180.0, seed=3),
         "VIX": sample_bars(now - pd.Timedelta(hours=2), now + pd.Timedelta(minutes=6), 14.0, seed=4),
     }
-    with FakeTws(bars, live_interval=0.3) as tws:
+    five = sample_bars(now, now + pd.Timedelta(minutes=2), 180.0, freq="5s", seed=7)
+    with FakeTws(bars, realtime_bars={"AAPL": five}, live_interval=0.3) as tws:
         settings = _settings(tmp_path, tws.port, monkeypatch)
         node = _node(settings, ["AAPL", "VIX"])
         node.build()
-        recorder = _recorder([AAPL_BARS, VIX_BARS])
+        recorder = _recorder([AAPL_BARS, VIX_BARS, AAPL_5S])
         node.trader.add_actor(recorder)
         try:
             # live: each bar is published when the next one starts
-            _run_until(node, lambda: len(recorder.live) >= 12 and len(recorder.historical) >= 56, timeout=60)
+            _run_until(node, lambda: len(recorder.live) >= 17 and len(recorder.historical) >= 56, timeout=60)
             instruments = sorted(str(i.id) for i in node.cache.instruments())
             account = node.cache.accounts()
         finally:
@@ -174,6 +177,13 @@ def test_node_connects_loads_instruments_and_gets_warm_up_and_live_bars(tmp_path
         assert stamps == list(want.index)
         assert [(float(b.open), float(b.high), float(b.low), float(b.close)) for b in got] == list(
             want[["open", "high", "low", "close"]].itertuples(index=False, name=None))
+
+    # 5-second bars (reqRealTimeBars) arrive one message per bar and keep IB's open stamp
+    got = [b for b in recorder.live if str(b.bar_type) == AAPL_5S]
+    assert len(got) >= 5
+    opens = [pd.Timestamp(b.ts_event, tz="UTC") + pd.Timedelta(seconds=5) for b in got]
+    want = five.loc[opens[0]:opens[-1]]
+    assert opens == list(want.index) and [float(b.close) for b in got] == list(want["close"])
 
     names = [n for n, _ in tws.requests]
     for request in ("startApi", "reqContractDetails", "reqAccountSummary", "reqPositions",
