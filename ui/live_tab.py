@@ -1,6 +1,11 @@
 """The Live tab: the bot's status, equity and PnL, positions, orders, fills, rule states, log tail,
 and the Start / Stop / Restart / Flatten controls.  Reads the state store; refreshes itself
-every few seconds inside a fragment (no full-page rerun, no flicker)."""
+every few seconds inside a fragment (no full-page rerun, no flicker).
+
+The controls live outside the fragment (typing in them is never interrupted by a refresh),
+so they are redrawn whenever the bot starts or stops: after a control's action, and when
+the fragment sees the bot's running state differ from the one the controls were drawn for.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +26,16 @@ def render_live_tab(settings) -> None:
 
 def _controls(settings) -> None:
     running = bool(control.bot_pid(settings))
-    cols = st.columns([1, 1, 1, 1, 1, 1])
+    st.session_state["live_controls_running"] = running
+    flash = st.session_state.pop("live_flash", None)
+    if flash:
+        st.toast(flash)
+    cols = st.columns([1, 1, 1, 1, 1, 1], vertical_alignment="bottom")
     mode = cols[0].selectbox("Mode", ["replay", "ib"], key="live_mode", disabled=running)
     start = cols[1].text_input("Replay from", value="", key="live_start", placeholder="YYYY-MM-DD",
                                disabled=running or mode != "replay")
     speed = cols[2].number_input("Speed", min_value=1.0, max_value=10_000.0, value=float(settings.replay_speed),
-                                 key="live_speed", disabled=running or mode != "replay")
+                                 step=100.0, format="%.0f", key="live_speed", disabled=running or mode != "replay")
     if cols[3].button("Start", key="live_start_btn", disabled=running, type="primary"):
         _act(lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
     if cols[4].button("Stop", key="live_stop_btn", disabled=not running):
@@ -42,14 +51,18 @@ def _controls(settings) -> None:
 
 def _act(action) -> None:
     try:
-        st.toast(action())
+        st.session_state["live_flash"] = action()
     except RbtsError as exc:
         st.error(str(exc))
+        return
+    st.rerun()  # redraw the controls for the bot's new state
 
 
 @st.fragment(run_every=REFRESH_S)
 def _monitor_fragment(settings) -> None:
     snap = control.snapshot(settings)
+    if bool(snap["running"]) != st.session_state.get("live_controls_running", bool(snap["running"])):
+        st.rerun(scope="app")  # the bot started or stopped elsewhere (CLI, crash): redraw the controls
     _banner(snap)
     cols = st.columns(5)
     for col, (label, value) in zip(cols, live_view.metrics(snap), strict=True):
@@ -77,6 +90,9 @@ def _banner(snap) -> None:
     text = live_view.banner(snap)
     error = (snap.get("status") or {}).get("last_error")
     kind = live_view.health(snap)
-    {"ok": st.success, "warning": st.warning, "error": st.error}[kind](text)
+    {"ok": st.success, "idle": st.info, "warning": st.warning, "error": st.error}[kind](text)
     if error:
         st.caption(f"last error: {error}")
+    note = live_view.staleness_note(snap)
+    if note:
+        st.caption(note)

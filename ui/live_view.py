@@ -42,13 +42,24 @@ def banner(snap: dict[str, Any]) -> str:
 
 
 def health(snap: dict[str, Any]) -> str:
-    """``ok`` / ``warning`` / ``error``: how the banner should look."""
+    """``ok`` / ``idle`` / ``warning`` / ``error``: how the banner should look."""
     st = snap.get("status") or {}
-    if not snap.get("running") or snap.get("stale"):
+    if not snap.get("running"):
+        return "error" if st.get("node_status") == "killed" or st.get("last_error") else "idle"
+    if snap.get("stale"):
         return "error"
     if st.get("safe_mode") or not st.get("connected") or st.get("last_error") or st.get("feed_warnings"):
         return "warning"
     return "ok"
+
+
+def staleness_note(snap: dict[str, Any]) -> str | None:
+    """When no bot runs, the figures shown are the last ones it wrote: say so, and when."""
+    st = snap.get("status") or {}
+    if snap.get("running") or not st.get("updated"):
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st["updated"]))
+    return f"The figures below are the last state the bot wrote ({when}); a replay's positions end with it."
 
 
 def metrics(snap: dict[str, Any]) -> list[tuple[str, str]]:

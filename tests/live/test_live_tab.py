@@ -47,7 +47,8 @@ def test_live_tab_shows_the_store(tmp_path):
     fill_store(home)
     at = _app(home).run()
     assert not at.exception
-    assert "bot not running" in at.error[0].value
+    assert "bot not running" in at.info[0].value
+    assert any("last state the bot wrote" in c.value for c in at.caption)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Equity"] == "10,123.45" and metrics["Day PnL"] == "-12.50"
     tables = [df.value for df in at.dataframe]
@@ -63,7 +64,8 @@ def test_live_tab_shows_the_store(tmp_path):
 def test_live_tab_on_an_empty_home(tmp_path):
     at = _app(tmp_path / "empty").run()
     assert not at.exception
-    assert "bot not running" in at.error[0].value
+    assert "bot not running" in at.info[0].value
+    assert not any("last state the bot wrote" in c.value for c in at.caption)
 
 
 def test_view_models():
@@ -76,7 +78,8 @@ def test_view_models():
     row = live_view.rules_table(snap).iloc[0]
     assert row["entry"] == "blocked by: e" and row["values"] == "x=warming" and "g=true" in row["rules"]
     assert live_view.format_ts(TS) == "2025-03-10 10:35 EDT"
-    assert live_view.health({"running": False}) == "error"
+    assert live_view.health({"running": False}) == "idle"
+    assert live_view.health({"running": False, "status": {"node_status": "killed"}}) == "error"
     feeds = {"running": True, "pid": 1, "status": {"mode": "ib", "connected": True, "strategy_version": "x v1",
                                                    "feed_warnings": {"MSFT": "2025-03-11 09:40 EDT"}}}
     assert live_view.banner(feeds) == ("bot running (pid 1) | mode ib | connected | "
