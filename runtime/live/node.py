@@ -55,7 +55,11 @@ def build_node(settings: Settings, options: RunOptions):
     config = TradingNodeConfig(
         trader_id=TRADER_ID,
         logging=LoggingConfig(log_level=options.log_level, log_level_file="INFO", log_directory=str(live_dir),
-                              log_file_name="node", log_file_format="json", log_colors=False),
+                              log_file_name="node", log_file_format="json", log_colors=False,
+                              # RuleStrategy sets its cycle alerts on data time, which in replay lies in
+                              # the past: the clock warns about each one (they fire at once, harmlessly).
+                              log_component_levels={"nautilus_common::clock": "ERROR"}
+                              if options.mode == "replay" else None),
         data_engine=LiveDataEngineConfig(time_bars_build_with_no_updates=False),
         exec_engine=LiveExecEngineConfig(reconciliation=options.mode == "ib"),
         # Replay: GTD expiry and fills run on data time inside the Sandbox, not on the wall clock
