@@ -56,6 +56,7 @@ class LiveController(Controller):
         self._pending = None  # (new instance, status dict, deadline) while draining the old one
         self._active_sha: str | None = None
         self._started = False
+        self._was_connected: bool | None = None
         self._bars_seconds = 60  # base bar length of the last strategy loaded (safe mode marks with it)
         self.strategy_id = StrategyId(f"{program.STRATEGY_ID}-{program.ORDER_ID_TAG}")
 
@@ -81,7 +82,7 @@ class LiveController(Controller):
                 self._started = True
                 self._startup()
                 return
-            self._publish(connected=self._connected())
+            self._watch_connection()
             for cmd in self._store.claim_commands():
                 self._run_command(cmd)
                 if self._pending is not None:
@@ -202,7 +203,25 @@ class LiveController(Controller):
         old.dispose()
 
     # ----------------------------------------------------------------- helpers
+    def _watch_connection(self) -> None:
+        """Publish the connection state; a lost or restored IB connection is also an event."""
+        connected = self._connected()
+        if connected != self._was_connected and self._was_connected is not None and self._cfg.mode == "ib":
+            if connected:
+                self._event("connection to IB restored; subscriptions renewed", kind="connection")
+            else:
+                self._event("connection to IB lost; reconnecting", level="WARNING", kind="connection")
+        self._was_connected = connected
+        self._publish(connected=connected)
+
     def _connected(self) -> bool:
+        if self._cfg.mode == "ib":
+            # Nautilus' clients keep reporting "connected" while the IB socket is down and the
+            # IB client reconnects; its own flag tells the truth.
+            from nautilus_trader.adapters.interactive_brokers import factories
+
+            clients = list(factories.IB_CLIENTS.values())
+            return bool(clients) and all(c._is_ib_connected.is_set() for c in clients)
         try:
             return bool(self._trader._data_engine.check_connected() and self._trader._exec_engine.check_connected())
         except AttributeError:

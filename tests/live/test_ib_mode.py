@@ -125,3 +125,23 @@ def test_safe_mode_keeps_marking_a_reconciled_position_and_orders_nothing(home, 
         assert any(f[20] == "1" and f[11] == "AAPL" for f in tws.requests_named("reqHistoricalData"))
         assert tws.requests_named("placeOrder") == []
         assert rbts(home, "stop").returncode == 0
+
+
+@pytest.mark.slow
+def test_the_bot_reconnects_after_a_gateway_restart(home, monkeypatch):
+    """IB's nightly restart: the connection drops, the gateway comes back on the same port, bars resume."""
+    port = free_port()
+    with FakeTws(fake_bars(), live_interval=1.0, port=port):
+        start(home, port, monkeypatch)
+        before = wait_for(home, lambda s: s.status().get("last_bar_ts") if s.status().get("connected") else None,
+                          timeout=60, what="connected with live bars")
+    wait_for(home, lambda s: s.status().get("connected") is False, timeout=30, what="the disconnection noticed")
+    with FakeTws(fake_bars(), live_interval=1.0, port=port) as tws:
+        wait_for(home, lambda s: s.status().get("connected") and (s.status().get("last_bar_ts") or 0) > before,
+                 timeout=60, what="reconnected, live bars again")
+        assert any(f[20] == "1" for f in tws.requests_named("reqHistoricalData"))  # resubscribed
+        with store_of(home) as store:
+            connection = [(e["level"], e["message"]) for e in reversed(store.events()) if e["kind"] == "connection"]
+        assert connection == [("WARNING", "connection to IB lost; reconnecting"),
+                              ("INFO", "connection to IB restored; subscriptions renewed")]
+        assert rbts(home, "stop").returncode == 0
