@@ -209,6 +209,7 @@ def _run_ib(settings: Settings, options: RunOptions) -> None:
     """Wait for the gateway, build the node, run it; a build that could not connect starts over."""
     from nautilus_trader.adapters.interactive_brokers import factories
 
+    _ib_clients(settings)  # settings errors (no account, unknown symbol) first: waiting would not fix them
     stop = _StopSignal()
     attempt = 0
     while True:

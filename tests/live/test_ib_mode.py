@@ -145,3 +145,13 @@ def test_the_bot_reconnects_after_a_gateway_restart(home, monkeypatch):
         assert connection == [("WARNING", "connection to IB lost; reconnecting"),
                               ("INFO", "connection to IB restored; subscriptions renewed")]
         assert rbts(home, "stop").returncode == 0
+
+
+def test_ib_settings_errors_come_before_any_waiting(tmp_path, monkeypatch):
+    monkeypatch.delenv("RBTS_IB_ACCOUNT", raising=False)
+    monkeypatch.delenv("TWS_ACCOUNT", raising=False)
+    monkeypatch.setenv("RBTS_IB_PORT", str(free_port()))
+    result = rbts(tmp_path, "live", "--mode", "ib")
+    assert result.returncode == 1 and "IB account not set" in result.stderr
+    with store_of(tmp_path) as store:
+        assert store.status()["node_status"] == "stopped"
