@@ -44,6 +44,7 @@ from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings
 
 REPLAY = "REPLAY"
+SESSIONS_PARAM = "rbts_warmup_sessions"  # == rbts.runtime.live.warmup.SESSIONS_PARAM
 TOPIC_INSTANT = "rbts.replay.instant"  # int: every bar stamped at or before it has been applied
 VENUE = "RBTS"  # one simulated venue and one cash account for every symbol, as in backtests
 EXCHANGE_TZ = "America/New_York"
@@ -157,8 +158,16 @@ class ReplayDataClient(LiveMarketDataClient):
     def _serve_history(self, request) -> None:
         """History up to the replay cursor (never a bar the replay has not reached)."""
         bar_type = request.bar_type
-        bars = [b for b in self._load(bar_type) if b.ts_init <= max(self._cursor_ns, self._cfg.start_ns - 1)]
-        if request.start is not None:
+        now = max(self._cursor_ns, self._cfg.start_ns - 1)
+        bars = [b for b in self._load(bar_type) if b.ts_init <= now]
+        sessions = (request.params or {}).get(SESSIONS_PARAM)
+        if sessions:  # a warm-up: that many sessions before the replay's current day
+            from rbts.runtime.live.warmup import history_start_ns
+
+            day = pd.Timestamp(now, tz="UTC").tz_convert(EXCHANGE_TZ).date()
+            first = history_start_ns(day, int(sessions))
+            bars = [b for b in bars if b.ts_init > first]
+        elif request.start is not None:
             start_ns = pd.Timestamp(request.start).value
             if start_ns < (bars[-1].ts_init if bars else 0):
                 bars = [b for b in bars if b.ts_init >= start_ns]

@@ -24,7 +24,7 @@ from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig, bar
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
 from rbts.runtime.live.replay import TOPIC_INSTANT
-from rbts.runtime.live.warmup import WarmUp, bars_needed, history_span_s
+from rbts.runtime.live.warmup import SESSIONS_PARAM, WarmUp, history_start_ns
 
 
 class LiveRuleStrategy(RuleStrategy):
@@ -34,7 +34,7 @@ class LiveRuleStrategy(RuleStrategy):
     ``ts_event`` = now, so the instant it stands for is read from the alert's name.
     """
 
-    lookback_s: int = 0  # data time the rules need (set by build)
+    warmup_sessions: int = 1  # sessions of history the rules need (set by build)
 
     def on_start(self) -> None:
         self._warm: WarmUp | None = None
@@ -48,10 +48,11 @@ class LiveRuleStrategy(RuleStrategy):
             external = BarType(arrives.instrument_id, arrives.spec, AggregationSource.EXTERNAL)
             self._history_keys[external] = (symbol, seconds, shift)
         self._warm = WarmUp(len(self._history_keys))
-        start = self.clock.utc_now() - pd.Timedelta(seconds=history_span_s(self.lookback_s))
-        for bar_type, (_symbol, seconds, _shift) in self._history_keys.items():
-            self.request_bars(bar_type, start=self._history_start(start), limit=bars_needed(self.lookback_s, seconds),
-                              callback=self._on_history)
+        today = self.clock.utc_now().tz_convert("America/New_York").date()
+        start = pd.Timestamp(history_start_ns(today, self.warmup_sessions), tz="UTC")
+        for bar_type in self._history_keys:
+            self.request_bars(bar_type, start=self._history_start(start), callback=self._on_history,
+                              params={SESSIONS_PARAM: self.warmup_sessions})
 
     def _history_start(self, start):
         return start
@@ -154,8 +155,7 @@ class ReplayRuleStrategy(LiveRuleStrategy):
         super().on_stop()
 
     def _history_start(self, start):
-        # The wall clock means nothing here: ask for everything; the replay serves the last
-        # ``limit`` bars up to its cursor.
+        # The wall clock means nothing here: the replay counts the sessions back from its cursor.
         return pd.Timestamp("1990-01-01", tz="UTC")
 
     def subscribe_bars(self, bar_type: BarType, *args, **kwargs) -> None:
@@ -200,7 +200,7 @@ class ReplayRuleStrategy(LiveRuleStrategy):
 def build(spec, ctx) -> RuleStrategy:
     from rbts.compiler.incremental import incremental
     from rbts.compiler.lowering import lower
-    from rbts.runtime.live.warmup import lookback_seconds
+    from rbts.compiler.warmup import warmup_sessions
 
     settings = spec.settings
     graph = lower(spec.checked)
@@ -216,7 +216,7 @@ def build(spec, ctx) -> RuleStrategy:
     recorder.subscribe(on_cycle=lambda r: ctx.publish(TOPIC_CYCLE, r), on_event=lambda e: ctx.publish(TOPIC_EVENT, e))
     cls = ReplayRuleStrategy if ctx.mode == "replay" else LiveRuleStrategy
     strategy = cls(config, settings, incremental(graph), recorder)
-    strategy.lookback_s = lookback_seconds(graph)
+    strategy.warmup_sessions = warmup_sessions(graph)
     return strategy
 
 

@@ -2,8 +2,9 @@
 
 A live (or swapped-in) strategy starts with an empty evaluator; without history its
 rules stay *warming* for as long as their longest indicator or window needs, which can
-be days.  At start the strategy requests the bars its rules need (:func:`bars_needed`
-per timeframe) and :class:`WarmUp` feeds them to the evaluator in time order — cycles
+be days.  At start the strategy requests the bars of the sessions its rules need
+(``rbts.compiler.warmup.warmup_sessions``, the estimate backtests and traces use) and
+:class:`WarmUp` feeds them to the evaluator in time order — cycles
 are evaluated on the way (``crosses``, ``within`` and ``for`` need their past cycles)
 but nothing is traded on history.  Live bars that arrive meanwhile are held and
 applied after the history; a live bar the history already holds is dropped.
@@ -14,45 +15,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from rbts.compiler.graph import Graph
-from rbts.compiler.indicators import warmup_length
 
 HISTORY_TIMEOUT_S = 30.0  # never wait longer than this for history: trade cold rather than never
+SESSIONS_PARAM = "rbts_warmup_sessions"  # request param: the replay counts sessions back from its cursor
 
 
-def lookback_seconds(graph: Graph) -> int:
-    """Data time the rules need behind a cycle before nothing is warming (at least one cycle)."""
-    need: dict[int, int] = {}
-    cycle = graph.settings.cycle_seconds
-    longest = cycle
-    for node in graph.nodes:  # topological order: inputs first
-        before = max((need[i] for i in node.inputs), default=0)
-        own = 0
-        if node.kind == "indicator":
-            try:
-                own = warmup_length(node.op, node.params) * (node.tf or 0)
-            except KeyError:
-                own = int(node.params[0]) * (node.tf or 0) if node.params else 0
-        elif node.kind == "window":
-            own = int(node.params[0]) * (node.tf or 0)
-        elif node.kind == "resample":
-            own = node.tf or 0
-        elif node.kind == "cond":  # within/for/crosses look back over cycles
-            own = (max((int(p) for p in node.params if isinstance(p, int)), default=1) + 1) * cycle
-        need[node.id] = before + own
-        longest = max(longest, need[node.id])
-    return longest
+def history_start_ns(day, sessions: int) -> int:
+    """New York midnight ``sessions`` exchange sessions before ``day``: where the history begins.
 
+    The same prefix a backtest or trace starting on ``day`` loads (``rbts.compiler.warmup``),
+    so a live strategy is as warm at its first cycle as a backtest is at its start.
+    """
+    import pandas as pd
 
-def bars_needed(lookback_s: int, tf_seconds: int) -> int:
-    """Bars of ``tf_seconds`` to request: three times the lookback (recursive averages such as EMA
-    then agree with a long-running backtest to a fraction of a percent) plus the newest bar."""
-    return max(2, -(-lookback_s // tf_seconds) * 3 + 2)
+    from rbts.compiler.warmup import warmup_start
 
-
-def history_span_s(lookback_s: int) -> int:
-    """Calendar time to ask a broker for: trading hours are ~1/4 of the day, plus weekends and holidays."""
-    return lookback_s * 4 + 4 * 86_400
+    return int(pd.Timestamp(warmup_start(day, sessions), tz="America/New_York").as_unit("ns").value)
 
 
 class WarmUp:

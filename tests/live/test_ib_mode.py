@@ -98,8 +98,8 @@ def test_the_bot_connects_when_the_gateway_comes_up(home, monkeypatch):
     start(home, port, monkeypatch)
     wait_for(home, lambda s: s.status().get("last_error"), timeout=30, what="the first failure")
     with FakeTws(fake_bars(), live_interval=1.0, port=port):
-        status = wait_for(home, lambda s: s.status() if s.status().get("connected") else None, timeout=60,
-                          what="the connection")
+        status = wait_for(home, lambda s: s.status() if s.status().get("connected") and s.status().get(
+            "strategy_version") else None, timeout=60, what="the connection and the strategy running")
         assert status["strategy_version"] == "ib-smoke v1" and not status["safe_mode"]
         assert rbts(home, "stop").returncode == 0
 

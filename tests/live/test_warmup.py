@@ -1,5 +1,6 @@
-"""Warm-up: the history the live strategy requests is enough for every rule to be warm at its
-first live cycle (the intraday examples on the demo data), and it is applied in time order."""
+"""Warm-up: the history the live strategy requests (the sessions a backtest would load before its
+start) is enough for every rule to be warm at its first live cycle (the intraday examples on the
+demo data), and it is applied in time order."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from rbts.compiler.lowering import lower
 from rbts.compiler.protocol import RuleState
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.live import program
-from rbts.runtime.live.warmup import WarmUp, bars_needed, lookback_seconds
+from rbts.compiler.warmup import warmup_sessions
+from rbts.runtime.live.warmup import WarmUp, history_start_ns
 from rbts.runtime.settings import load_settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-FIRST_LIVE = "2025-03-20 09:30"  # history: every demo bar before it, the newest bars_needed of them
+FIRST_LIVE = "2025-03-20 09:30"  # history: the demo bars of the warm-up sessions before it
 
 
 @pytest.mark.parametrize("name", ["vix_ema_cross", "hourly_breakout", "rsi_bollinger_reversion",
@@ -26,13 +28,14 @@ def test_requested_history_warms_every_rule(name, small_demo_home):
     graph = lower(spec.checked)
     evaluator = incremental(graph)
     base = spec.settings.bars_seconds
-    limit = bars_needed(lookback_seconds(graph), base)
+    first = history_start_ns(FIRST_LIVE_UTC().date(), warmup_sessions(graph))
     store = BarStore(load_settings(small_demo_home))
     warm = WarmUp(requests=1)
     live = {}
     for symbol in spec.settings.symbols:
         frame = store.load_frame(symbol, end="2025-03-28")
-        history = frame[frame.index < FIRST_LIVE_UTC()].iloc[-limit:]
+        history = frame[(frame.index.as_unit("ns").asi8 > first) & (frame.index < FIRST_LIVE_UTC())]
+        assert len(history) < len(frame[frame.index < FIRST_LIVE_UTC()])  # not simply everything
         for ts, *bar in history[["open", "high", "low", "close", "volume"]].itertuples():
             warm.add(symbol, base, int(ts.value), tuple(bar))
         today = frame[frame.index >= FIRST_LIVE_UTC()].iloc[:120]
@@ -69,7 +72,8 @@ def _time_of(ts: int) -> str:
 
 def test_daily_rules_ask_for_their_days():
     spec = program.load_file(EXAMPLES / "daily_trend_swing.rbts")
-    assert lookback_seconds(lower(spec.checked)) >= 30 * 86_400  # sma(close, 30, 1d)
+    assert warmup_sessions(lower(spec.checked)) >= 30  # sma(close, 30, 1d)
+    assert history_start_ns("2025-03-20", 3) == 1742184000000000000  # 2025-03-17 00:00 New York
 
 
 def test_history_is_applied_in_time_order_with_cycles_after_each_instant():
