@@ -70,7 +70,7 @@ def _monitor_fragment(settings) -> None:
     equity = live_view.equity_frame(snap)
     if len(equity):
         fig = go.Figure(go.Scatter(x=equity["ts"], y=equity["equity"], mode="lines", name="equity"))
-        fig.update_layout(height=220, margin=dict(l=10, r=10, t=10, b=10))
+        fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10})
         st.plotly_chart(fig, key="live_equity_chart")
     left, right = st.columns(2)
     left.subheader("Positions")

@@ -4,6 +4,7 @@ demo data), and it is applied in time order."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -28,22 +29,22 @@ def test_requested_history_warms_every_rule(name, small_demo_home):
     graph = lower(spec.checked)
     evaluator = incremental(graph)
     base = spec.settings.bars_seconds
-    first = history_start_ns(FIRST_LIVE_UTC().date(), warmup_sessions(graph))
+    first = history_start_ns(first_live_utc().date(), warmup_sessions(graph))
     store = BarStore(load_settings(small_demo_home))
     warm = WarmUp(requests=1)
     live = {}
     for symbol in spec.settings.symbols:
         frame = store.load_frame(symbol, end="2025-03-28")
-        history = frame[(frame.index.as_unit("ns").asi8 > first) & (frame.index < FIRST_LIVE_UTC())]
-        assert len(history) < len(frame[frame.index < FIRST_LIVE_UTC()])  # not simply everything
+        history = frame[(frame.index.as_unit("ns").asi8 > first) & (frame.index < first_live_utc())]
+        assert len(history) < len(frame[frame.index < first_live_utc()])  # not simply everything
         for ts, *bar in history[["open", "high", "low", "close", "volume"]].itertuples():
             warm.add(symbol, base, int(ts.value), tuple(bar))
-        today = frame[frame.index >= FIRST_LIVE_UTC()].iloc[:120]
+        today = frame[frame.index >= first_live_utc()].iloc[:120]
         live[symbol] = {int(ts.value): tuple(bar) for ts, *bar in
                         today[["open", "high", "low", "close", "volume"]].itertuples()}
     evaluated = []
     warm.apply(evaluator.on_bar, evaluator.is_cycle, lambda ts: evaluated.append(evaluator.evaluate(ts)), base)
-    assert evaluated and all(a.ts_ns < b.ts_ns for a, b in zip(evaluated, evaluated[1:], strict=False))
+    assert evaluated and all(a.ts_ns < b.ts_ns for a, b in itertools.pairwise(evaluated))
     # the live bars up to the first live cycle, then that cycle: nothing is warming any more
     instants = sorted({ts for bars in live.values() for ts in bars})
     for ts in instants:
@@ -58,7 +59,7 @@ def test_requested_history_warms_every_rule(name, small_demo_home):
     assert states and RuleState.WARMING not in states, name
 
 
-def FIRST_LIVE_UTC():  # noqa: N802
+def first_live_utc():
     import pandas as pd
 
     return pd.Timestamp(FIRST_LIVE, tz="America/New_York").tz_convert("UTC")

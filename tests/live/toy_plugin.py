@@ -10,7 +10,6 @@ CycleRecord per bar like RuleStrategy does.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import BarType
