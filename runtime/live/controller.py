@@ -16,6 +16,7 @@ of the active strategy file's content also triggers a reload.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -62,8 +63,15 @@ class LiveController(Controller):
 
     def on_start(self) -> None:
         self._store = StateStore(self._cfg.store_path)
-        self.clock.set_timer("rbts-controller", timedelta(seconds=self._cfg.poll_interval_s),
-                             callback=lambda _e: self._tick())
+        # Nautilus calls timer callbacks on its clock's own thread; a swap touches strategies,
+        # subscriptions and orders, so it runs on the event loop, between bars, not beside them.
+        loop = asyncio.get_event_loop()
+
+        def on_timer(_event) -> None:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._tick)
+
+        self.clock.set_timer("rbts-controller", timedelta(seconds=self._cfg.poll_interval_s), callback=on_timer)
 
     def on_stop(self) -> None:
         if self._store is not None:
