@@ -6,14 +6,13 @@ Heavy imports (pandas, nautilus) happen inside the commands. Progress bars
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import is_terminal, settings_from
+from rbts.runtime.cli.common import is_terminal, settings_from, user_errors
 
 data_app = typer.Typer(help="Manage the bar catalog: demo data, imports, IB downloads.", no_args_is_help=True)
 
@@ -21,14 +20,6 @@ data_app = typer.Typer(help="Manage the bar catalog: demo data, imports, IB down
 def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")
 
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except RbtsError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(1) from None
 
 
 @contextmanager
@@ -63,7 +54,7 @@ def demo_cmd(
     force: bool = typer.Option(False, "--force", help="Also replace symbols that hold real (imported/downloaded) bars."),
 ) -> None:
     """Write the deterministic SYNTHETIC demo set: 1-minute RTH bars on the XNYS sessions of 2025."""
-    with _user_errors():
+    with user_errors():
         from rbts.runtime.data import demo
         from rbts.runtime.data.catalog import BarStore
 
@@ -89,7 +80,7 @@ def import_cmd(
     stamped: str = typer.Option("close", "--stamped", help="'close' (the format) or 'open' to shift vendor open-time stamps by one bar."),
 ) -> None:
     """Import bars for one symbol; nothing is written unless every row is valid."""
-    with _user_errors():
+    with user_errors():
         from rbts.runtime.data.catalog import BarStore
         from rbts.runtime.data.importer import import_file
         from rbts.runtime.data.instruments import bar_spec
@@ -113,7 +104,7 @@ def download_cmd(
     rth_only: bool = typer.Option(False, "--rth-only", help="Regular trading hours only (default: extended hours too)."),
 ) -> None:
     """Download 1-minute bars from Interactive Brokers (TWS or IB Gateway) into the catalog."""
-    with _user_errors():
+    with user_errors():
         from rbts.runtime.data.download import download_bars
 
         settings = settings_from(ctx)
@@ -146,7 +137,7 @@ def _counted_progress(label: str):
 @data_app.command("ls")
 def ls_cmd(ctx: typer.Context) -> None:
     """List stored symbols: first/last bar, bar count, bar size, gaps, source."""
-    with _user_errors():
+    with user_errors():
         from rbts.runtime.data.catalog import BarStore
 
         store = BarStore(settings_from(ctx))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from rbts.dsl.errors import RbtsError
+from rbts.runtime.cli.common import user_errors
 
 
 def read_source(path: Path) -> str:
@@ -51,15 +51,6 @@ def load_checked(path: Path):
         typer.echo(warning.render(filename, text), err=True)
     return checked
 
-
-@contextmanager
-def _user_errors():
-    """Print an RbtsError as FILE:LINE:COL: error: ... and exit 1."""
-    try:
-        yield
-    except RbtsError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(1) from None
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -98,7 +89,7 @@ def compile_command(
     Every setting is written out with its default resolved. Errors are printed as
     FILE:LINE:COL: error: MESSAGE with the source line, and exit with status 1.
     """
-    with _user_errors():
+    with user_errors():
         _compile(file, out, graph)
 
 
@@ -137,7 +128,7 @@ def fmt_command(
     Settings go first in a fixed order, then lets and rules in their order, with
     minimal parentheses. With --check, list the file and exit 1 if it would change.
     """
-    with _user_errors():
+    with user_errors():
         _fmt(file, check)
 
 

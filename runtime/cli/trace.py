@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import is_terminal, settings_from
+from rbts.runtime.cli.common import is_terminal, settings_from, user_errors
 
 MAX_TABLE_ROWS = 200
 
@@ -27,11 +27,8 @@ def trace_command(
     csv: Path = typer.Option(None, "--csv", help="Write the trace as CSV to this file."),
 ) -> None:
     """Trace a strategy's rules cycle by cycle on stored bars."""
-    try:
+    with user_errors():
         _trace(ctx, file, symbol, start, end, csv)
-    except RbtsError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(1) from None
 
 
 def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) -> None:
