@@ -15,6 +15,8 @@ instant's cycle then, instead of on wall-clock alerts.
 
 from __future__ import annotations
 
+import asyncio
+
 import pandas as pd
 from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.enums import AggregationSource
@@ -32,6 +34,9 @@ class LiveRuleStrategy(RuleStrategy):
 
     An alert set in the past (replayed data time is behind the wall clock) fires with
     ``ts_event`` = now, so the instant it stands for is read from the alert's name.
+    Nautilus fires live alerts on its clock's own thread, while bars reach the evaluator on
+    the event loop: the alert only schedules the cycle onto the loop (the evaluator is not
+    thread-safe, and a cycle must not interleave with a bar).
     """
 
     warmup_sessions: int = 1  # sessions of history the rules need (set by build)
@@ -39,8 +44,13 @@ class LiveRuleStrategy(RuleStrategy):
     def on_start(self) -> None:
         self._warm: WarmUp | None = None
         self._history_keys: dict[BarType, tuple[str, int, int]] = {}
+        self._loop = asyncio.get_event_loop()
         super().on_start()
         self._request_history()
+
+    def _on_loop(self, func, *args) -> None:
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(func, *args)
 
     # ------------------------------------------------------------------ warm-up
     def _request_history(self) -> None:
@@ -121,7 +131,7 @@ class LiveRuleStrategy(RuleStrategy):
 
     # ------------------------------------------------------------------ cycles
     def _on_cycle_alert(self, event) -> None:
-        self._cycle(int(event.name.rsplit("-", 1)[1]))
+        self._on_loop(self._cycle, int(event.name.rsplit("-", 1)[1]))
 
     def _cycle(self, ts: int) -> None:
         try:
@@ -131,7 +141,9 @@ class LiveRuleStrategy(RuleStrategy):
             self._fail(ts, exc)
 
     def _on_ttl_alert(self, event) -> None:
-        coid = event.name.removeprefix("rbts-ttl-")
+        self._on_loop(self._ttl_due, event.name.removeprefix("rbts-ttl-"))
+
+    def _ttl_due(self, coid: str) -> None:
         deadline = next((d for c, d in self._deadlines.items() if c.value == coid), None)
         if deadline is not None:
             try:
