@@ -14,7 +14,6 @@ Run: .venv/bin/python bench/bench_trace.py
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -30,7 +30,6 @@ def render_builder(doc: Document, catalog_symbols: list[str]) -> None:
         st.info("The builder waits until the code is valid again (fix the errors or revert).",
                 icon=":material/pause_circle:")
         return
-    strategy = doc.valid.strategy
     symbols = sorted(set(catalog_symbols) | set(doc.valid.settings.symbols))
     with st.expander("Settings", expanded=False):
         render_settings_form(doc, symbols)

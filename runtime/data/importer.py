@@ -114,13 +114,13 @@ def _check_tz(tz: str) -> None:
 
 def _read(path: Path) -> _Source:
     if not path.exists():
-        raise RbtsError(f"no such file")
+        raise RbtsError("no such file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
-    raise RbtsError(f"expected a .csv or .parquet file")
+    raise RbtsError("expected a .csv or .parquet file")
 
 
 def _read_csv(path: Path) -> _Source:
@@ -131,7 +131,7 @@ def _read_csv(path: Path) -> _Source:
     lines = text.splitlines()
     nonblank = np.array([i + 1 for i, line in enumerate(lines) if line.strip()], dtype=np.int64)
     if len(nonblank) == 0:
-        raise RbtsError(f"the file is empty")
+        raise RbtsError("the file is empty")
     header = [h.strip().strip('"').strip().lower() for h in lines[nonblank[0] - 1].split(",")]
     _check_columns(path, header, Span(int(nonblank[0]), 1, int(nonblank[0]), len(lines[nonblank[0] - 1]) + 1), text)
     import io
@@ -222,7 +222,7 @@ class _Problems:
 def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[pd.DataFrame, int, list[str]]:
     raw = source.frame
     if raw.empty:
-        raise RbtsError(f"no data rows")
+        raise RbtsError("no data rows")
     problems = _Problems(source)
     ts = _parse_ts(raw["ts"], tz, problems)
     values = {}
@@ -352,14 +352,14 @@ def _check_order(ts: np.ndarray, raw: pd.Series, problems: _Problems) -> None:
 def _bar_seconds(ts: np.ndarray, source: _Source) -> int:
     """The bar size: the most common step between consecutive bars."""
     if len(ts) < 2:
-        raise RbtsError(f"a single bar is not enough to tell the bar size; import at least two")
+        raise RbtsError("a single bar is not enough to tell the bar size; import at least two")
     steps = np.diff(ts) // 1_000_000_000
     values, counts = np.unique(steps, return_counts=True)
     seconds = int(values[np.argmax(counts)])
     if seconds >= 86400 and seconds % 86400 in (3600 * 23, 3600):  # daily across a DST change
         seconds = 86400
     if seconds <= 0:
-        raise RbtsError(f"cannot infer the bar size from the timestamps")
+        raise RbtsError("cannot infer the bar size from the timestamps")
     off_grid = np.flatnonzero((steps % seconds != 0) & (seconds < 86400))
     if len(off_grid):
         r = int(off_grid[0]) + 1
@@ -395,7 +395,7 @@ def _reject_open_stamped(index: pd.DatetimeIndex, seconds: int, tz: str, source:
         weekdays = set(local[local.hour == 0].day_of_week)
         if weekdays and 0 in weekdays and 5 not in weekdays:
             raise RbtsError(
-                f"daily bars stamped 00:00 on Monday..Friday are stamped at the session DATE (their open); "
+                "daily bars stamped 00:00 on Monday..Friday are stamped at the session DATE (their open); "
                 "rbts stamps a daily bar at its close, midnight at the END of its day. "
                 "Import with --stamped open to shift every bar by one day, or fix the ts column."
             )

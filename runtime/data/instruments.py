@@ -163,7 +163,6 @@ def price_precision(symbol: str, settings: Settings | None = None) -> int:
 def make_instrument(symbol: str, settings: Settings | None = None):
     """The Nautilus instrument for a DSL symbol: ``Equity`` or data-only ``IndexInstrument``."""
     from nautilus_trader.model.currencies import USD
-    from nautilus_trader.model.identifiers import Symbol
     from nautilus_trader.model.instruments import Equity, IndexInstrument
     from nautilus_trader.model.objects import Price, Quantity
 
