@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import settings_from
+from rbts.runtime.cli.common import settings_from, user_errors
 
 NOT_RUNNING = 3
 
@@ -27,14 +25,6 @@ def register(app: typer.Typer) -> None:
     app.command("restart")(restart_cmd)
     app.command("flatten")(flatten_cmd)
 
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except RbtsError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(1) from None
 
 
 def live_cmd(
@@ -54,7 +44,7 @@ def live_cmd(
         raise typer.BadParameter("use replay or ib", param_hint="--mode")
     settings = settings_from(ctx)
     speed = speed or settings.replay_speed
-    with _user_errors():
+    with user_errors():
         if detach:
             pid = control.start(settings, mode, file, start, speed, end)
             typer.echo(f"bot started in {mode} mode (pid {pid}); `rbts status` to watch, `rbts stop` to stop")
@@ -79,7 +69,7 @@ def apply_cmd(ctx: typer.Context, file: str = typer.Argument(..., help="Strategy
     from rbts.runtime.live import control
 
     settings = settings_from(ctx)
-    with _user_errors():
+    with user_errors():
         applied = control.apply_file(settings, file)
     typer.echo(f"saved {applied.version.label} and made it active")
     if not applied.sent_to_bot:
@@ -128,7 +118,7 @@ def stop_cmd(ctx: typer.Context, timeout: float = typer.Option(20.0, "--timeout"
     """Stop the bot gracefully (SIGTERM), killing it if it does not end within --timeout."""
     from rbts.runtime.live import control
 
-    with _user_errors():
+    with user_errors():
         typer.echo(control.stop(settings_from(ctx), timeout))
 
 
@@ -136,7 +126,7 @@ def restart_cmd(ctx: typer.Context) -> None:
     """Stop the bot and start it again with the same mode and options, on the active strategy."""
     from rbts.runtime.live import control
 
-    with _user_errors():
+    with user_errors():
         pid = control.restart(settings_from(ctx))
     typer.echo(f"bot restarted (pid {pid})")
 
@@ -147,5 +137,5 @@ def flatten_cmd(ctx: typer.Context, yes: bool = typer.Option(False, "--yes", "-y
 
     if not yes and not typer.confirm("Cancel all orders and close all positions at market?"):
         raise typer.Exit(1)
-    with _user_errors():
+    with user_errors():
         typer.echo(control.flatten(settings_from(ctx)))
