@@ -10,20 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from support.browser import ARTIFACTS, browser_page, ensure_chromium, running_ui
 from livetest import rbts, stop_bot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 STRATEGY = """strategy "browser demo"
 universe: AAPL, MSFT
 capital: 10000
@@ -36,16 +29,9 @@ exit down: fast < slow
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def home(small_demo_home, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `make browser-deps` (apt-get install chromium)")
+    ensure_chromium()
     home = tmp_path / "home"
     shutil.copytree(small_demo_home, home)
     (tmp_path / "demo.rbts").write_text(STRATEGY)
@@ -56,47 +42,16 @@ def home(small_demo_home, tmp_path):
 
 @pytest.fixture
 def app_url(home):
-    port = _free_port()
-    log = open(home / "ui.log", "wb")
     env = {k: v for k, v in os.environ.items() if k != "RBTS_LIVE_PLUGIN"}
-    proc = subprocess.Popen([sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(home), "ui",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"rbts ui did not come up: {(home / 'ui.log').read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_ui(home, env=env) as url:
+        yield url
 
 
 @pytest.fixture
 def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1440, "height": 1800})
-        page.set_default_timeout(60_000)
-        page.goto(app_url)
+    with browser_page(app_url, height=1800) as page:
         page.get_by_role("tab", name="Live").click()
         yield page
-        browser.close()
 
 
 def _settled(page) -> None:

@@ -7,40 +7,16 @@ Screenshots go to test-artifacts/ (look at them when changing the app).
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from support.browser import ARTIFACTS, browser_page, running_ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ACE = 'iframe[title="streamlit_ace.streamlit_ace"]'
 RULE = "strategy-rule-0-c0"
-
-
-def _ensure_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, capture_output=True)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=False, capture_output=True)
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing and could not be installed: run `make browser-deps` "
-                    "(apt-get install chromium) as root")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,51 +24,16 @@ def app_url(small_demo_home, tmp_path_factory):
     """`rbts ui` on a copy of the small demo home, on a free localhost port."""
     home = tmp_path_factory.mktemp("browser") / "home"
     shutil.copytree(small_demo_home, home)
-    port = _free_port()
-    rbts = Path(sys.executable).with_name("rbts")
-    log = open(home / "ui.log", "wb")
-    proc = subprocess.Popen([str(rbts), "--home", str(home), "ui", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail(f"rbts ui exited: {(home / 'ui.log').read_text()[-2000:]}")
-    else:
-        proc.terminate()
-        pytest.fail("rbts ui did not come up within 90 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_ui(home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(app_url):
-    _ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1440, "height": 2600})
-        page.set_default_timeout(60_000)
-        page.goto(app_url)
+    with browser_page(app_url) as page:
         page.get_by_text("Valid strategy").wait_for()
         _idle(page)
         yield page
-        browser.close()
 
 
 def _key(name: str) -> str:
@@ -167,8 +108,17 @@ def _walk_through(page) -> None:
     frame.locator(".ace_content").click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\nentry oops: close >")
-    page.keyboard.press("Control+Enter")
-    page.get_by_text("1 error").first.wait_for()
+    frame.locator(".ace_line", has_text="entry oops").wait_for()  # the keystrokes reached the editor
+    for attempt in range(3):  # under load the first Ctrl+Enter can land before Ace has the focus
+        page.keyboard.press("Control+Enter")
+        try:
+            page.get_by_text("1 error").first.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            frame.locator(".ace_content").click()
+            page.keyboard.press("Control+End")
     frame.locator(".ace_gutter-cell.ace_error").first.wait_for()
     assert page.get_by_text("builder waits").is_visible()
     _shot(page, "03-syntax-error")
