@@ -12,24 +12,6 @@ from rbts.ui.document import Document, describe
 DOC_KEY = "strategy.doc"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vix_ema_cross.rbts"
 
-# The SPEC's reference strategy, used when the examples folder is not installed.
-REFERENCE = """strategy "VIX-calm EMA cross"
-universe: AAPL, MSFT, NVDA, AMZN
-capital: 10000
-cycle: 5m
-sizing: equal
-order: limit 0.05% ttl 5m
-risk: max_daily_loss 2%
-
-let fast = ema(close, 9, 5m)
-let slow = ema(close, 21, 5m)
-
-global market_hours: time in RTH
-global vix_calm: slope(ema(VIX, 9, 5m), 30m) < -0.25
-entry bull_cross: fast crosses_above slow
-exit bear_cross: fast crosses_below slow
-"""
-
 BLANK = """strategy "My strategy"
 universe: AAPL
 """
@@ -38,8 +20,12 @@ universe: AAPL
 def example_text() -> str:
     try:
         return EXAMPLE.read_text()
-    except OSError:
-        return REFERENCE
+    except OSError:  # the examples folder is not installed
+        return BLANK
+
+
+# The SPEC's reference strategy (examples/vix_ema_cross.rbts), shown on a first visit.
+REFERENCE = example_text()
 
 
 def document() -> Document:

@@ -10,22 +10,7 @@ from rbts.dsl.checker import check_text, diagnose
 from rbts.dsl.errors import RbtsError
 
 REFERENCE = (Path(__file__).resolve().parents[2] / "examples" / "vix_ema_cross.rbts")
-REF_TEXT = """strategy "VIX-calm EMA cross"
-universe: AAPL, MSFT, NVDA, AMZN
-capital: 10000
-cycle: 5m
-sizing: equal
-order: limit 0.05% ttl 5m
-risk: max_daily_loss 2%
-
-let fast = ema(close, 9, 5m)
-let slow = ema(close, 21, 5m)
-
-global market_hours: time in RTH
-global vix_calm: slope(ema(VIX, 9, 5m), 30m) < -0.25
-entry bull_cross: fast crosses_above slow
-exit bear_cross: fast crosses_below slow
-"""
+REF_TEXT = REFERENCE.read_text()
 
 
 def test_reference_strategy_resolves() -> None:
