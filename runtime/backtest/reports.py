@@ -6,14 +6,13 @@ Timestamps in files are ISO 8601 UTC.  Every file is written atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from rbts.runtime.backtest.metrics import METRIC_KEYS
+from rbts.runtime.files import atomic_write
 
 if TYPE_CHECKING:
     from rbts.runtime.backtest.runner import BacktestResult
@@ -61,17 +60,6 @@ def nautilus_report(report: pd.DataFrame, symbol_of: dict[str, str]) -> pd.DataF
     return frame
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _iso(series: pd.Series) -> pd.Series:
     return series.map(lambda t: t.isoformat() if isinstance(t, pd.Timestamp) and not pd.isna(t) else "")
 
@@ -99,13 +87,13 @@ def metrics_json(result: BacktestResult) -> str:
 def write_outputs(result: BacktestResult, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "metrics.json", metrics_json(result))
-    _atomic_write(out / "equity.csv", equity_csv(result))
-    _atomic_write(out / "trades.csv", trades_csv(result))
-    _atomic_write(out / "fills.csv", result.fills.to_csv(index=False))
-    _atomic_write(out / "orders.csv", result.orders.to_csv(index=False))
+    atomic_write(out / "metrics.json", metrics_json(result))
+    atomic_write(out / "equity.csv", equity_csv(result))
+    atomic_write(out / "trades.csv", trades_csv(result))
+    atomic_write(out / "fills.csv", result.fills.to_csv(index=False))
+    atomic_write(out / "orders.csv", result.orders.to_csv(index=False))
     events = [{"ts": pd.Timestamp(e.ts_ns, tz="UTC").isoformat(), "kind": e.kind, "symbol": e.symbol,
                "message": e.message} for e in result.events]
     config = {**result.config, "events": events}
-    _atomic_write(out / "config.json", json.dumps(config, indent=2, default=str) + "\n")
+    atomic_write(out / "config.json", json.dumps(config, indent=2, default=str) + "\n")
     return out

@@ -6,15 +6,14 @@ exit 1); Typer/Click handle usage errors (exit 2).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.cli.common import user_errors
+from rbts.runtime.files import atomic_write
 
 
 def read_source(path: Path) -> str:
@@ -54,21 +53,10 @@ def load_checked(path: Path):
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder (never half-written)."""
-    path = path.resolve()  # through a symlink: replace its target, keep the link
-    folder = path.parent
+    """Write ``text`` atomically; a file system error is a user error (exit 1), not a traceback."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        atomic_write(path, text)
     except OSError as exc:
-        raise RbtsError(f"cannot write to {folder}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise RbtsError(f"cannot write {path}: {exc.strerror}") from None
 
 

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data import fixed, instruments
+from rbts.runtime.files import atomic_write
 
 if TYPE_CHECKING:
     from rbts.runtime.settings import Settings
@@ -408,7 +409,7 @@ class BarStore:
             pass
         meta = self.metadata()
         if meta.pop(bar_type, None) is not None:
-            _atomic_write_text(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n")
+            atomic_write(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n", parents=True)
 
     def _write_instrument(self, symbol: str) -> None:
         from nautilus_trader.persistence.catalog import ParquetDataCatalog
@@ -425,7 +426,7 @@ class BarStore:
         entry.update({k: v for k, v in source.items() if k != "synthetic"})
         entry["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
         meta[bar_type] = entry
-        _atomic_write_text(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        atomic_write(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n", parents=True)
 
     # ---- summary
 
@@ -472,15 +473,3 @@ def _missing_sessions(days: pd.DatetimeIndex, settings: Settings) -> int:
         return 0
     have = set(days.tz_localize(None))
     return sum(1 for s in sessions if s not in have)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".writing-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

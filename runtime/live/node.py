@@ -294,11 +294,11 @@ def _report_ib_failure(settings: Settings, message: str, attempt: int) -> None:
 
 
 def write_pid(settings: Settings, options: RunOptions) -> None:
-    from rbts.runtime.live.registry import atomic_write
+    from rbts.runtime.files import atomic_write
 
     info = {"pid": os.getpid(), "started": time.time(), "mode": options.mode, "start": options.start,
             "speed": options.speed, "end": options.end}
-    atomic_write(pid_path(settings), json.dumps(info).encode())
+    atomic_write(pid_path(settings), json.dumps(info).encode(), parents=True)
 
 
 def remove_pid(settings: Settings) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from rbts.runtime.files import atomic_write
 
 ACTIVE_FILE = "active_strategy.json"
 
@@ -52,22 +52,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, then ``os.replace`` (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Registry:
     def __init__(self, strategies_dir: Path, live_dir: Path) -> None:
         self.root = Path(strategies_dir)
@@ -90,12 +74,12 @@ class Registry:
             number = existing[-1].number + 1 if existing else 1
             folder = self.root / slug
             stem = folder / f"v{number:04d}"
-            atomic_write(stem.with_suffix(".json"), data)
+            atomic_write(stem.with_suffix(".json"), data, parents=True)
             if source_text is not None:
-                atomic_write(stem.with_suffix(".rbts"), source_text.encode())
+                atomic_write(stem.with_suffix(".rbts"), source_text.encode(), parents=True)
             meta = {"name": name, "slug": slug, "number": number, "sha256": digest,
                     "created": time.time(), "source_file": source_file}
-            atomic_write(Path(f"{stem}.meta.json"), json.dumps(meta, indent=2).encode())
+            atomic_write(Path(f"{stem}.meta.json"), json.dumps(meta, indent=2).encode(), parents=True)
         return self._version(meta, stem.with_suffix(".json"))
 
     def versions(self, slug: str) -> list[Version]:
@@ -119,7 +103,7 @@ class Registry:
 
     def activate(self, version: Version) -> None:
         """Make ``version`` the bot's active strategy (atomic replace)."""
-        atomic_write(self.active_path, version.json_path.read_bytes())
+        atomic_write(self.active_path, version.json_path.read_bytes(), parents=True)
 
     def active(self) -> tuple[bytes, Version | None] | None:
         """The active file's bytes and its registry version (None if it is not in the registry)."""

@@ -1,0 +1,30 @@
+"""Atomic file writes: a reader (or a crash) never sees half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: Path, data: bytes | str, *, parents: bool = False) -> None:
+    """Write ``data`` (str as UTF-8) to a temp file in ``path``'s folder, fsync it, then
+    ``os.replace`` it into place.  A replaced file keeps its permissions; a new one is 0644.
+    Through a symlink, the link's target is replaced and the link kept.  The folder must
+    exist unless ``parents`` (a user's mistyped output folder is an error, not created)."""
+    path = Path(path).resolve()
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
