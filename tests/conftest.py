@@ -13,7 +13,8 @@ as READ-ONLY — copy with ``shutil.copytree`` if a test must write):
     The same data for the 20 sessions 2025-03-03 .. 2025-03-28 only (all nine
     symbols, 7,800 bars each); byte-identical to that part of ``demo_home``.
 
-``SMALL_DEMO_START`` / ``SMALL_DEMO_END`` (module constants) name that range.
+``SMALL_DEMO_START`` / ``SMALL_DEMO_END`` in ``support.demo_range`` name that range
+(import them from there: ``conftest`` is not a module to import from).
 
 Use them as::
 
@@ -34,8 +35,7 @@ from pathlib import Path
 
 import pytest
 
-SMALL_DEMO_START = "2025-03-03"
-SMALL_DEMO_END = "2025-03-28"
+from support.demo_range import SMALL_DEMO_END, SMALL_DEMO_START
 
 
 def _build_demo(root: Path, start: str | None = None, end: str | None = None) -> Path:

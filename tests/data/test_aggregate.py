@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SMALL_DEMO_START
+from support.demo_range import SMALL_DEMO_START
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.aggregate import resample

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import SMALL_DEMO_START
+from support.demo_range import SMALL_DEMO_START
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data import fixed, instruments

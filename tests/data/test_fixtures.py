@@ -1,6 +1,6 @@
 """The shared homes of tests/conftest.py hold what they promise."""
 
-from conftest import SMALL_DEMO_END, SMALL_DEMO_START
+from support.demo_range import SMALL_DEMO_END, SMALL_DEMO_START
 
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SMALL_DEMO_START
+from support.demo_range import SMALL_DEMO_START
 from typer.testing import CliRunner
 
 from rbts.dsl.errors import RbtsError
