@@ -145,11 +145,12 @@ class _Checker:
         self.check_settings()
         names: dict[str, ast.Node] = {}
         rules: list[CheckedRule] = []
-        for stmt, auto in zip(s.body, _auto_names(s)):
+        effective = iter(ast.rule_names(s))
+        for stmt in s.body:
             if isinstance(stmt, ast.Let):
                 self.check_let(stmt)
             else:
-                name = stmt.name or auto
+                name = next(effective)
                 if name in names:
                     self.err(f"rule name {name!r} is used twice (first on line {_line(names[name])})", stmt)
                 elif name in self.lets:
@@ -551,18 +552,6 @@ class _Checker:
 def _combine(a: ExprInfo, b: ExprInfo, kind) -> ExprInfo:
     tfs = [t for t in (a.timeframe_s, b.timeframe_s) if t is not None]
     return ExprInfo(kind, min(tfs) if tfs else None, a.per_ticker or b.per_ticker, a.constant and b.constant)
-
-
-def _auto_names(strategy: ast.Strategy) -> list[str | None]:
-    counters = {scope: 0 for scope in ast.SCOPES}
-    out: list[str | None] = []
-    for stmt in strategy.body:
-        if isinstance(stmt, ast.Rule):
-            counters[stmt.scope] += 1
-            out.append(f"{stmt.scope}_{counters[stmt.scope]}")
-        else:
-            out.append(None)
-    return out
 
 
 def _line(node: ast.Node | None) -> int:
