@@ -15,18 +15,15 @@ import json
 from dataclasses import dataclass, field
 
 from rbts.compiler.indicators import SPECS
+from rbts.dsl.ast import Duration
 from rbts.dsl.settings import ResolvedSettings
 
 SERIES_KINDS = ("source", "const", "indicator", "resample", "arith", "window")
 
 
 def duration_text(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    """A timeframe as the language writes it (``5m``), ``-`` for none."""
+    return "-" if seconds is None else Duration(seconds).text
 
 
 @dataclass(frozen=True)
