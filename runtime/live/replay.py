@@ -40,6 +40,7 @@ from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.enums import AggregationSource
 from nautilus_trader.model.identifiers import ClientId
 
+from rbts.runtime.data.aggregate import resample
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings
 
@@ -56,15 +57,6 @@ def replay_instrument(symbol: str, settings):
     from rbts.runtime.data.instruments import is_data_only, make_instrument
 
     return sim_instrument(symbol, make_instrument(symbol, settings), is_data_only(symbol, settings))
-
-
-def aggregate(frame: pd.DataFrame, seconds: int) -> pd.DataFrame:
-    """Clock-aligned bars of ``seconds`` from smaller ones: (T - tf, T] stamped T, New York
-    midnight origin; an interval with no bar yields no bar (SPEC §2.3)."""
-    local = frame.tz_convert(EXCHANGE_TZ)
-    out = local.resample(pd.Timedelta(seconds=seconds), closed="right", label="right", origin="start_day").agg(
-        {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
-    return out.dropna(subset=["close"]).tz_convert("UTC")
 
 
 class ReplayDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
@@ -125,7 +117,7 @@ class ReplayDataClient(LiveMarketDataClient):
             frame = self._bars.load_frame(symbol, end=end)
             base = self._bars.bar_seconds(symbol)
             if seconds != base:
-                frame = aggregate(frame, seconds)
+                frame = resample(frame, seconds)  # the grid backtests and traces use
             instrument = self._cache.instrument(bar_type.instrument_id)
             self._series[bar_type] = make_bars(instrument, seconds, frame) if len(frame) else []
         return self._series[bar_type]
