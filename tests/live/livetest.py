@@ -60,6 +60,16 @@ def wait_for(home: Path, predicate, timeout: float = 60.0, what: str = "conditio
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def flatten_and_wait(home: Path) -> dict:
+    """`rbts flatten --yes`, then wait until the bot is flat and in safe mode; its status."""
+    flat = rbts(home, "flatten", "--yes")
+    assert flat.returncode == 0, flat.stderr
+    status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") and not s.positions() else None,
+                      what="flat and in safe mode")
+    assert "flattened" in status["safe_reason"]
+    return status
+
+
 def stop_bot(home: Path) -> None:
     """Never leave a bot behind (fixture clean-up)."""
     if (home / "live" / "bot.pid").exists():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from catalogs import minute_bars, write_bars
-from livetest import rbts, stop_bot, store_of, wait_for
+from livetest import flatten_and_wait, rbts, stop_bot, store_of, wait_for
 
 from rbts.runtime.live.store import TERMINAL_ORDER_STATES
 
@@ -63,11 +63,7 @@ def test_breaker_trips_flattens_in_its_cycle_and_waits_for_the_next_session(home
     assert fills[2][0] == ny("2025-03-12 09:31") and fills[2][1] == "BUY" and len(fills) == 3
     assert all(o["status"] in TERMINAL_ORDER_STATES for o in orders)
 
-    flat = rbts(home, "flatten", "--yes")
-    assert flat.returncode == 0, flat.stderr
-    status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") and not s.positions() else None,
-                      what="flat and in safe mode")
-    assert "flattened" in status["safe_reason"]
+    flatten_and_wait(home)
     with store_of(home) as store:
         last = store.fills(1)[0]
         assert (last["side"], last["qty"], last["price"]) == ("SELL", fills[2][2], 92.0)

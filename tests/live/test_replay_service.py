@@ -14,7 +14,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from livetest import WORKING, rbts, stop_bot, store_of, submitted_order_ids, use_toy_plugin, wait_for
+from livetest import (WORKING, flatten_and_wait, rbts, stop_bot, store_of, submitted_order_ids, use_toy_plugin,
+                      wait_for)
 
 from rbts.runtime.live.store import TERMINAL_ORDER_STATES
 
@@ -60,11 +61,7 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
         assert store.status()["strategy_version"] == "toy v2"
         assert any("apply rejected" in e["message"] and e["level"] == "ERROR" for e in store.events())
 
-    flat = rbts(home, "flatten", "--yes")
-    assert flat.returncode == 0, flat.stderr
-    status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") and not s.positions() else None,
-                      what="flat and in safe mode")
-    assert "flattened" in status["safe_reason"]
+    status = flatten_and_wait(home)
     with store_of(home) as store:
         fills_after_flat = store.count("fills")
     # two more flushes of the monitor: safe mode opened nothing and left nothing working
