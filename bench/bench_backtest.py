@@ -29,9 +29,10 @@ warnings.filterwarnings("ignore")
 
 from hand_strategy import EmptyStrategy, HandConfig, HandEmaCross  # noqa: E402
 
-from rbts.runtime.backtest.engine import build_engine, sim_instrument  # noqa: E402
+from rbts.runtime.backtest.engine import build_engine
+from rbts.runtime.strategy.instruments import sim_instrument  # noqa: E402
 from rbts.runtime.backtest.runner import run_backtest  # noqa: E402
-from rbts.runtime.backtest.strategy import bar_types_for  # noqa: E402
+from rbts.runtime.strategy.rule_strategy import bar_types_for  # noqa: E402
 from rbts.runtime.data import demo  # noqa: E402
 from rbts.runtime.data.catalog import BarStore  # noqa: E402
 from rbts.runtime.settings import load_settings  # noqa: E402

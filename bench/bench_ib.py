@@ -43,7 +43,7 @@ def best(fn, repeat: int) -> float:
 def bench_download(days: int, repeat: int) -> tuple[float, float, int]:
     import exchange_calendars as xcals
     from rbts.runtime.data.catalog import BarStore
-    from rbts.runtime.data.download import Pacing, download_bars
+    from rbts.runtime.ib.download import Pacing, download_bars
     from rbts.runtime.settings import load_settings
 
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2024-03-01", "2024-12-31")[:days]
@@ -86,7 +86,7 @@ def bench_fail_fast(repeat: int) -> tuple[float, float]:
         fail = min(run_process(cmd, env)[0] for _ in range(repeat))
         _, result = run_process(cmd, env)
         assert result.returncode == 1 and "cannot reach IB Gateway/TWS" in result.stderr, result.stderr
-    imports = [PY, "-c", "import pandas, exchange_calendars, rbts.runtime.cli.app, rbts.runtime.data.download, rbts.runtime.data.catalog"]
+    imports = [PY, "-c", "import pandas, exchange_calendars, rbts.runtime.cli.app, rbts.runtime.ib.download, rbts.runtime.data.catalog"]
     base = min(run_process(imports, env)[0] for _ in range(repeat))
     return fail, base
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import control
-from rbts.ui import live_view
+from rbts.runtime.live import status_view as live_view
 
 REFRESH_S = 3
 

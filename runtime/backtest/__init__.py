@@ -1,1 +1,1 @@
-"""Backtests: RuleStrategy, the runner, metrics and report files."""
+"""Backtests: the engine set-up, the runner, metrics, report files and the worker process."""

@@ -13,54 +13,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import types
 
-import numpy as np
 import pandas as pd
 from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.backtest.models import FillModel
 from nautilus_trader.config import BacktestEngineConfig, DataEngineConfig, LoggingConfig, RiskEngineConfig
 from nautilus_trader.model.currencies import USD
-from nautilus_trader.model.data import Bar
 from nautilus_trader.model.enums import AccountType, OmsType
-from nautilus_trader.model.identifiers import InstrumentId, Symbol, TraderId, Venue
-from nautilus_trader.model.instruments import Equity, IndexInstrument
-from nautilus_trader.model.objects import Money, Price, Quantity
-import types
+from nautilus_trader.model.identifiers import TraderId
+from nautilus_trader.model.objects import Money
 
-from rbts.runtime.backtest.bars import bar_spec, bar_types_for
-
-BACKTEST_VENUE = Venue("RBTS")
-
-
-def sim_instrument(symbol: str, template=None, data_only: bool = False, fee: float = 0.0):
-    """The run's copy of a symbol's instrument, on the one backtest venue.
-
-    ``template`` is the symbol table's instrument (kept: its symbol and precision);
-    without one, a USD equity with 2 decimals (or an index when ``data_only``).
-    """
-    name = template.id.symbol.value if template is not None else symbol
-    precision = template.price_precision if template is not None else 2
-    increment = Price(10 ** -precision, precision)
-    iid = InstrumentId(Symbol(name), BACKTEST_VENUE)
-    if data_only or isinstance(template, IndexInstrument):
-        return IndexInstrument(iid, Symbol(name), USD, precision, 0, increment, Quantity.from_int(1), 0, 0)
-    fee_dec = Decimal(str(fee))
-    return Equity(iid, Symbol(name), USD, precision, increment, Quantity.from_int(1),
-                  ts_event=0, ts_init=0, maker_fee=fee_dec, taker_fee=fee_dec)
-
-
-def make_bars(instrument, seconds: int, frame: pd.DataFrame) -> list[Bar]:
-    """Nautilus bars from a frame indexed by UTC bar-close time (columns open..volume)."""
-    bar_type = bar_types_for(instrument.id, (seconds,))[0][0]
-    ts = frame.index.as_unit("ns").asi8.astype(np.uint64)
-
-    def col(name: str) -> np.ndarray:  # writable copies: pandas 3 hands out read-only arrays
-        return np.array(frame[name].to_numpy(np.float64), copy=True)
-
-    return Bar.from_raw_arrays_to_list(
-        bar_type, instrument.price_precision, 0, col("open"), col("high"), col("low"), col("close"),
-        np.round(col("volume")), ts, ts.copy())
+from rbts.runtime.strategy.instruments import BACKTEST_VENUE, make_bars
 
 
 def _no_record_trade(self, *args, **kwargs) -> None:
@@ -94,4 +58,4 @@ def build_engine(capital: float, instruments: dict, bars_seconds: int, frames: d
     return engine, total
 
 
-__all__ = ["BACKTEST_VENUE", "bar_spec", "build_engine", "make_bars", "sim_instrument"]
+__all__ = ["build_engine"]

@@ -24,7 +24,7 @@ from rbts.dsl.errors import RbtsError
 from rbts.dsl.settings import ResolvedSettings
 from rbts.runtime.backtest import reports
 from rbts.runtime.backtest.metrics import compute_metrics
-from rbts.runtime.backtest.recorder import CycleRecorder, StrategyEvent
+from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
 
 Progress = Callable[[float, str], None]
 
@@ -129,7 +129,7 @@ def simulate(
     from nautilus_trader.model.instruments import IndexInstrument
 
     from rbts.runtime.backtest.engine import build_engine
-    from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig
+    from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig
 
     started = time.perf_counter()
     missing = [s for s in settings.symbols if s not in frames or frames[s].empty]
@@ -189,7 +189,7 @@ def _data_only(symbol: str, symbol_settings) -> bool:
 
 
 def _instruments(settings: ResolvedSettings, symbol_settings) -> dict:
-    from rbts.runtime.backtest.engine import sim_instrument
+    from rbts.runtime.strategy.instruments import sim_instrument
 
     out = {}
     for symbol in settings.symbols:

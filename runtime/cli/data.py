@@ -105,7 +105,7 @@ def download_cmd(
 ) -> None:
     """Download 1-minute bars from Interactive Brokers (TWS or IB Gateway) into the catalog."""
     with user_errors():
-        from rbts.runtime.data.download import download_bars
+        from rbts.runtime.ib.download import download_bars
 
         settings = settings_from(ctx)
         chosen = _split_symbols(symbols)

@@ -96,7 +96,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
 
 
 def _render_status(snap: dict) -> str:
-    from rbts.ui.live_view import banner, format_ts
+    from rbts.runtime.live.status_view import banner, format_ts
 
     st = snap["status"]
     lines = [banner(snap)]

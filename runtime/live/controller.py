@@ -163,7 +163,7 @@ class LiveController(Controller):
         return False, error
 
     def _enter_safe_mode(self, reason: str, flatten: bool = False) -> None:
-        from rbts.runtime.backtest.strategy import bar_spec
+        from rbts.runtime.strategy.rule_strategy import bar_spec
 
         config = SafeModeConfig(strategy_id=program.STRATEGY_ID, order_id_tag=program.ORDER_ID_TAG,
                                 flatten_on_start=flatten, bar_spec=str(bar_spec(self._bars_seconds)))

@@ -29,8 +29,8 @@ from nautilus_trader.model.objects import Price
 from rbts.runtime.live.feeds import FeedWatch
 from rbts.runtime.live.store import StateStore
 
-TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.backtest.recorder.CycleRecord
-TOPIC_EVENT = "rbts.event"  # rbts.runtime.backtest.recorder.StrategyEvent
+TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.strategy.recorder.CycleRecord
+TOPIC_EVENT = "rbts.event"  # rbts.runtime.strategy.recorder.StrategyEvent
 TOPIC_STATUS = "rbts.status"  # dict of status keys (the controller's view)
 EXCHANGE_TZ = "America/New_York"
 

@@ -137,7 +137,7 @@ def _replay_clients(settings: Settings, options: RunOptions):
 
 def _ib_clients(settings: Settings):
     try:
-        from rbts.runtime.live import ib
+        from rbts.runtime.ib import clients as ib
     except ImportError as exc:
         raise RbtsError(f"IB mode is not available: {exc}") from None
     spec = _active_spec(settings)
@@ -232,9 +232,9 @@ def _run_ib(settings: Settings, options: RunOptions) -> None:
 
 
 def _ib():
-    from rbts.runtime.live import ib
+    from rbts.runtime.ib import gateway
 
-    return ib
+    return gateway
 
 
 class _StopSignal:

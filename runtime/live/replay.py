@@ -53,7 +53,7 @@ EXCHANGE_TZ = "America/New_York"
 
 def replay_instrument(symbol: str, settings):
     """The symbol's instrument moved onto the replay venue (same symbol, precision and kind)."""
-    from rbts.runtime.backtest.engine import sim_instrument
+    from rbts.runtime.strategy.instruments import sim_instrument
     from rbts.runtime.data.instruments import is_data_only, make_instrument
 
     return sim_instrument(symbol, make_instrument(symbol, settings), is_data_only(symbol, settings))
@@ -108,7 +108,7 @@ class ReplayDataClient(LiveMarketDataClient):
     def _load(self, bar_type: BarType) -> list[Bar]:
         """The catalog's bars of a symbol at the bar type's size (larger sizes aggregated per SPEC §2.3)."""
         if bar_type not in self._series:
-            from rbts.runtime.backtest.engine import make_bars
+            from rbts.runtime.strategy.instruments import make_bars
             from rbts.runtime.data.instruments import spec_seconds, symbol_of
 
             symbol = symbol_of(bar_type.instrument_id, self._bars.settings)

@@ -21,8 +21,8 @@ import pandas as pd
 from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.enums import AggregationSource
 
-from rbts.runtime.backtest.recorder import CycleRecorder, StrategyEvent
-from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
+from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
+from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
 from rbts.runtime.live.replay import TOPIC_INSTANT
@@ -221,7 +221,7 @@ def build(spec, ctx) -> RuleStrategy:
         strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, instrument_ids=ids,
         data_only=tuple(settings.data_symbols),
         account_venue="IB" if ctx.mode == "ib" else None,  # the IB account id is IB-<account>
-        bar_ts_is_open=False,  # replay bars and IB bars (rbts.runtime.live.ib) are stamped at their close
+        bar_ts_is_open=False,  # replay bars and IB bars (rbts.runtime.ib.clients) are stamped at their close
         eval_delay_ns=1 if ctx.mode == "replay" else 2_000_000_000,  # IB bars arrive up to ~1 s late
     )
     recorder = CycleRecorder()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rbts.runtime.backtest.engine import build_engine, sim_instrument
+from rbts.runtime.backtest.engine import build_engine
+from rbts.runtime.strategy.instruments import sim_instrument
 from rbts.runtime.backtest.runner import run_backtest
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings

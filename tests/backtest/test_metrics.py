@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rbts.runtime.backtest import metrics as m
-from rbts.runtime.backtest.orders import entry_quantity, risk_exit
+from rbts.runtime.strategy.orders import entry_quantity, risk_exit
 from rbts.dsl.settings import ResolvedSettings
 
 # Four New York days, two cycles a day; the last cycle of each day counts.

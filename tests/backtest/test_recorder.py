@@ -7,9 +7,10 @@ from support.bt_data import frame_from_closes, session_index
 from support.bt_evaluators import Scripted
 
 from rbts.dsl.settings import ResolvedSettings
-from rbts.runtime.backtest.engine import build_engine, sim_instrument
-from rbts.runtime.backtest.recorder import CycleRecorder
-from rbts.runtime.backtest.strategy import RuleStrategy, RuleStrategyConfig
+from rbts.runtime.backtest.engine import build_engine
+from rbts.runtime.strategy.instruments import sim_instrument
+from rbts.runtime.strategy.recorder import CycleRecorder
+from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig
 
 
 def test_hooks_receive_cycles_with_rule_states_and_events():

@@ -1,4 +1,4 @@
-"""IB historical download (rbts.runtime.data.download) against the fake TWS."""
+"""IB historical download (rbts.runtime.ib.download) against the fake TWS."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.catalog import BarStore
-from rbts.runtime.data.download import Pacer, Pacing, download_bars
+from rbts.runtime.ib.download import Pacer, Pacing, download_bars
 from rbts.runtime.settings import load_settings
 from support.fake_tws import FakeTws, api_session, free_port, sample_bars
 
@@ -224,7 +224,7 @@ def test_a_refused_handshake_is_a_clear_error(served, home, monkeypatch):
 
 
 def test_request_window_is_the_day_up_to_now():
-    from rbts.runtime.data.download import request_window
+    from rbts.runtime.ib.download import request_window
 
     day = pd.Timestamp("2024-03-04")
     ny = "America/New_York"

@@ -1,4 +1,4 @@
-"""A Nautilus TradingNode built from rbts.runtime.live.ib against the fake TWS."""
+"""A Nautilus TradingNode built from rbts.runtime.ib.clients against the fake TWS."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.live import ib
+from rbts.runtime.ib import clients as ib
+from rbts.runtime.ib import gateway
 from rbts.runtime.settings import load_settings
 from support.fake_tws import FakeTws, free_port, sample_bars
 
@@ -302,12 +303,12 @@ def test_wait_for_gateway_reports_then_returns_when_it_answers(tmp_path, monkeyp
     settings = _settings(tmp_path, port, monkeypatch)
     reports: list[str] = []
     stop = threading.Event()
-    assert ib.wait_for_gateway(settings, report=reports.append, stop=_set_after(stop, reports, 2), interval=0.05) is False
-    assert reports[0] == ib.unreachable_message(settings) + "; retrying every 0.05 s"
+    assert gateway.wait_for_gateway(settings, report=reports.append, stop=_set_after(stop, reports, 2), interval=0.05) is False
+    assert reports[0] == gateway.unreachable_message(settings) + "; retrying every 0.05 s"
     assert f"cannot reach IB Gateway/TWS at 127.0.0.1:{port} — is it running, API enabled?" in reports[0]
 
     result: list[bool] = []
-    waiter = threading.Thread(target=lambda: result.append(ib.wait_for_gateway(settings, interval=0.05)))
+    waiter = threading.Thread(target=lambda: result.append(gateway.wait_for_gateway(settings, interval=0.05)))
     waiter.start()
     with FakeTws(port=port):
         waiter.join(timeout=30)

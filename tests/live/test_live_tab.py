@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from rbts.compiler.protocol import CycleResult, RuleState
 from rbts.runtime.live.monitor import _cycle_rows
 from rbts.runtime.live.store import StateStore
-from rbts.ui import live_view
+from rbts.runtime.live import status_view as live_view
 
 TS = 1_741_617_300_000_000_000  # 2025-03-10 10:35 New York
 

@@ -19,7 +19,7 @@ from nautilus_trader.trading.strategy import Strategy
 from rbts.compiler.protocol import CycleResult, RuleState
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.settings import ResolvedSettings
-from rbts.runtime.backtest.recorder import CycleRecord
+from rbts.runtime.strategy.recorder import CycleRecord
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID, StrategySpec
 
 

@@ -29,10 +29,10 @@ from nautilus_trader.trading.strategy import Strategy
 from rbts.compiler.protocol import CycleResult, IncrementalEvaluator
 from rbts.dsl.errors import RbtsError
 from rbts.dsl.settings import ResolvedSettings
-from rbts.runtime.backtest import orders as rules
-from rbts.runtime.backtest.bars import bar_spec, bar_types_for
-from rbts.runtime.backtest.config import RuleStrategyConfig
-from rbts.runtime.backtest.recorder import CycleRecord, CycleRecorder, StrategyEvent
+from rbts.runtime.strategy import orders as rules
+from rbts.runtime.strategy.bars import bar_spec, bar_types_for
+from rbts.runtime.strategy.config import RuleStrategyConfig
+from rbts.runtime.strategy.recorder import CycleRecord, CycleRecorder, StrategyEvent
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -179,7 +179,7 @@ def _day(text: str, flag: str) -> str:
 
 def _probe(settings: Settings) -> None:
     """Fail fast when nothing listens: the IB client itself would back off for minutes."""
-    from rbts.runtime.live.ib import gateway_reachable, unreachable_message
+    from rbts.runtime.ib.gateway import gateway_reachable, unreachable_message
 
     if not gateway_reachable(settings):
         raise RbtsError(unreachable_message(settings))
@@ -212,7 +212,7 @@ def _historic_client(settings: Settings) -> Iterator[_Session]:
     client runs its own loop with ``run_until_complete``.
     """
     import nautilus_trader.adapters.interactive_brokers.historical.client as historic
-    from rbts.runtime.live.ib import market_data_type
+    from rbts.runtime.ib.clients import market_data_type
 
     loop = asyncio.new_event_loop()
     previous = _current_loop()
