@@ -169,7 +169,6 @@ class ReplayDataClient(LiveMarketDataClient):
 
     async def _play(self) -> None:
         await asyncio.sleep(self._cfg.settle_s)
-        step_ns = None
         while True:
             if not self._positions:  # between a strategy swap's unsubscribe and subscribe
                 await asyncio.sleep(0.05)
@@ -180,11 +179,7 @@ class ReplayDataClient(LiveMarketDataClient):
                 self._log.warning("replay: end of data")
                 return
             if self._cursor_ns >= self._cfg.start_ns:
-                gap_ns = nxt - self._cursor_ns
-                step_ns = gap_ns if step_ns is None else min(step_ns, gap_ns)
-                if gap_ns > self._cfg.max_gap_s * 1e9:
-                    gap_ns = step_ns
-                await asyncio.sleep(gap_ns / 1e9 / self._cfg.speed)
+                await asyncio.sleep(pause_s(nxt - self._cursor_ns, self._step_ns(), self._cfg))
             for bar_type, pos in list(self._positions.items()):
                 bars = self._series[bar_type]
                 while pos < len(bars) and bars[pos].ts_init <= nxt:
@@ -195,6 +190,12 @@ class ReplayDataClient(LiveMarketDataClient):
             self._msgbus.publish(TOPIC_INSTANT, nxt)
             await self._settle()
             self._cursor_ns = nxt
+
+    def _step_ns(self) -> int:
+        """One bar of data time: the smallest bar size the replay publishes (its base bars)."""
+        from rbts.runtime.data.instruments import spec_seconds
+
+        return min(spec_seconds(str(bt.spec)) for bt in self._positions) * 1_000_000_000
 
     def _busy(self) -> int:
         total = self._requests_in_flight
@@ -217,6 +218,14 @@ class ReplayDataClient(LiveMarketDataClient):
     def _next_instant(self) -> int | None:
         heads = [self._series[bt][p].ts_init for bt, p in self._positions.items() if p < len(self._series[bt])]
         return heapq.nsmallest(1, heads)[0] if heads else None
+
+
+def pause_s(gap_ns: int, step_ns: int, config: ReplayDataClientConfig) -> float:
+    """Wall seconds between two instants ``gap_ns`` apart: ``gap / speed``, a gap longer than
+    ``max_gap_s`` (a night, a weekend) counted as one bar, whichever gap it is (the first too)."""
+    if gap_ns > config.max_gap_s * 1e9:
+        gap_ns = min(step_ns, gap_ns)
+    return gap_ns / 1e9 / config.speed
 
 
 def _first_after(bars: list[Bar], ts_ns: int) -> int:
