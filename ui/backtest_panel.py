@@ -14,6 +14,7 @@ import streamlit as st
 from rbts.dsl.settings import DEFAULT_CAPITAL
 from rbts.runtime.settings import Settings
 from rbts.ui import figures
+from rbts.ui.backtest_downloads import render_downloads
 from rbts.ui.backtest_jobs import BacktestJob, BacktestRequest
 from rbts.ui.catalog import catalog_range, catalog_symbols, load_bars
 from rbts.ui.document import Document
@@ -167,6 +168,7 @@ def render_run(run: Run, settings: Settings) -> None:
                         width="stretch", key=f"strategy.bt.equity.{run.number}")
     with table_col:
         st.dataframe(figures.metrics_table(metrics), hide_index=True, width="stretch", height=360)
+    render_downloads(result, settings, key=f"strategy.bt.dl.{run.number}")
     _render_price_chart(run, settings)
     st.markdown(f"**Trades** ({len(result.trades)})")
     st.dataframe(trades_view(result.trades), hide_index=True, width="stretch")

@@ -31,7 +31,17 @@ def rangebreaks(index: pd.DatetimeIndex) -> list[dict]:
     minutes = local.hour * 60 + local.minute
     if len(local) > 1 and minutes.min() >= 9 * 60 + 30 and minutes.max() <= 16 * 60:
         breaks.append(dict(bounds=[16, 9.5], pattern="hour"))
+        holidays = _weekdays_without_data(local)
+        if holidays:  # the session hours of a holiday (nights and weekends are hidden already)
+            breaks.append(dict(values=[f"{d} 09:30:00" for d in holidays], dvalue=6.5 * 3_600_000))
     return breaks
+
+
+def _weekdays_without_data(local: pd.DatetimeIndex) -> list[str]:
+    """Weekdays inside the range with no timestamp at all (exchange holidays), as YYYY-MM-DD."""
+    days = pd.DatetimeIndex(np.unique(local.tz_localize(None).normalize()))
+    weekdays = pd.bdate_range(days[0], days[-1])
+    return [f"{d:%Y-%m-%d}" for d in weekdays.difference(days)]
 
 
 def _base(fig: go.Figure, height: int, index: pd.DatetimeIndex | None = None) -> go.Figure:
@@ -82,26 +92,68 @@ def candles(frame: pd.DataFrame, name: str) -> go.Candlestick:
 # ----------------------------------------------------------------------------- backtest
 
 
-def equity_figure(equity: pd.DataFrame, initial_capital: float, height: int = 360) -> go.Figure:
-    """Equity curve over its drawdown (percent below the running peak)."""
-    idx = to_ny(equity.index)
-    values = equity["equity"].to_numpy(float)
+MAX_POINTS = 3000  # a line never draws more than this many points, however long the run
+
+
+def decimate(n: int, max_points: int = MAX_POINTS, extremes: tuple[np.ndarray, ...] = ()) -> np.ndarray:
+    """Positions of ``n`` points worth drawing: all of them when few, else per bucket its first and
+    last point and where each of ``extremes`` peaks and bottoms, so spikes and the deepest drawdown stay."""
+    per_bucket = 2 + 2 * len(extremes)
+    if n <= max_points:
+        return np.arange(n)
+    edges = np.linspace(0, n, max(1, max_points // per_bucket) + 1).astype(int)
+    keep = [edges[:-1], edges[1:] - 1]
+    for values in extremes:
+        values = np.where(np.isfinite(values), values, np.nan)
+        for reduce in (np.fmax.reduceat, np.fmin.reduceat):
+            bucket_value = reduce(values, edges[:-1])
+            keep.append(_first_match(values, edges, bucket_value))
+    return np.unique(np.concatenate(keep))
+
+
+def _first_match(values: np.ndarray, edges: np.ndarray, bucket_value: np.ndarray) -> np.ndarray:
+    """Per bucket, the position of its first value equal to ``bucket_value`` (the bucket's start if none)."""
+    bucket = np.repeat(np.arange(len(edges) - 1), np.diff(edges))
+    hit = values == bucket_value[bucket]
+    first = np.full(len(edges) - 1, edges[-1])
+    positions = np.flatnonzero(hit)
+    np.minimum.at(first, bucket[positions], positions)
+    return np.where(first < edges[-1], first, edges[:-1])
+
+
+def drawdown_percent(values: np.ndarray, initial_capital: float) -> np.ndarray:
+    """Percent below the running peak (the capital counts as the first peak)."""
     peak = np.maximum.accumulate(np.concatenate([[initial_capital], values]))[1:]
-    drawdown = (values / peak - 1.0) * 100
+    return (values / peak - 1.0) * 100
+
+
+def equity_figure(equity: pd.DataFrame, initial_capital: float, height: int = 360,
+                  benchmarks: dict[str, pd.Series] | None = None) -> go.Figure:
+    """Equity curve over its drawdown (percent below the running peak); ``benchmarks`` (name -> equity
+    at the same times, e.g. buy-and-hold) as dotted lines over it.  At most ~MAX_POINTS per line."""
+    values = equity["equity"].to_numpy(float)
+    drawdown = drawdown_percent(values, initial_capital)
+    keep = decimate(len(values), extremes=(values, drawdown))
+    idx, values, drawdown = to_ny(equity.index[keep]), values[keep], drawdown[keep]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.03)
     fig.add_trace(go.Scatter(x=idx, y=values, name="equity", line=dict(color=theme.ACCENT, width=1.6),
                              fill="tozeroy", fillcolor="rgba(41,98,255,0.08)"), row=1, col=1)
+    lines = [values]
+    for k, (name, series) in enumerate((benchmarks or {}).items()):
+        marks = series.to_numpy(float)[keep]
+        lines.append(marks)
+        fig.add_trace(go.Scatter(x=idx, y=marks, name=name, line=dict(color=theme.BENCHMARKS[k % len(theme.BENCHMARKS)],
+                                                                        width=1.2, dash="dot")), row=1, col=1)
     fig.add_hline(y=initial_capital, line=dict(color=theme.MUTED, width=1, dash="dot"), row=1, col=1)
     fig.add_trace(go.Scatter(x=idx, y=drawdown, name="drawdown %", line=dict(color=theme.DOWN, width=1),
-                             fill="tozeroy", fillcolor="rgba(239,83,80,0.25)"), row=2, col=1)
-    lo = float(np.nanmin(values)) if len(values) else initial_capital
-    hi = float(np.nanmax(values)) if len(values) else initial_capital
-    pad = max(initial_capital * 0.005, (max(hi, initial_capital) - min(lo, initial_capital)) * 0.08)
-    fig.update_yaxes(range=[min(lo, initial_capital) - pad, max(hi, initial_capital) + pad], tickprefix="$",
-                     tickformat=",.0f", row=1, col=1)
+                             fill="tozeroy", fillcolor="rgba(239,83,80,0.25)", showlegend=False), row=2, col=1)
+    every = np.concatenate([*lines, [initial_capital]])
+    lo, hi = float(np.nanmin(every)), float(np.nanmax(every))
+    pad = max(initial_capital * 0.005, (hi - lo) * 0.08)
+    fig.update_yaxes(range=[lo - pad, hi + pad], tickprefix="$", tickformat=",.0f", row=1, col=1)
     deepest = float(np.nanmin(drawdown)) if len(drawdown) else 0.0
     fig.update_yaxes(ticksuffix="%", tickformat=".1f", range=[min(deepest * 1.15, -1.0), 0.3], row=2, col=1)
-    fig.update_layout(showlegend=False, title=dict(text="Equity and drawdown", font=dict(size=13)))
+    fig.update_layout(showlegend=bool(benchmarks), title=dict(text="Equity and drawdown", font=dict(size=13)))
     return _base(fig, height, idx)
 
 

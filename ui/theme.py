@@ -18,6 +18,7 @@ ACCENT = "#2962ff"  # TradingView blue
 UP = "#26a69a"  # green candles, true periods, profits
 DOWN = "#ef5350"  # red candles, losses, drawdown
 WARMING = "#f7b500"  # indicator warm-up
+BENCHMARKS = ("#b2b5be", "#ff9800", "#ab47bc")  # buy-and-hold lines beside the equity curve
 SERIES = ("#2962ff", "#ff9800", "#ab47bc", "#26c6da", "#ec407a", "#9ccc65")
 
 TEMPLATE_NAME = "rbts_dark"
@@ -25,7 +26,7 @@ TEMPLATE_NAME = "rbts_dark"
 
 def _template() -> go.layout.Template:
     axis = dict(
-        gridcolor=GRID, gridwidth=1, zeroline=False, linecolor=GRID, showline=True,
+        gridcolor=GRID, gridwidth=1, zeroline=False, linecolor=GRID, showline=True, automargin=True,
         tickfont=dict(color=MUTED, size=11), title=dict(font=dict(color=MUTED, size=11)),
     )
     layout = go.Layout(

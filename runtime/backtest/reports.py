@@ -5,7 +5,9 @@ Timestamps in files are ISO 8601 UTC.  Every file is written atomically.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,16 +86,33 @@ def metrics_json(result: BacktestResult) -> str:
     return json.dumps(metrics, indent=2) + "\n"
 
 
+def config_json(result: BacktestResult) -> str:
+    events = [{"ts": pd.Timestamp(e.ts_ns, tz="UTC").isoformat(), "kind": e.kind, "symbol": e.symbol,
+               "message": e.message} for e in result.events]
+    return json.dumps({**result.config, "events": events}, indent=2, default=str) + "\n"
+
+
+def output_files(result: BacktestResult) -> dict[str, str]:
+    """File name -> text of every file ``rbts backtest --out DIR`` writes (SPEC §3)."""
+    return {
+        "metrics.json": metrics_json(result), "equity.csv": equity_csv(result), "trades.csv": trades_csv(result),
+        "fills.csv": result.fills.to_csv(index=False), "orders.csv": result.orders.to_csv(index=False),
+        "config.json": config_json(result),
+    }
+
+
 def write_outputs(result: BacktestResult, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "metrics.json", metrics_json(result))
-    atomic_write(out / "equity.csv", equity_csv(result))
-    atomic_write(out / "trades.csv", trades_csv(result))
-    atomic_write(out / "fills.csv", result.fills.to_csv(index=False))
-    atomic_write(out / "orders.csv", result.orders.to_csv(index=False))
-    events = [{"ts": pd.Timestamp(e.ts_ns, tz="UTC").isoformat(), "kind": e.kind, "symbol": e.symbol,
-               "message": e.message} for e in result.events]
-    config = {**result.config, "events": events}
-    atomic_write(out / "config.json", json.dumps(config, indent=2, default=str) + "\n")
+    for name, text in output_files(result).items():
+        atomic_write(out / name, text)
     return out
+
+
+def zip_files(files: dict[str, str | bytes], folder: str) -> bytes:
+    """A zip archive holding ``files`` inside one folder (what "download the run folder" gives)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(f"{folder}/{name}", data)
+    return buffer.getvalue()

@@ -140,6 +140,8 @@ def test_backtest_results_are_shown(app):
     charts = app.get("plotly_chart")
     assert len(charts) >= 6  # 4 rule charts + equity + price
     assert any("Equity and drawdown" in c.proto.spec for c in charts)
+    downloads = [d.proto.label for d in app.get("download_button")]
+    assert downloads[-5:] == ["trades.csv", "equity.csv", "metrics.json", "Run folder (.zip)", "HTML report"]
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ Screenshots go to test-artifacts/ (look at them when changing the app).
 from __future__ import annotations
 
 import shutil
+import zipfile
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -136,3 +138,13 @@ def _walk_through(page) -> None:
     assert "Total return" in metrics.first.inner_text()
     page.get_by_text("Equity and drawdown").scroll_into_view_if_needed()
     _shot(page, "04-backtest")
+
+    # 4. Downloads: the run folder as a zip, and the HTML report (both generated on click).
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Run folder (.zip)").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert {n.split("/")[-1] for n in archive.namelist()} >= {"metrics.json", "equity.csv", "trades.csv"}
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="HTML report").click()
+    assert download.value.suggested_filename.endswith("-report.html")
+    assert "Monthly returns" in Path(download.value.path()).read_text()

@@ -114,3 +114,21 @@ def test_rangebreaks_hide_nights_only_for_rth_data():
     assert len(figures.rangebreaks(rth)) == 2
     eth = pd.DatetimeIndex(["2025-03-03 09:00", "2025-03-03 21:00"], tz="UTC")
     assert len(figures.rangebreaks(eth)) == 1
+
+
+def test_rangebreaks_hide_holidays_of_rth_data():
+    idx = pd.DatetimeIndex(["2025-02-14 15:00", "2025-02-14 21:00", "2025-02-18 15:00"], tz="UTC")  # Feb 17: a holiday
+    assert figures.rangebreaks(idx)[-1] == dict(values=["2025-02-17 09:30:00"], dvalue=6.5 * 3_600_000)
+
+
+def test_equity_figure_is_bounded_and_draws_benchmarks():
+    idx = pd.date_range("2025-01-02 14:35", periods=50_000, freq="5min", tz="UTC")
+    values = 10_000 + np.cumsum(np.random.default_rng(2).normal(0, 5, len(idx)))
+    equity = pd.DataFrame({"equity": values}, index=idx)
+    hold = pd.Series(values * 1.1, index=idx)
+    fig = figures.equity_figure(equity, 10_000.0, benchmarks={"Buy & hold AAPL": hold})
+    assert [t.name for t in fig.data] == ["equity", "Buy & hold AAPL", "drawdown %"]
+    assert all(len(t.y) <= figures.MAX_POINTS for t in fig.data)
+    assert min(fig.data[0].y) == values.min() and max(fig.data[0].y) == values.max()
+    deepest = figures.drawdown_percent(values, 10_000.0).min()
+    assert min(fig.data[2].y) == pytest.approx(deepest)  # the deepest drawdown is drawn
