@@ -56,21 +56,21 @@ class BetweenState(CondState):
 
 
 class CrossState(CondState):
-    __slots__ = ("direction", "prev")
+    __slots__ = ("direction", "last")
 
     def __init__(self, node_id, inputs, direction):
         super().__init__(node_id, inputs)
         self.direction = direction
-        self.prev: tuple[float, float] | None = None  # operands at the previous cycle, if ready
+        self.last: tuple[float, float] | None = None  # operands at the previous cycle, if ready
 
     def eval(self, ts):
         a, b = self.inputs
-        prev = self.prev
+        prev = self.last
         if a.ready and b.ready:
             now = (a.value, b.value)
-            self.prev = now
+            self.last = now
         else:
-            self.prev = None
+            self.last = None
             self.state = WARMING
             return
         if prev is None:

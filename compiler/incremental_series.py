@@ -10,7 +10,8 @@ import math
 from collections import deque
 
 from rbts.compiler import clock
-from rbts.compiler.indicators import feeder, make
+from rbts.compiler.indicators import SPECS, feeder, make
+from rbts.dsl.functions import FUNCTIONS
 
 INF = float("inf")
 
@@ -61,14 +62,14 @@ class ConstValue(SeriesValue):
 
 
 class IndicatorStep(SeriesValue):
-    __slots__ = ("inputs", "ind", "feed", "vwap")
+    __slots__ = ("inputs", "ind", "feed", "needs_day")
 
     def __init__(self, node_id, func, params, inputs):
         super().__init__(node_id)
         self.inputs = inputs
         self.ind = make(func, params)
         self.feed = feeder(func, self.ind)
-        self.vwap = func == "vwap"
+        self.needs_day = SPECS[func].feed == "bar_volume_day"  # fed the New York day too
 
     def step(self, now):
         first = self.inputs[0]
@@ -84,7 +85,7 @@ class IndicatorStep(SeriesValue):
             return
         if all(x.ready for x in self.inputs):
             args = [x.value for x in self.inputs]
-            if self.vwap:
+            if self.needs_day:
                 args.append(clock.local_day_number(now))
             self.value = self.feed(*args)
             self.ready = self.ind.initialized
@@ -93,11 +94,13 @@ class IndicatorStep(SeriesValue):
 
 
 class WindowStep(SeriesValue):
-    __slots__ = ("input", "op", "k", "hist", "streak", "extremes", "count")
+    __slots__ = ("input", "k", "spec", "combine", "hist", "streak", "extremes", "count")
 
     def __init__(self, node_id, op, k, x):
         super().__init__(node_id)
-        self.input, self.op, self.k = x, op, k
+        self.input, self.k = x, k
+        self.spec = FUNCTIONS[op].window
+        self.combine = self.spec.combine
         self.hist = deque(maxlen=k + 1)  # (value, ready) of the last k+1 updates of x
         self.streak = 0  # consecutive ready updates of x, for highest/lowest
         self.extremes: deque = deque()  # highest/lowest: monotonic (index, value), NaN skipped
@@ -108,9 +111,9 @@ class WindowStep(SeriesValue):
         if x.ts != now:
             return
         self.ts = now
-        k, op = self.k, self.op
-        if op == "highest" or op == "lowest":
-            self._extreme(x.value, op == "highest")
+        k, spec = self.k, self.spec
+        if spec.kind == "extreme":
+            self._extreme(x.value, spec.highest)
             self.streak = self.streak + 1 if x.ready else 0
             self.ready = self.streak >= k
             return
@@ -120,17 +123,8 @@ class WindowStep(SeriesValue):
             self.value, self.ready = float("nan"), False
             return
         back, back_ready = hist[0]
-        if op == "prev":
-            self.value, self.ready = back, back_ready
-            return
-        if op == "pct_change":
-            value = scalar_op("-", scalar_op("/", x.value, back), 1.0)
-        else:
-            value = x.value - back
-            if op == "slope":
-                value = scalar_op("/", value, float(k))
-        self.value, self.ready = value, x.ready and back_ready
-
+        self.value = self.combine(x.value, back, k, scalar_op)
+        self.ready = (x.ready and back_ready) if spec.needs_now else back_ready
 
     def _extreme(self, v, highest):
         ext = self.extremes

@@ -1,7 +1,8 @@
 """The Nautilus indicators behind the language's indicator functions.
 
-Each :class:`IndicatorSpec` names the real Nautilus class, how to build it and how
-to feed it one bar (``update_raw``) -- the incremental evaluator uses exactly that.
+The function registry (:mod:`rbts.dsl.functions`) names, for each indicator op, the
+real Nautilus class, how to build it and how it is fed one bar; :func:`make` and
+:func:`feeder` turn that into objects -- the incremental evaluator uses exactly those.
 The vectorised evaluator uses a numpy/pandas formula where one is known to give the
 same numbers (EMA, SMA, RSI, MACD; verified against the classes in tests), and
 otherwise feeds the very same Nautilus class over the array.
@@ -16,65 +17,24 @@ Conventions (documented in docs/semantics.md):
 
 from __future__ import annotations
 
+import importlib
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
+from rbts.dsl.functions import Nautilus, graph_indicators
 
-@dataclass(frozen=True)
-class IndicatorSpec:
-    func: str
-    class_name: str
-    inputs: tuple[str, ...]  # what the node's input series are: "x" or bar fields
-    output: str = "value"  # attribute read after each update
-    scale: float = 1.0
-
-
-SPECS: dict[str, IndicatorSpec] = {
-    "ema": IndicatorSpec("ema", "ExponentialMovingAverage", ("x",)),
-    "sma": IndicatorSpec("sma", "SimpleMovingAverage", ("x",)),
-    "wma": IndicatorSpec("wma", "WeightedMovingAverage", ("x",)),
-    "hma": IndicatorSpec("hma", "HullMovingAverage", ("x",)),
-    "dema": IndicatorSpec("dema", "DoubleExponentialMovingAverage", ("x",)),
-    "rsi": IndicatorSpec("rsi", "RelativeStrengthIndex", ("x",), scale=100.0),
-    "atr": IndicatorSpec("atr", "AverageTrueRange", ("high", "low", "close")),
-    "vwap": IndicatorSpec("vwap", "VolumeWeightedAveragePrice", ("high", "low", "close", "volume")),
-    "bb_upper": IndicatorSpec("bb_upper", "BollingerBands", ("x",), output="upper"),
-    "bb_middle": IndicatorSpec("bb_middle", "BollingerBands", ("x",), output="middle"),
-    "bb_lower": IndicatorSpec("bb_lower", "BollingerBands", ("x",), output="lower"),
-    "macd": IndicatorSpec("macd", "MovingAverageConvergenceDivergence", ("x",)),
-}
+SPECS: dict[str, Nautilus] = graph_indicators()
 
 
 def make(func: str, params: tuple):
     """A fresh Nautilus indicator object for ``func(params)``."""
-    from nautilus_trader.indicators import averages, momentum, trend, volatility, volume
-
-    if func == "ema":
-        return averages.ExponentialMovingAverage(params[0])
-    if func == "sma":
-        return averages.SimpleMovingAverage(params[0])
-    if func == "wma":
-        n = params[0]
-        return averages.WeightedMovingAverage(n, weights=np.arange(1, n + 1, dtype=np.float64))
-    if func == "hma":
-        return averages.HullMovingAverage(params[0])
-    if func == "dema":
-        return averages.DoubleExponentialMovingAverage(params[0])
-    if func == "rsi":
-        return momentum.RelativeStrengthIndex(params[0])
-    if func == "atr":
-        return volatility.AverageTrueRange(params[0])
-    if func == "vwap":
-        return volume.VolumeWeightedAveragePrice()
-    if func.startswith("bb_"):
-        return volatility.BollingerBands(params[0], float(params[1]))
-    if func == "macd":
-        return trend.MovingAverageConvergenceDivergence(params[0], params[1])
-    raise KeyError(func)
+    spec = SPECS[func]
+    cls = getattr(importlib.import_module(f"nautilus_trader.indicators.{spec.module}"), spec.class_name)
+    args, kwargs = spec.construct(params)
+    return cls(*args, **kwargs)
 
 
 def feeder(func: str, ind) -> Callable[..., float]:
@@ -83,33 +43,13 @@ def feeder(func: str, ind) -> Callable[..., float]:
     ``day`` (New York day number) is needed by vwap only.
     """
     spec = SPECS[func]
-    update = ind.update_raw
-    out = spec.output
-    scale = spec.scale
-    if func == "vwap":
-        days: dict[int, datetime] = {}
+    return FEEDERS[spec.feed](ind.update_raw, ind, spec)
 
-        def feed_vwap(high, low, close, vol, day):
-            stamp = days.get(day)
-            if stamp is None:  # only .day is read by Nautilus: any datetime on that date works
-                stamp = days[day] = datetime.fromordinal(int(day) + 719_163)
-            update((close + high + low) / 3.0, vol, stamp)
-            return ind.value
 
-        return feed_vwap
-    if func == "atr":
-        def feed_atr(high, low, close, day=None):
-            update(high, low, close)
-            return ind.value
+def _feed_value(update, ind, spec):
+    if spec.scale != 1.0:
+        scale = spec.scale
 
-        return feed_atr
-    if func.startswith("bb_"):
-        def feed_bb(x, day=None):
-            update(x, x, x)
-            return getattr(ind, out)
-
-        return feed_bb
-    if scale != 1.0:
         def feed_scaled(x, day=None):
             update(x)
             return ind.value * scale
@@ -123,19 +63,44 @@ def feeder(func: str, ind) -> Callable[..., float]:
     return feed
 
 
+def _feed_typical(update, ind, spec):
+    out = spec.output
+
+    def feed_bb(x, day=None):
+        update(x, x, x)
+        return getattr(ind, out)
+
+    return feed_bb
+
+
+def _feed_bar(update, ind, spec):
+    def feed_atr(high, low, close, day=None):
+        update(high, low, close)
+        return ind.value
+
+    return feed_atr
+
+
+def _feed_vwap(update, ind, spec):
+    days: dict[int, datetime] = {}
+
+    def feed_vwap(high, low, close, vol, day):
+        stamp = days.get(day)
+        if stamp is None:  # only .day is read by Nautilus: any datetime on that date works
+            stamp = days[day] = datetime.fromordinal(int(day) + 719_163)
+        update((close + high + low) / 3.0, vol, stamp)
+        return ind.value
+
+    return feed_vwap
+
+
+# How each ``Nautilus.feed`` reaches ``update_raw`` (every feed named in the registry has one).
+FEEDERS = {"value": _feed_value, "typical": _feed_typical, "bar": _feed_bar, "bar_volume_day": _feed_vwap}
+
+
 def warmup_length(func: str, params: tuple) -> int:
     """Inputs after which the Nautilus indicator reports itself initialised."""
-    if func in ("ema", "sma", "wma", "hma", "rsi", "atr"):
-        return params[0]
-    if func == "dema":
-        return params[0]
-    if func.startswith("bb_"):
-        return params[0]
-    if func == "macd":
-        return max(params[0], params[1])
-    if func == "vwap":
-        return 1
-    raise KeyError(func)
+    return SPECS[func].ready_after(params)
 
 
 # ----------------------------------------------------------------------------- vectorised
@@ -151,10 +116,9 @@ def compute(func: str, params: tuple, inputs: list[np.ndarray], days: np.ndarray
     n = len(inputs[0])
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=bool)
-    if func == "sma":
-        return _sma(params[0], inputs[0]), np.arange(1, n + 1) >= params[0]
-    if func == "ema":
-        return _ema(params[0], inputs[0]), np.arange(1, n + 1) >= params[0]
+    formula = FORMULAS.get(SPECS[func].class_name)
+    if formula is not None:
+        return formula(params[0], inputs[0]), np.arange(1, n + 1) >= params[0]
     return _loop(func, params, inputs, days)
 
 
@@ -167,7 +131,7 @@ def _loop(func, params, inputs, days):
         update = ind.update_raw
         out: list[float] = []
         keep = out.append
-        if func.startswith("bb_"):
+        if spec.feed == "typical":
             read = operator.attrgetter(spec.output)
             for x in inputs[0].tolist():
                 update(x, x, x)
@@ -180,7 +144,7 @@ def _loop(func, params, inputs, days):
         return (values * spec.scale if spec.scale != 1.0 else values), ready
     feed = feeder(func, ind)
     cols = [a.tolist() for a in inputs]
-    if func == "vwap":
+    if spec.feed == "bar_volume_day":
         cols.append(days.tolist())
     values = np.array([feed(*args) for args in zip(*cols)], dtype=np.float64)
     return values, ready
@@ -216,3 +180,7 @@ def _sma(period: int, x: np.ndarray) -> np.ndarray:
             acc += x[j:j + m]
         out[period - 1:] = acc / period
     return out
+
+
+# Array forms bit-identical to these Nautilus classes (tests/compiler/test_indicators.py).
+FORMULAS = {"ExponentialMovingAverage": _ema, "SimpleMovingAverage": _sma}

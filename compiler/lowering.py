@@ -12,21 +12,21 @@ from __future__ import annotations
 from rbts.compiler.graph import Column, Graph, RuleRef
 from rbts.compiler.vector import apply_op
 from rbts.dsl import ast
-from rbts.dsl.checker import CheckedStrategy
-from rbts.dsl.errors import Diagnostic, RbtsError
+from rbts.dsl.checked import CheckedStrategy
+from rbts.dsl.dispatch import Backend
+from rbts.dsl.errors import RbtsError
 from rbts.dsl.formatter import format_expr
-
-INDICATORS = ("ema", "sma", "wma", "hma", "dema", "rsi", "atr", "vwap", "bb_upper", "bb_middle", "bb_lower",
-              "macd", "macd_signal")
-WINDOWS = ("change", "pct_change", "slope", "highest", "lowest", "prev")
+from rbts.dsl.functions import FUNCTIONS, Function
 
 
 def lower(checked: CheckedStrategy) -> Graph:
-    """The graph of a checked strategy (raises RbtsError for what only lowering sees)."""
-    return _Lowering(checked).run()
+    """The graph of a checked strategy (every argument constraint was checked before)."""
+    return Lowering(checked).run()
 
 
-class _Lowering:
+class Lowering(Backend):
+    """``on_<Node>`` lowers an expression or condition node and returns its graph node id."""
+
     def __init__(self, checked: CheckedStrategy):
         self.checked = checked
         self.settings = checked.settings
@@ -40,7 +40,7 @@ class _Lowering:
             tickers = [None] if rule.scope == "global" else list(self.settings.universe)
             for ticker in tickers:
                 self.ticker = ticker
-                cond = self.cond(rule.cond)
+                cond = self.expr(rule.cond)
                 node = self.graph.add("rule", rule.scope, (rule.scope, rule.name, ticker), (cond,), None)
                 self.graph.rules.append(RuleRef(rule.name, rule.scope, ticker, node))
         for name in self.checked.lets:  # lets no rule uses are still traced (their own columns)
@@ -73,29 +73,24 @@ class _Lowering:
             return node_id
         return self.graph.add("resample", "last", (), (node_id,), tf, on_clock=False)
 
-    def window_bars(self, window: ast.Node, tf: int, where: ast.Node) -> int:
+    def window_bars(self, window: ast.Node, tf: int) -> int:
         if isinstance(window, ast.BarCount):
             return window.count
         if isinstance(window, ast.Duration):
             return window.seconds // tf
-        if isinstance(window, ast.Number):
-            return int(window.value)
-        raise RbtsError(f"expected a window in {format_expr(where)}")
+        return int(self.checked.constant(window))
 
     # -- expressions
     def expr(self, node: ast.Node) -> int:
-        method = getattr(self, f"e_{type(node).__name__}", None)
-        if method is None:
-            raise RbtsError(f"{type(node).__name__.lower()} cannot be used as a value here")
-        return method(node)
+        return self.visit(node)
 
-    def e_Number(self, node: ast.Number) -> int:
+    def on_Number(self, node: ast.Number) -> int:
         return self.graph.add("const", "", (float(node.value),), (), None, label=format_expr(node))
 
-    def e_Percent(self, node: ast.Percent) -> int:
+    def on_Percent(self, node: ast.Percent) -> int:
         return self.graph.add("const", "", (node.fraction,), (), None, label=format_expr(node))
 
-    def e_Name(self, node: ast.Name) -> int:
+    def on_Name(self, node: ast.Name) -> int:
         if node.name in ast.FIELDS:
             if self.ticker is None:
                 raise RbtsError(f"`{node.name}` needs a ticker; it cannot be used in a global rule")
@@ -107,23 +102,23 @@ class _Lowering:
         if key not in self.let_nodes:
             let = self.checked.lets[name]
             kind = self.checked.info(let.expr).kind
-            node = self.expr(let.expr) if kind == "number" else self.cond(let.expr)
+            node = self.expr(let.expr)
             self.let_nodes[key] = node
             if kind == "number":
                 self.column(name, node)
         return self.let_nodes[key]
 
-    def e_Symbol(self, node: ast.Symbol) -> int:
+    def on_Symbol(self, node: ast.Symbol) -> int:
         return self.source(node.name, "close", self.tf(node))
 
-    def e_Neg(self, node: ast.Neg) -> int:
+    def on_Neg(self, node: ast.Neg) -> int:
         if isinstance(node.operand, (ast.Number, ast.Percent)):
-            value = node.operand.value if isinstance(node.operand, ast.Number) else node.operand.fraction
-            return self.graph.add("const", "", (-float(value),), (), None, label=format_expr(node))
+            return self.graph.add("const", "", (float(self.checked.constant(node)),), (), None,
+                                  label=format_expr(node))
         inner = self.expr(node.operand)
         return self.arith("neg", (inner,), node)
 
-    def e_BinOp(self, node: ast.BinOp) -> int:
+    def on_BinOp(self, node: ast.BinOp) -> int:
         return self.arith(node.op, (self.expr(node.left), self.expr(node.right)), node)
 
     def arith(self, op: str, inputs: tuple[int, ...], node: ast.Node) -> int:
@@ -136,112 +131,79 @@ class _Lowering:
         on_clock = all(t % tf == 0 for t in tfs)
         return self.graph.add("arith", op, (), inputs, tf, on_clock=on_clock, label=format_expr(node))
 
-    def e_Call(self, node: ast.Call) -> int:
-        func = node.func
+    def on_Call(self, node: ast.Call) -> int:
+        fn = FUNCTIONS[node.func]
         text = format_expr(node)
-        if func in ast.FIELDS:
-            result = self.source(node.args[0].name, func, self.tf(node))
-        elif func in INDICATORS:
-            result = self.indicator(node, text)
-        elif func in WINDOWS:
+        if fn.family == "field":
+            result = self.source(node.args[0].name, fn.name, self.tf(node))
+        elif fn.family == "indicator":
+            result = self.indicator(fn, node, text)
+        else:
             x = self.expr(node.args[0])
             tf = self.graph.nodes[x].tf
-            k = self.window_bars(node.args[1], tf, node)
-            result = self.graph.add("window", func, (k,), (x,), tf, label=text)
-        else:
-            raise RbtsError(f"unknown function {func!r}")
+            k = self.window_bars(node.args[1], tf)
+            result = self.graph.add("window", fn.name, (k,), (x,), tf, label=text)
         self.column(text, result)
         return result
 
-    def indicator(self, node: ast.Call, text: str) -> int:
-        func = node.func
+    def indicator(self, fn: Function, node: ast.Call, text: str) -> int:
+        """The chain of graph indicator nodes of ``fn`` (one for most; macd_signal is ema of macd)."""
         tf = self.tf(node)
-        args = node.args
-        if func in ("atr", "vwap"):
+        values = [self.checked.constant(arg) for spec, arg in zip(fn.args, node.args) if spec in fn.numeric_args]
+        values = [int(v) if spec.kind == "int" else float(v) for spec, v in zip(fn.numeric_args, values)]
+        if fn.per_ticker:
             if self.ticker is None:
-                raise RbtsError(f"{func} needs a ticker; it cannot be used in a global rule")
-            fields = ("high", "low", "close") + (("volume",) if func == "vwap" else ())
-            inputs = tuple(self.source(self.ticker, f, tf) for f in fields)
-            params = (int(args[0].value),) if func == "atr" else ()
-            return self.graph.add("indicator", func, params, inputs, tf, label=text)
-        x = self.at_timeframe(self.expr(args[0]), tf)
-        ints = [int(a.value) for a in args[1:] if isinstance(a, ast.Number) and isinstance(a.value, int)]
-        if func in ("macd", "macd_signal"):
-            fast, slow = ints[0], ints[1]
-            if slow <= fast:
-                err = RbtsError(f"{func}: the slow period ({slow}) must be larger than the fast one ({fast})")
-                raise _positioned(err, node)
-            macd = self.graph.add("indicator", "macd", (fast, slow), (x,), tf,
-                                  label=text if func == "macd" else "")
-            if func == "macd":
-                return macd
-            return self.graph.add("indicator", "ema", (ints[2],), (macd,), tf, label=text)
-        if func.startswith("bb_"):
-            k = _number_value(args[2])
-            return self.graph.add("indicator", func, (ints[0], k), (x,), tf, label=text)
-        if func == "hma" and ints[0] < 2:
-            raise _positioned(RbtsError("hma needs a period of at least 2"), node)
-        return self.graph.add("indicator", func, (ints[0],), (x,), tf, label=text)
+                raise RbtsError(f"{fn.name} needs a ticker; it cannot be used in a global rule")
+            inputs = tuple(self.source(self.ticker, f, tf) for f in fn.nautilus.inputs)
+        else:
+            inputs = (self.at_timeframe(self.expr(node.args[0]), tf),)
+        steps = fn.graph_steps()
+        for i, (op, which) in enumerate(steps):
+            label = text if i == len(steps) - 1 else ""
+            node_id = self.graph.add("indicator", op, tuple(values[j] for j in which), inputs, tf, label=label)
+            inputs = (node_id,)
+        return node_id
 
     # -- conditions
-    def cond(self, node: ast.Node) -> int:
-        method = getattr(self, f"c_{type(node).__name__}", None)
-        if method is None:
-            raise _positioned(RbtsError(f"{format_expr(node)} is not a condition"), node)
-        return method(node)
-
     def add_cond(self, op: str, params: tuple, inputs: tuple[int, ...], node: ast.Node) -> int:
         operands = {ast.Compare: ("left", "right"), ast.Cross: ("left", "right"),
                     ast.Between: ("value", "low", "high")}.get(type(node), ())
         labels = tuple(format_expr(getattr(node, f)) for f in operands)
         return self.graph.add("cond", op, params, inputs, None, label=format_expr(node), operand_labels=labels)
 
-    def c_Name(self, node: ast.Name) -> int:
-        return self.let(node.name)
-
-    def c_Compare(self, node: ast.Compare) -> int:
+    def on_Compare(self, node: ast.Compare) -> int:
         return self.add_cond("compare", (node.op,), (self.expr(node.left), self.expr(node.right)), node)
 
-    def c_Cross(self, node: ast.Cross) -> int:
+    def on_Cross(self, node: ast.Cross) -> int:
         return self.add_cond("cross", (node.direction,), (self.expr(node.left), self.expr(node.right)), node)
 
-    def c_Between(self, node: ast.Between) -> int:
+    def on_Between(self, node: ast.Between) -> int:
         ins = (self.expr(node.value), self.expr(node.low), self.expr(node.high))
         return self.add_cond("between", (), ins, node)
 
-    def c_TimeIn(self, node: ast.TimeIn) -> int:
+    def on_TimeIn(self, node: ast.TimeIn) -> int:
         return self.add_cond("time_in", (node.session,), (), node)
 
-    def c_TimeBetween(self, node: ast.TimeBetween) -> int:
+    def on_TimeBetween(self, node: ast.TimeBetween) -> int:
         return self.add_cond("time_between", (node.start, node.end), (), node)
 
     def temporal(self, op: str, node) -> int:
         window = node.window
         cycle = self.settings.cycle_seconds
         n = window.count if isinstance(window, ast.BarCount) else max(1, window.seconds // cycle)
-        return self.add_cond(op, (n,), (self.cond(node.cond),), node)
+        return self.add_cond(op, (n,), (self.expr(node.cond),), node)
 
-    def c_Within(self, node: ast.Within) -> int:
+    def on_Within(self, node: ast.Within) -> int:
         return self.temporal("within", node)
 
-    def c_For(self, node: ast.For) -> int:
+    def on_For(self, node: ast.For) -> int:
         return self.temporal("for", node)
 
-    def c_Not(self, node: ast.Not) -> int:
-        return self.add_cond("not", (), (self.cond(node.operand),), node)
+    def on_Not(self, node: ast.Not) -> int:
+        return self.add_cond("not", (), (self.expr(node.operand),), node)
 
-    def c_And(self, node: ast.And) -> int:
-        return self.add_cond("and", (), (self.cond(node.left), self.cond(node.right)), node)
+    def on_And(self, node: ast.And) -> int:
+        return self.add_cond("and", (), (self.expr(node.left), self.expr(node.right)), node)
 
-    def c_Or(self, node: ast.Or) -> int:
-        return self.add_cond("or", (), (self.cond(node.left), self.cond(node.right)), node)
-
-
-def _number_value(node: ast.Node) -> float:
-    if isinstance(node, ast.Neg):
-        return -_number_value(node.operand)
-    return float(node.value)
-
-
-def _positioned(error: RbtsError, node: ast.Node) -> RbtsError:
-    return RbtsError(Diagnostic(error.diagnostics[0].message, node.span))
+    def on_Or(self, node: ast.Or) -> int:
+        return self.add_cond("or", (), (self.expr(node.left), self.expr(node.right)), node)

@@ -16,7 +16,8 @@ import numpy as np
 from rbts.compiler import clock
 from rbts.compiler.explain import Explanation, explain_node
 from rbts.compiler.graph import Graph, Node
-from rbts.compiler.indicators import compute
+from rbts.compiler.indicators import SPECS, compute
+from rbts.dsl.functions import FUNCTIONS
 
 FALSE, TRUE, WARMING = 0, 1, 2
 FIELDS = ("open", "high", "low", "close", "volume")
@@ -196,7 +197,7 @@ class _Vector:
         ts = inputs[0].ts
         mask = np.logical_and.reduce([s.ready for s in inputs])
         days = None
-        if node.op == "vwap":
+        if SPECS[node.op].feed == "bar_volume_day":
             days = ((ts + clock.utc_offsets(ts)) // clock.DAY_NS)[mask]
         values, init = compute(node.op, node.params, [s.val[mask] for s in inputs], days)
         val = np.full(len(ts), np.nan)
@@ -227,34 +228,24 @@ class _Vector:
     def s_window(self, node: Node) -> Series:
         x = self.result.series[node.inputs[0]]
         k = node.params[0]
+        spec = FUNCTIONS[node.op].window
         n = len(x.ts)
         v, r = x.val, x.ready
         val = np.full(n, np.nan)
         ready = np.zeros(n, dtype=bool)
-        if node.op in ("highest", "lowest"):
+        if spec.kind == "extreme":
             if n >= k:
                 import pandas as pd
 
                 roll = pd.Series(v).rolling(k, min_periods=1)
-                val = (roll.max() if node.op == "highest" else roll.min()).to_numpy()
+                val = (roll.max() if spec.highest else roll.min()).to_numpy()
                 ok = np.cumsum(r)
                 ok = ok - np.r_[np.zeros(k, dtype=ok.dtype), ok[:-k]]
                 ready = ok == k
             return Series(x.ts, val, ready)
         if n > k:
-            now, back = v[k:], v[:-k]
-            if node.op == "prev":
-                val[k:] = back
-                ready[k:] = r[:-k]
-            else:
-                if node.op == "pct_change":
-                    delta = apply_op("-", apply_op("/", now, back), 1.0)
-                else:
-                    delta = apply_op("-", now, back)
-                    if node.op == "slope":
-                        delta = apply_op("/", delta, float(k))
-                val[k:] = delta
-                ready[k:] = r[k:] & r[:-k]
+            val[k:] = spec.combine(v[k:], v[:-k], k, apply_op)
+            ready[k:] = r[k:] & r[:-k] if spec.needs_now else r[:-k]
         return Series(x.ts, val, ready)
 
     # -- conditions (per cycle)

@@ -19,12 +19,11 @@ from datetime import date
 import pandas as pd
 
 from rbts.compiler.graph import Graph
+from rbts.compiler.indicators import SPECS
 
 SESSION_SECONDS = 6.5 * 3600
 DAY = 86_400
 MAX_SESSIONS = 400  # about 1.6 years
-# Indicators whose warm-up is longer than their first parameter.
-_FACTOR = {"hma": 2, "dema": 2, "macd": 1, "macd_signal": 1}
 
 
 def bars_per_session(tf: int) -> float:
@@ -41,13 +40,7 @@ def warmup_sessions(graph: Graph) -> int:
     for node in graph.nodes:
         own = 0.0
         if node.kind == "indicator":
-            ints = [p for p in node.params if isinstance(p, int)]
-            if node.op == "macd_signal" and len(ints) >= 3:
-                bars = ints[1] + ints[2]
-            elif node.op == "macd" and len(ints) >= 2:
-                bars = ints[1]
-            else:
-                bars = max(ints, default=1) * _FACTOR.get(node.op, 1)
+            bars = SPECS[node.op].history_bars(node.params)
             own = (bars + 1) / bars_per_session(node.tf or cycle)
         elif node.kind == "window":
             own = (node.params[0] + 1) / bars_per_session(node.tf or cycle)

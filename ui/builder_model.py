@@ -18,25 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from rbts.dsl import ast
-from rbts.dsl.checker import FUNCTIONS
+from rbts.dsl.functions import FUNCTIONS, of_family
 
 TIMEFRAMES: tuple[str, ...] = ("30s", "1m", "5m", "15m", "30m", "1h", "4h", "1d")
-INDICATORS: tuple[str, ...] = tuple(name for name, sig in FUNCTIONS.items() if sig.indicator)
-TRANSFORMS: tuple[str, ...] = ("slope", "change", "pct_change")
-
-# Labels and defaults of each indicator's numeric parameters (after its input series).
-PARAM_LABELS: dict[str, tuple[str, ...]] = {
-    **{n: ("period",) for n in ("ema", "sma", "wma", "hma", "dema", "rsi", "atr")},
-    "vwap": (),
-    **{n: ("period", "std devs") for n in ("bb_upper", "bb_middle", "bb_lower")},
-    "macd": ("fast", "slow"),
-    "macd_signal": ("fast", "slow", "signal"),
-}
-PARAM_DEFAULTS: dict[str, tuple[float, ...]] = {
-    "ema": (9,), "sma": (20,), "wma": (20,), "hma": (20,), "dema": (20,), "rsi": (14,), "atr": (14,),
-    "vwap": (), "bb_upper": (20, 2), "bb_middle": (20, 2), "bb_lower": (20, 2),
-    "macd": (12, 26), "macd_signal": (12, 26, 9),
-}
+INDICATORS: tuple[str, ...] = tuple(f.name for f in of_family("indicator"))
+TRANSFORMS: tuple[str, ...] = tuple(f.name for f in of_family("window") if f.builder)
 
 # Property key -> how the builder shows it.
 PROPERTIES: dict[str, str] = {
@@ -164,8 +150,8 @@ class Curve:
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.let or ""):
                 raise ValueError("choose a named curve")
             return ast.Name(self.let)
-        sig = FUNCTIONS[self.func]
-        args: list[ast.Node] = [self.source.node()] if sig.params[:1] == ("series",) else []
+        fn = FUNCTIONS[self.func]
+        args: list[ast.Node] = [self.source.node()] if fn.takes_series else []
         args += [_number_node(v) for v in self.params]
         if self.timeframe:
             args.append(window_node(self.timeframe))
@@ -199,11 +185,11 @@ def _base_curve(node: ast.Node) -> Curve | None:
     if args and isinstance(args[-1], ast.Duration):
         timeframe = args.pop().text
     source = Source()
-    if FUNCTIONS[node.func].params[:1] == ("series",):
+    if FUNCTIONS[node.func].takes_series:
         if not args or (source := Source.from_node(args.pop(0))) is None:
             return None
     params = [_number_value(a) for a in args]
-    if any(p is None for p in params) or len(params) != len(PARAM_LABELS[node.func]):
+    if any(p is None for p in params) or len(params) != len(FUNCTIONS[node.func].numeric_args):
         return None
     return Curve("indicator", source=source, func=node.func, params=tuple(params), timeframe=timeframe)
 

@@ -12,15 +12,15 @@ from dataclasses import replace
 import streamlit as st
 
 from rbts.dsl import ast
-from rbts.dsl.checker import FUNCTIONS
+from rbts.dsl.functions import FUNCTIONS
 from rbts.ui.builder_model import (
-    INDICATORS, NEEDS_LEFT, NEEDS_RIGHT, PARAM_DEFAULTS, PARAM_LABELS, PROPERTIES, TIMEFRAMES,
+    INDICATORS, NEEDS_LEFT, NEEDS_RIGHT, PROPERTIES, TIMEFRAMES,
     TRANSFORMS, Condition, Curve, Source,
 )
 
 THIS_TICKER = "this ticker"
 KIND_LABELS = {"price": "Price", "indicator": "Indicator", "let": "Named curve", "number": "Value"}
-TRANSFORM_LABELS = {"": "as is", "slope": "slope over", "change": "change over", "pct_change": "% change over"}
+TRANSFORM_LABELS = {"": "as is", **{name: FUNCTIONS[name].builder for name in TRANSFORMS}}
 WINDOW_CHOICES = ("1 bar", "2 bars", "3 bars", "5 bars", "10 bars", "5m", "15m", "30m", "1h", "4h", "1d")
 
 
@@ -71,17 +71,18 @@ def _indicator_input(key: str, curve: Curve, symbols: list[str]) -> Curve:
     timeframe = c2.selectbox("timeframe", tf_options, index=_index(tf_options, curve.timeframe),
                              format_func=lambda t: t or "default", key=f"{key}.tf")
     source = curve.source
-    if FUNCTIONS[func].params[:1] == ("series",):
+    fn = FUNCTIONS[func]
+    if fn.takes_series:
         source = source_input(f"{key}.src", curve.source, symbols)
-    labels = PARAM_LABELS[func]
-    current = curve.params if func == curve.func and len(curve.params) == len(labels) else PARAM_DEFAULTS[func]
+    specs = fn.numeric_args
+    current = curve.params if func == curve.func and len(curve.params) == len(specs) else [a.default for a in specs]
     params = []
-    if labels:
-        cols = st.columns(len(labels))
-        for i, (col, name) in enumerate(zip(cols, labels)):
-            integer = name != "std devs"
-            value = col.number_input(name, value=int(current[i]) if integer else float(current[i]),
-                                     min_value=1 if integer else 0.1, step=1 if integer else 0.5,
+    if specs:
+        cols = st.columns(len(specs))
+        for i, (col, arg) in enumerate(zip(cols, specs)):
+            integer = arg.kind == "int"
+            value = col.number_input(arg.label, value=int(current[i]) if integer else float(current[i]),
+                                     min_value=arg.minimum if integer else 0.1, step=1 if integer else 0.5,
                                      key=f"{key}.{func}.p{i}")
             params.append(value)
     return Curve("indicator", source=source, func=func, params=tuple(params), timeframe=timeframe)

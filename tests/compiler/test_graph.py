@@ -1,15 +1,11 @@
-"""Lowering: shared nodes, per-ticker instantiation, text/JSON forms, lowering errors."""
+"""Lowering: shared nodes, per-ticker instantiation, text/JSON forms."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from support.compiler_cases import program
 
-from rbts.compiler.lowering import lower
-from rbts.dsl.checker import check_text
-from rbts.dsl.errors import RbtsError
 
 
 def test_same_indicator_in_three_rules_is_one_node_per_ticker():
@@ -64,18 +60,6 @@ def test_text_and_json_forms():
     assert {n["kind"] for n in data["nodes"]} >= {"source", "indicator", "cond", "rule"}
     assert any(n.get("nautilus") == "RelativeStrengthIndex" for n in data["nodes"])
     assert all(i < n["id"] for n in data["nodes"] for i in n["inputs"])  # topological ids
-
-
-@pytest.mark.parametrize("body, message", [
-    ("entry e: macd(close, 26, 12) > 0", "slow period"),
-    ("entry e: hma(close, 1) > 0", "hma needs a period of at least 2"),
-])
-def test_lowering_errors_are_positioned(body, message):
-    checked = check_text(f"universe: AAPL\n{body}\n")
-    with pytest.raises(RbtsError) as info:
-        lower(checked)
-    diag = info.value.diagnostics[0]
-    assert message in diag.message and diag.span is not None and diag.span.line == 2
 
 
 def test_lets_no_rule_uses_are_still_columns():

@@ -93,3 +93,15 @@ def test_expression_checks(line: str, message: str | None) -> None:
     with pytest.raises(RbtsError) as info:
         check_text(text)
     assert message in info.value.render()
+
+
+@pytest.mark.parametrize("body, message", [
+    ("entry e: macd(close, 26, 12) > 0", "slow period"),
+    ("entry e: hma(close, 1) > 0", "hma needs a period of at least 2"),
+])
+def test_argument_constraints_are_positioned_checker_errors(body, message):
+    """These used to pass the checker and fail later, in lowering (issue 12)."""
+    with pytest.raises(RbtsError) as info:
+        check_text(f"universe: AAPL\n{body}\n")
+    diag = info.value.diagnostics[0]
+    assert message in diag.message and diag.span is not None and diag.span.line == 2
