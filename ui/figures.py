@@ -54,8 +54,9 @@ def _base(fig: go.Figure, height: int, index: pd.DatetimeIndex | None = None) ->
 # ----------------------------------------------------------------------------- bars
 
 
-def display_bars(frame: pd.DataFrame, max_bars: int = 2500) -> tuple[pd.DataFrame, int]:
-    """Bars coarse enough to draw quickly: (frame indexed in NY time, seconds per bar)."""
+def display_bars(frame: pd.DataFrame, max_bars: int = 2500, min_step: int = 0) -> tuple[pd.DataFrame, int]:
+    """Bars coarse enough to draw quickly, and at least ``min_step`` seconds each (e.g. the cycle):
+    (frame indexed in NY time, seconds per bar)."""
     from rbts.compiler.vector import aggregate, frame_ts
 
     if frame.empty:
@@ -64,7 +65,7 @@ def display_bars(frame: pd.DataFrame, max_bars: int = 2500) -> tuple[pd.DataFram
     base = int(np.median(np.diff(ts)) // 1_000_000_000) if len(ts) > 1 else 60
     cols = {c: frame[c].to_numpy(float) for c in ("open", "high", "low", "close", "volume")}
     for step in DISPLAY_STEPS:
-        if step < base:
+        if step < max(base, min_step):
             continue
         if step == base:
             out_ts, out = ts, cols

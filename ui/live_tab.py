@@ -1,6 +1,9 @@
-"""The Live tab: the bot's status, equity and PnL, positions, orders, fills, rule states, log tail,
-and the Start / Stop / Restart / Flatten controls.  Reads the state store; refreshes itself
-every few seconds inside a fragment (no full-page rerun, no flicker).
+"""The Live tab: the bot's status, equity and PnL, charts (``live_charts.py``), positions, orders,
+fills, rule states, log tail, and the Start / Stop / Restart / Flatten controls.  Reads the state
+store; refreshes itself every few seconds inside a fragment (no full-page rerun, no flicker).
+
+With no active strategy, "Start with <the Strategy tab's strategy>" applies it and starts the bot,
+so a newcomer's first click does not end in safe mode.
 
 The controls live outside the fragment (typing in them is never interrupted by a refresh),
 so they are redrawn whenever the bot starts or stops: after a control's action, and when
@@ -9,12 +12,13 @@ the fragment sees the bot's running state differ from the one the controls were 
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import control
 from rbts.runtime.live import status_view as live_view
+from rbts.ui.live_charts import render_charts
+from rbts.ui.session import document
 
 REFRESH_S = 3
 
@@ -30,23 +34,43 @@ def _controls(settings) -> None:
     flash = st.session_state.pop("live_flash", None)
     if flash:
         st.toast(flash)
-    cols = st.columns([1, 1, 1, 1, 1, 1], vertical_alignment="bottom")
+    offer = None if running else first_run_offer(settings)
+    cols = st.columns([1, 1, 1, 2, 1, 1, 1], vertical_alignment="bottom")
     mode = cols[0].selectbox("Mode", ["replay", "ib"], key="live_mode", disabled=running)
     start = cols[1].text_input("Replay from", value="", key="live_start", placeholder="YYYY-MM-DD",
                                disabled=running or mode != "replay")
     speed = cols[2].number_input("Speed", min_value=1.0, max_value=10_000.0, value=float(settings.replay_speed),
                                  step=100.0, format="%.0f", key="live_speed", disabled=running or mode != "replay")
-    if cols[3].button("Start", key="live_start_btn", disabled=running, type="primary"):
+    if offer is not None and cols[3].button(
+            f"Start with {offer.settings.name}", key="live_start_with_btn", type="primary",
+            icon=":material/rocket_launch:", help="Apply the strategy of the Strategy tab, then start the bot"):
+        _act(lambda: start_with(settings, mode, start or None, speed))
+    if cols[4].button("Start", key="live_start_btn", disabled=running, type="secondary" if offer else "primary"):
         _act(lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
-    if cols[4].button("Stop", key="live_stop_btn", disabled=not running):
+    if cols[5].button("Stop", key="live_stop_btn", disabled=not running):
         _act(lambda: control.stop(settings))
-    if cols[5].button("Restart", key="live_restart_btn", disabled=not running):
+    if cols[6].button("Restart", key="live_restart_btn", disabled=not running):
         _act(lambda: f"restarted (pid {control.restart(settings)})")
     with st.expander("Flatten all positions", expanded=False):
         sure = st.checkbox("I want to cancel every order and close every position at market",
                            key="live_flatten_confirm")
         if st.button("Flatten all", key="live_flatten_btn", disabled=not (running and sure)):
             _act(lambda: control.flatten(settings))
+
+
+def first_run_offer(settings):
+    """The Strategy tab's (last valid) strategy when the bot has no active strategy, else None."""
+    if control.registry(settings).active() is not None:
+        return None
+    return document().valid
+
+
+def start_with(settings, mode: str, start: str | None, speed: float) -> str:
+    """Apply the Strategy tab's strategy, then start the bot on it."""
+    doc = document()
+    applied = control.apply_text(settings, doc.valid_text, "strategy-tab.rbts", notify=False)
+    pid = control.start(settings, mode, None, start, speed)
+    return f"{applied.version.label} applied; bot started (pid {pid})"
 
 
 def _act(action) -> None:
@@ -67,11 +91,7 @@ def _monitor_fragment(settings) -> None:
     cols = st.columns(5)
     for col, (label, value) in zip(cols, live_view.metrics(snap), strict=True):
         col.metric(label, value)
-    equity = live_view.equity_frame(snap)
-    if len(equity):
-        fig = go.Figure(go.Scatter(x=equity["ts"], y=equity["equity"], mode="lines", name="equity"))
-        fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-        st.plotly_chart(fig, key="live_equity_chart")
+    render_charts(settings, snap)
     left, right = st.columns(2)
     left.subheader("Positions")
     left.dataframe(live_view.positions_table(snap), hide_index=True, key="live_positions")

@@ -29,6 +29,14 @@ def _starts(times, states: np.ndarray) -> go.Scatter:
                       hovertemplate="became true %{x}<extra></extra>")
 
 
+def state_traces(times, states: np.ndarray, show_legend: bool) -> list[go.Scatter]:
+    """A rule's states on a hidden 0..1 axis: true cycles shaded green, warming amber, ▼ where true
+    periods start.  The Strategy tab's rule charts and the Live tab's rule strip both draw with it."""
+    return [_band(times, states == TRUE, TRUE_FILL, "true", show_legend),
+            _band(times, states == WARMING, WARMING_FILL, "warming", show_legend),
+            _starts(times, states)]
+
+
 def _is_constant(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return len(finite) > 0 and np.all(finite == finite[0])
@@ -55,10 +63,8 @@ def rule_figure(view: RuleView, compact: bool = True) -> go.Figure:
                         subplot_titles=None if compact else [leaf.text for leaf in rows])
     for r, leaf in enumerate(rows, start=1):
         states = view.states if compact else leaf.states
-        fig.add_trace(_band(view.times, states == TRUE, TRUE_FILL, "true", r == 1), row=r, col=1, secondary_y=True)
-        fig.add_trace(_band(view.times, states == WARMING, WARMING_FILL, "warming", r == 1), row=r, col=1,
-                      secondary_y=True)
-        fig.add_trace(_starts(view.times, states), row=r, col=1, secondary_y=True)
+        for trace in state_traces(view.times, states, show_legend=r == 1):
+            fig.add_trace(trace, row=r, col=1, secondary_y=True)
         for trace in _series_traces(leaf, view.times, r - 1):
             fig.add_trace(trace, row=r, col=1, secondary_y=False)
         fig.update_yaxes(range=[0, 1], visible=False, showgrid=False, row=r, col=1, secondary_y=True)

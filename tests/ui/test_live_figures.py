@@ -1,0 +1,137 @@
+"""The Live tab's charts: view models and figures from a state store written by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from support.live_store import SCOPES, STRATEGY, T0, states_at, ts_at, write_cycles
+
+from rbts.runtime.live.store import StateStore
+from rbts.ui import live_figures, live_model, theme
+from rbts.ui.live_data import MAX_CYCLES, read_frames, strategy_info
+from rbts.ui.rule_view import FALSE, TRUE, WARMING
+
+@pytest.fixture
+def store_path(tmp_path):
+    path = tmp_path / "state.db"
+    with StateStore(path) as store:
+        write_cycles(store, 40)
+        write_cycles(store, 20, version="figures v2", start=40)
+        store.upsert_orders([
+            {"client_order_id": "O-1", "symbol": "AAPL", "side": "BUY", "type": "LIMIT", "qty": 10.0, "price": 100.2,
+             "status": "FILLED", "filled_qty": 10.0, "avg_px": 100.1, "strategy_version": "figures v1",
+             "ts_init": ts_at(3) + 1},
+            {"client_order_id": "O-2", "symbol": "AAPL", "side": "SELL", "type": "MARKET", "qty": 10.0, "price": None,
+             "status": "FILLED", "filled_qty": 10.0, "avg_px": 100.5, "strategy_version": "figures v1",
+             "ts_init": ts_at(6) + 1},
+            {"client_order_id": "O-3", "symbol": "AAPL", "side": "BUY", "type": "LIMIT", "qty": 9.0, "price": 100.3,
+             "status": "ACCEPTED", "filled_qty": 0.0, "avg_px": None, "strategy_version": "figures v2",
+             "ts_init": ts_at(58) + 1},
+        ])
+        store.add_fills([
+            {"ts": ts_at(4), "client_order_id": "O-1", "symbol": "AAPL", "side": "BUY", "qty": 10.0, "price": 100.1,
+             "trade_id": "T-1", "strategy_version": "figures v1"},
+            {"ts": ts_at(6) + 1, "client_order_id": "O-2", "symbol": "AAPL", "side": "SELL", "qty": 10.0,
+             "price": 100.5, "trade_id": "T-2", "strategy_version": "figures v1"},
+        ])
+        store.log_event("daily loss 2.1% reached max_daily_loss 2.00%", level="WARNING", kind="max_daily_loss",
+                        ts=ts_at(50))
+        store.log_event("running figures v2", kind="apply")  # wall time only: not a chart mark
+    return path
+
+
+@pytest.fixture
+def frames(store_path):
+    return read_frames(store_path, "AAPL", SCOPES)
+
+
+def test_scopes_and_cycle_come_from_the_strategy_json():
+    from rbts.dsl.checker import check_text
+    from rbts.ui.persistence import export_json
+
+    info = strategy_info(export_json(check_text(STRATEGY)).encode())
+    assert info.scopes == SCOPES and info.cycle_seconds == 300
+    assert strategy_info(b"{not json").scopes == {} and strategy_info(None).scopes == {}
+
+
+def test_rule_strip_equals_the_stores_cyclestates_at(frames):
+    views = live_model.rule_views(frames, "AAPL")
+    assert [(v.scope, v.name) for v in views] == [("global", "market_hours"), ("entry", "up"), ("exit", "down")]
+    codes = {"true": TRUE, "false": FALSE, "warming": WARMING}
+    expected_up = [codes[states_at(i)[0]] for i in range(60)]
+    assert views[1].states.tolist() == expected_up
+    assert views[1].times[0] == pd.Timestamp(T0, tz="UTC") and len(views[1].times) == 60
+    fig = live_figures.ticker_figure("AAPL", live_model.bars_of(frames, "AAPL"),
+                                     live_model.indicator_lines(frames, "AAPL"),
+                                     live_model.fill_notes(frames, "AAPL"), live_model.working_limits(frames, "AAPL"),
+                                     views)
+    bands = [t for t in fig.data if t.name == "true"]
+    warming = [t for t in fig.data if t.name == "warming"]
+    assert len(bands) == 3
+    for view, band, warm in zip(views, bands, warming, strict=True):  # drawn by the Strategy tab's builder
+        assert list(band.y) == (view.states == TRUE).astype(float).tolist()
+        assert list(warm.y) == (view.states == WARMING).astype(float).tolist()
+
+
+def test_fill_markers_sit_at_the_fill_prices_and_times_and_explain_the_decision(frames):
+    notes = live_model.fill_notes(frames, "AAPL")
+    assert notes["decided"].tolist() == [ts_at(3), ts_at(6)]  # the cycle before each order was created
+    buy, sell = notes["text"]
+    assert "BUY 10 AAPL @ 100.10" in buy and "every global and entry rule true" in buy
+    assert "market_hours = true" in buy and "up = true" in buy and "down" not in buy.split("<br>", 2)[2]
+    assert "fast = 100" in buy and "rsi(close, 14) = 53" in buy
+    assert "SELL 10 AAPL @ 100.50" in sell and "exit rule down true" in sell
+    fig = live_figures.ticker_figure("AAPL", live_model.bars_of(frames, "AAPL"), {}, notes,
+                                     live_model.working_limits(frames, "AAPL"), [])
+    buys, sells = (next(t for t in fig.data if t.name == n) for n in ("buys", "sells"))
+    assert list(buys.y) == [100.1] and list(sells.y) == [100.5]
+    assert pd.Timestamp(buys.x[0]) == pd.Timestamp(ts_at(4), tz="UTC")
+    assert pd.Timestamp(sells.x[0]) == pd.Timestamp(ts_at(6) + 1, tz="UTC")
+    assert buys.hovertext[0] == buy
+
+
+def test_working_limits_are_lines_at_their_price(frames):
+    working = live_model.working_limits(frames, "AAPL")
+    assert working["client_order_id"].tolist() == ["O-3"] and working["label"][0] == "BUY 9 limit 100.30"
+    fig = live_figures.ticker_figure("AAPL", live_model.bars_of(frames, "AAPL"), {}, live_model.fill_notes(
+        frames, "AAPL"), working, [])
+    (line,) = [t for t in fig.data if t.hovertemplate and "working" in t.hovertemplate]
+    assert list(line.y) == [100.3, 100.3]
+
+
+def test_indicator_lines_over_price_and_in_their_own_panel(frames):
+    lines = live_model.indicator_lines(frames, "AAPL")
+    assert list(lines) == ["fast = ema(close, 3, 5m)", "slow", "rsi(close, 14)"]  # a let and its call: one line
+    assert np.isnan(lines["fast = ema(close, 3, 5m)"].iloc[0]) and lines["fast = ema(close, 3, 5m)"].iloc[10] == pytest.approx(100.1)
+    closes = pd.Series([100.0, 100.5])
+    assert live_model.on_price_scale(lines["slow"], closes)
+    assert not live_model.on_price_scale(lines["rsi(close, 14)"], pd.Series([190.0]))
+
+
+def test_equity_marks_the_version_change_and_the_breaker(frames):
+    marks = live_model.equity_marks(frames)
+    assert marks[["ts", "kind"]].values.tolist() == [[ts_at(40), "apply"], [ts_at(50), "breaker"]]
+    assert marks["text"][0] == "figures v2 (was figures v1)"
+    fig = live_figures.equity_figure(frames.equity, marks)
+    assert fig.layout.template.layout.paper_bgcolor == theme.BACKGROUND
+    apply = next(t for t in fig.data if t.name == "apply (new version)")
+    assert list(apply.y) == [10_040.0]  # at the equity of that cycle
+    assert len(fig.layout.shapes) == 2 * len(marks)  # a dotted line through both panels
+
+
+def test_points_stay_bounded_however_long_the_bot_runs(tmp_path):
+    path = tmp_path / "state.db"
+    with StateStore(path) as store:
+        write_cycles(store, 6_000)
+    frames = read_frames(path, "AAPL", SCOPES)
+    assert frames.cycles["ts"].nunique() == MAX_CYCLES  # the newest ones
+    assert frames.cycles["ts"].max() == ts_at(5_999)
+    views = live_model.rule_views(frames, "AAPL")
+    fig = live_figures.ticker_figure("AAPL", live_model.bars_of(frames, "AAPL"),
+                                     live_model.indicator_lines(frames, "AAPL"), live_model.fill_notes(frames, "AAPL"),
+                                     live_model.working_limits(frames, "AAPL"), views)
+    equity = live_figures.equity_figure(frames.equity, live_model.equity_marks(frames))
+    for trace in [*fig.data, *equity.data]:
+        assert len(trace.x) <= 3_000, trace.name

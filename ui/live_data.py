@@ -1,0 +1,129 @@
+"""The one place that knows the state store's tables: it reads them into :class:`LiveFrames`.
+
+Read-only SQLite (the bot's monitor is the only writer), newest rows first and never more
+than the charts draw (``MAX_CYCLES`` cycles, ``MAX_FILLS`` fills), so a bot that has run
+for weeks costs the Live tab what a fresh one does.  Candles come from the home's catalog
+for a replay bot (the bars it replays), cut at its last cycle so no future bar shows.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rbts.ui.live_model import (
+    BAR_COLUMNS, EQUITY_COLUMNS, EVENT_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, LiveFrames, cycle_frame, empty,
+)
+
+MAX_CYCLES = 2_500  # cycle instants per chart (each holds a row per symbol and one for the global rules)
+MAX_FILLS = 500
+CONTEXT_NS = 3600 * 1_000_000_000  # bars shown before the first cycle
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def _rows(db: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict]:
+    return [dict(r) for r in db.execute(sql, params).fetchall()]
+
+
+def read_frames(store_path: Path, symbol: str | None = None, scopes: dict[str, str] | None = None) -> LiveFrames:
+    """The newest ``MAX_CYCLES`` cycles (global rows, and ``symbol``'s when given), equity, fills,
+    working and recent orders, and events of the store at ``store_path``."""
+    with _connect(store_path) as db:
+        since = _first_kept_cycle(db)
+        symbols = ("", symbol) if symbol else ("",)
+        marks = ",".join("?" * len(symbols))
+        cycles = _rows(db, f'SELECT ts, symbol, rules, "values", blocked_by, strategy_version AS version '
+                           f"FROM cycles WHERE ts >= ? AND symbol IN ({marks}) ORDER BY id", (since, *symbols))
+        equity = _rows(db, "SELECT * FROM equity WHERE ts >= ? ORDER BY id", (since,))
+        fills = _rows(db, "SELECT ts, client_order_id, symbol, side, qty, price, strategy_version AS version "
+                          "FROM fills WHERE ts >= ? ORDER BY id DESC LIMIT ?", (since, MAX_FILLS))
+        orders = _rows(db, "SELECT client_order_id, symbol, side, type, qty, price, status, ts_init, terminal "
+                           "FROM orders WHERE terminal = 0 OR ts_init >= ?", (since,))
+        events = _rows(db, "SELECT ts, kind, level, message FROM events WHERE ts IS NULL OR ts >= ? "
+                           "ORDER BY id DESC LIMIT 500", (since,))
+    return LiveFrames(cycle_frame(cycles), _equity(equity), _frame(fills[::-1], FILL_COLUMNS),
+                      _frame(orders, ORDER_COLUMNS), _frame(events[::-1], EVENT_COLUMNS), empty(BAR_COLUMNS),
+                      dict(scopes or {}))
+
+
+def _first_kept_cycle(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT ts FROM (SELECT DISTINCT ts FROM cycles WHERE symbol = '' ORDER BY ts DESC LIMIT ?) "
+                     "ORDER BY ts LIMIT 1", (MAX_CYCLES,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns) if rows else empty(columns)
+
+
+def _equity(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows) if rows else empty(EQUITY_COLUMNS)
+    if "day_pnl" not in frame:  # a store that does not record it per cycle
+        frame["day_pnl"] = day_pnl(frame["ts"].to_numpy("int64"), frame["equity"].to_numpy(float))
+    return frame[EQUITY_COLUMNS].astype({"ts": "int64", "equity": float, "cash": float, "day_pnl": float})
+
+
+def day_pnl(ts, equity) -> list[float]:
+    """Equity minus the equity at the previous New York day's last cycle (the first day: its first cycle),
+    as the daily loss breaker counts it."""
+    days = pd.to_datetime(pd.Series(ts, dtype="int64"), unit="ns", utc=True).dt.tz_convert("America/New_York").dt.date
+    series = pd.Series(equity, dtype=float)
+    last = series.groupby(days.to_numpy()).last()
+    before = last.shift(1).fillna(series.groupby(days.to_numpy()).first())
+    return (series - days.map(before).to_numpy(float)).tolist()
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """What the charts need to know of the active strategy."""
+
+    scopes: dict[str, str]  # rule name -> global / entry / exit
+    cycle_seconds: int = 0  # 0 when unknown
+
+
+@functools.lru_cache(maxsize=8)
+def strategy_info(json_bytes: bytes | None) -> StrategyInfo:
+    """Rule scopes and cycle of a strategy JSON (the active one); empty when it cannot be read."""
+    if not json_bytes:
+        return StrategyInfo({})
+    from rbts.dsl.ast import rule_names
+    from rbts.dsl.checker import check
+    from rbts.dsl.json_form import from_json
+
+    try:
+        strategy = from_json(json_bytes)
+        cycle = check(strategy).settings.cycle_seconds
+    except Exception:  # noqa: BLE001 - an unreadable file only costs the labels
+        return StrategyInfo({})
+    return StrategyInfo(dict(zip(rule_names(strategy), (r.scope for r in strategy.rules), strict=True)), cycle)
+
+
+def cycle_days(frames: LiveFrames) -> tuple | None:
+    """(first, last) New York day of the cycles, for loading bars; None without cycles."""
+    if frames.cycles.empty:
+        return None
+    ny = lambda ns: pd.Timestamp(int(ns), tz="UTC").tz_convert("America/New_York").date()  # noqa: E731
+    return ny(frames.cycles["ts"].min()), ny(frames.cycles["ts"].max())
+
+
+def with_bars(frames: LiveFrames, symbol: str, bars: pd.DataFrame) -> LiveFrames:
+    """``frames`` with ``symbol``'s bars (indexed by close time) from an hour before its first cycle to
+    its last: a replay bot's catalog holds its future too, and no bar the bot has not seen may show."""
+    from dataclasses import replace
+
+    if frames.cycles.empty or bars.empty:
+        return frames
+    stamps = bars.index.as_unit("ns").asi8
+    seen = bars[(stamps >= int(frames.cycles["ts"].min()) - CONTEXT_NS) & (stamps <= int(frames.cycles["ts"].max()))]
+    out = seen.reset_index(names="ts").assign(symbol=symbol)
+    out["ts"] = out["ts"].dt.as_unit("ns").astype("int64")
+    return replace(frames, bars=out[BAR_COLUMNS])

@@ -1,0 +1,239 @@
+"""What the Live tab's charts draw, as pure functions of plain frames read from the state store.
+
+:class:`LiveFrames` is the whole input (``ui/live_data.py`` builds it from the store);
+everything here is a function of it, tested without a bot or Streamlit.  Nothing is
+recomputed: rule states and values are the ones the bot recorded at each cycle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rbts.ui.rule_view import FALSE, TRUE, WARMING, RuleView
+
+NY = "America/New_York"
+STATE_CODES = {"true": TRUE, "false": FALSE, "warming": WARMING}
+SCOPE_ORDER = {"global": 0, "entry": 1, "exit": 2}
+
+CYCLE_COLUMNS = ["ts", "symbol", "rules", "values", "blocked_by", "version"]
+EQUITY_COLUMNS = ["ts", "equity", "cash", "day_pnl"]
+FILL_COLUMNS = ["ts", "client_order_id", "symbol", "side", "qty", "price", "version"]
+ORDER_COLUMNS = ["client_order_id", "symbol", "side", "type", "qty", "price", "status", "ts_init", "terminal"]
+EVENT_COLUMNS = ["ts", "kind", "level", "message"]
+BAR_COLUMNS = ["symbol", "ts", "open", "high", "low", "close", "volume"]
+
+
+def empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass(frozen=True)
+class LiveFrames:
+    """The store's records as frames; ``ts`` is data time in UTC nanoseconds (int) everywhere."""
+
+    cycles: pd.DataFrame  # CYCLE_COLUMNS: one row per cycle and symbol ("" = the global rules), oldest first
+    equity: pd.DataFrame  # EQUITY_COLUMNS: per cycle; day_pnl NaN where the store does not say
+    fills: pd.DataFrame  # FILL_COLUMNS
+    orders: pd.DataFrame  # ORDER_COLUMNS
+    events: pd.DataFrame  # EVENT_COLUMNS (ts NaN for events that only carry a wall-clock time)
+    bars: pd.DataFrame  # BAR_COLUMNS (empty when no bars are known)
+    scopes: dict[str, str] = field(default_factory=dict)  # rule name -> global / entry / exit
+
+    @property
+    def symbols(self) -> list[str]:
+        return sorted(s for s in set(self.cycles["symbol"]) if s)
+
+
+def cycle_frame(rows: list[dict]) -> pd.DataFrame:
+    """Store rows (rules / values / blocked_by as JSON text or already decoded) -> a cycles frame."""
+    frame = pd.DataFrame(rows, columns=CYCLE_COLUMNS) if rows else empty(CYCLE_COLUMNS)
+    for col in ("rules", "values", "blocked_by"):
+        frame[col] = [json.loads(v) if isinstance(v, str) else (v or {}) for v in frame[col]]
+    frame["ts"] = frame["ts"].astype("int64")
+    return frame.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def to_times(ts) -> pd.DatetimeIndex:
+    """UTC nanoseconds -> exchange time."""
+    return pd.DatetimeIndex(pd.to_datetime(np.asarray(ts, dtype="int64"), unit="ns", utc=True)).tz_convert(NY)
+
+
+def bars_of(frames: LiveFrames, symbol: str) -> pd.DataFrame:
+    """``symbol``'s bars indexed by close time (UTC), columns open high low close volume."""
+    mine = frames.bars[frames.bars["symbol"] == symbol]
+    index = pd.DatetimeIndex(pd.to_datetime(mine["ts"].to_numpy("int64"), unit="ns", utc=True), name="ts")
+    return pd.DataFrame({c: mine[c].to_numpy(float) for c in BAR_COLUMNS[2:]}, index=index)
+
+
+# ----------------------------------------------------------------------------- rule strip
+
+
+def _rows(frames: LiveFrames, symbol: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cycles = frames.cycles
+    return cycles[cycles["symbol"] == ""], cycles[cycles["symbol"] == symbol]
+
+
+def cycle_times(frames: LiveFrames, symbol: str) -> np.ndarray:
+    """The cycle instants (ns) at which ``symbol`` was evaluated (or the global rules, before it had a row)."""
+    glob, mine = _rows(frames, symbol)
+    return np.unique(np.concatenate([glob["ts"].to_numpy("int64"), mine["ts"].to_numpy("int64")]))
+
+
+def rule_views(frames: LiveFrames, symbol: str) -> list[RuleView]:
+    """One view per rule, global rules then the ticker's entry and exit rules, with the states the
+    bot recorded at each cycle (a rule a cycle did not have, e.g. before an apply, counts as false)."""
+    times = cycle_times(frames, symbol)
+    glob, mine = _rows(frames, symbol)
+    views = []
+    for rows, is_global in ((glob, True), (mine, False)):
+        position = np.searchsorted(times, rows["ts"].to_numpy("int64"))
+        names = list(dict.fromkeys(name for rules in rows["rules"] for name in rules))
+        for name in names:
+            states = np.full(len(times), FALSE, dtype=np.int8)
+            for at, rules in zip(position, rows["rules"], strict=True):
+                if name in rules:
+                    states[at] = STATE_CODES.get(rules[name], FALSE)
+            scope = "global" if is_global else frames.scopes.get(name, "rule")
+            views.append(RuleView(name, scope, None if is_global else symbol, to_times(times), states, [], None))
+    return sorted(views, key=lambda v: SCOPE_ORDER.get(v.scope, 1))
+
+
+# ----------------------------------------------------------------------------- indicator lines
+
+
+def indicator_lines(frames: LiveFrames, symbol: str) -> dict[str, pd.Series]:
+    """Every value the ticker's rules and the global rules compared (each ``let`` and function call,
+    by its canonical text), per cycle; NaN while warming."""
+    out: dict[str, pd.Series] = {}
+    for rows in _rows(frames, symbol)[::-1]:
+        index = to_times(rows["ts"])
+        labels = list(dict.fromkeys(k for values in rows["values"] for k in values))
+        for label in labels:
+            if label in out:
+                continue
+            data = [_number(values.get(label)) for values in rows["values"]]
+            out[label] = pd.Series(data, index=index, name=label, dtype=float)
+    return _merge_equal(out)
+
+
+def _merge_equal(lines: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """One line for a ``let`` and the call it names (``fast = ema(close, 3, 5m)``): same values, one label."""
+    out: dict[str, pd.Series] = {}
+    for label, line in lines.items():
+        twin = next((k for k, v in out.items() if v.index.equals(line.index)
+                     and np.array_equal(v.to_numpy(), line.to_numpy(), equal_nan=True)), None)
+        if twin is None:
+            out[label] = line
+        else:
+            merged = f"{twin} = {label}"
+            out = {merged if k == twin else k: v.rename(merged) if k == twin else v for k, v in out.items()}
+    return out
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else np.nan
+
+
+def on_price_scale(line: pd.Series, closes: pd.Series) -> bool:
+    """Whether a line belongs over the candles (a moving average, VWAP, a band) rather than in its own
+    panel (RSI, a slope, MACD): its values lie within half to twice the typical close."""
+    values, price = line.dropna(), closes.dropna()
+    if values.empty or price.empty:
+        return False
+    typical = float(price.median())
+    return typical > 0 and 0.5 * typical <= float(values.median()) <= 2.0 * typical
+
+
+# ----------------------------------------------------------------------------- fills and orders
+
+
+def deciding_cycles(frames: LiveFrames, fills: pd.DataFrame) -> np.ndarray:
+    """For each fill, the cycle (ns) that decided its order: the last cycle at or before the order was
+    created (its ts_init), or before the fill when the order is not known."""
+    created = dict(zip(frames.orders["client_order_id"], frames.orders["ts_init"], strict=True))
+    times = np.unique(frames.cycles["ts"].to_numpy("int64"))
+    out = []
+    for coid, ts in zip(fills["client_order_id"], fills["ts"], strict=True):
+        when = created.get(coid)
+        when = int(ts) if when is None or pd.isna(when) else int(when)
+        i = np.searchsorted(times, when, side="right") - 1
+        out.append(int(times[i]) if i >= 0 else int(ts))
+    return np.asarray(out, dtype="int64")
+
+
+def fill_notes(frames: LiveFrames, symbol: str) -> pd.DataFrame:
+    """The symbol's fills with the text their marker shows: side, quantity, price, time, and the rules
+    and values of the cycle that decided it (global and entry rules for a buy; the exit rule, stop or
+    breaker for a sell)."""
+    fills = frames.fills[frames.fills["symbol"] == symbol].reset_index(drop=True)
+    decided = deciding_cycles(frames, fills)
+    notes = [_fill_text(frames, symbol, fill, at) for fill, at in zip(fills.itertuples(), decided, strict=True)]
+    return fills.assign(decided=decided, text=notes)
+
+
+def _cycle(frames: LiveFrames, symbol: str, ts: int) -> tuple[dict, dict]:
+    """(rules, values) of ``symbol`` at cycle ``ts``, global rules and values included."""
+    rows = frames.cycles[(frames.cycles["ts"] == ts) & frames.cycles["symbol"].isin(["", symbol])]
+    rules, values = {}, {}
+    for row in rows.sort_values("symbol").itertuples():
+        rules.update(row.rules)
+        values.update(row.values)
+    return rules, values
+
+
+def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int) -> str:
+    rules, values = _cycle(frames, symbol, decided)
+    head = f"<b>{fill.side} {fill.qty:g} {symbol} @ {fill.price:,.2f}</b> · {to_times([fill.ts])[0]:%Y-%m-%d %H:%M}"
+    why = _why(frames, symbol, fill.side, rules, decided)
+    deciding = ("global", "entry") if fill.side == "BUY" else ("exit",)
+    shown = [f"{name} = {state}" for name, state in rules.items() if frames.scopes.get(name, "rule") in
+             (*deciding, "rule")]
+    numbers = [f"{k} = {'warming' if v is None else f'{v:.4g}'}" for k, v in values.items()]
+    version = getattr(fill, "version", None) or "-"
+    return "<br>".join([head, f"decided at the {to_times([decided])[0]:%H:%M} cycle ({version}): {why}",
+                        *shown, *numbers])
+
+
+def _why(frames: LiveFrames, symbol: str, side: str, rules: dict, decided: int) -> str:
+    if side == "BUY":
+        return "every global and entry rule true"
+    exits = [n for n, s in rules.items() if s == "true" and frames.scopes.get(n) == "exit"]
+    if exits:
+        return f"exit rule {', '.join(exits)} true"
+    events = frames.events[(frames.events["ts"] == decided)]
+    for kind, text in (("max_daily_loss", "max_daily_loss breaker"), ("exit_market", "exit limit unfilled, at market")):
+        if (events["kind"] == kind).any():
+            return text
+    return "a risk exit (stop_loss, take_profit or trailing_stop) or flatten"
+
+
+def working_limits(frames: LiveFrames, symbol: str) -> pd.DataFrame:
+    """The symbol's limit orders still resting (not terminal), with a label."""
+    orders = frames.orders
+    mine = orders[(orders["symbol"] == symbol) & (orders["terminal"] == 0) & (orders["type"] == "LIMIT")
+                  & orders["price"].notna()]
+    labels = [f"{o.side} {o.qty:g} limit {o.price:,.2f}" for o in mine.itertuples()]
+    return mine.assign(label=labels).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- equity marks
+
+
+def equity_marks(frames: LiveFrames) -> pd.DataFrame:
+    """Moments to mark on the equity chart: each version change (the first cycle of a new strategy
+    version), breaker trips and safe mode (events with a data time)."""
+    rows = []
+    glob = frames.cycles[frames.cycles["symbol"] == ""]
+    versions = glob["version"].to_numpy(object)
+    for i in range(1, len(versions)):
+        if versions[i] != versions[i - 1]:
+            rows.append((int(glob["ts"].iloc[i]), "apply", f"{versions[i] or 'no strategy'} (was {versions[i - 1]})"))
+    events = frames.events[frames.events["ts"].notna()]
+    for e in events.itertuples():
+        if e.kind in ("max_daily_loss", "safe_mode"):
+            rows.append((int(e.ts), "breaker" if e.kind == "max_daily_loss" else "safe_mode", e.message))
+    return pd.DataFrame(rows, columns=["ts", "kind", "text"]).sort_values("ts", kind="stable").reset_index(drop=True)
