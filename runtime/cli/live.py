@@ -39,6 +39,7 @@ def live_cmd(
 ) -> None:
     """Run the live bot (foreground until Ctrl-C / SIGTERM, or --detach)."""
     from rbts.runtime.live import control, node
+    from rbts.runtime.live.lock import BotLock
 
     if mode not in ("replay", "ib"):
         raise typer.BadParameter("use replay or ib", param_hint="--mode")
@@ -49,19 +50,19 @@ def live_cmd(
             pid = control.start(settings, mode, file, start, speed, end)
             typer.echo(f"bot started in {mode} mode (pid {pid}); `rbts status` to watch, `rbts stop` to stop")
             return
-        if control.bot_pid(settings):
-            raise RbtsError(f"a bot is already running (pid {control.bot_pid(settings)}): `rbts stop` first")
-        startup_error = None
-        if file:
-            try:
-                applied = control.apply_file(settings, file, notify=False)
-                typer.echo(f"active strategy: {applied.version.label}")
-            except RbtsError as exc:
-                startup_error = exc.render()
-                typer.echo(exc.render(), err=True)
-                typer.echo("starting in SAFE MODE (no orders) until a valid strategy is applied", err=True)
-        options = node.RunOptions(mode=mode, start=start, end=end, speed=speed, startup_error=startup_error)
-        raise typer.Exit(node.run(settings, options))
+        with BotLock.acquire(settings.live_dir) as held:  # before anything is touched: one bot per home
+            startup_error = None
+            if file:
+                try:
+                    applied = control.apply_file(settings, file, notify=False)
+                    typer.echo(f"active strategy: {applied.version.label}")
+                except RbtsError as exc:
+                    startup_error = exc.render()
+                    typer.echo(exc.render(), err=True)
+                    typer.echo("starting in SAFE MODE (no orders) until a valid strategy is applied", err=True)
+            options = node.RunOptions(mode=mode, start=start, end=end, speed=speed, startup_error=startup_error)
+            code = node.run(settings, options, held)
+    raise typer.Exit(code)
 
 
 def apply_cmd(ctx: typer.Context, file: str = typer.Argument(..., help="Strategy file (.rbts or .json).")) -> None:

@@ -1,28 +1,29 @@
 """What the CLI and the UI call to control the bot: apply, start, stop, restart, flatten, status.
 
-The bot is a separate process (``rbts live``) that writes ``live/bot.pid``;
-commands reach it through the state store's ``commands`` table, and stop
-through SIGTERM (then SIGKILL if it does not end in time, e.g. stuck while
-connecting).
+The bot is a separate process (``rbts live``) holding the home's lock
+(:mod:`rbts.runtime.live.lock`) for its lifetime; whether it runs, and its pid and
+run number, come from that lock, how earlier runs ended from the store's ``runs``
+(:func:`bot_state`).  Commands reach the bot through the state store's ``commands``
+table, and stop through SIGTERM (then SIGKILL if it does not end in time, e.g. stuck
+while connecting).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import program
-from rbts.runtime.live.node import pid_path
+from rbts.runtime.live import lock
 from rbts.runtime.live.registry import Registry, Version
-from rbts.runtime.live.store import StateStore, default_path
+from rbts.runtime.live.store import END_DIED, END_KILLED, END_STOPPED, StateStore, default_path
 from rbts.runtime.settings import Settings
 
 STALE_AFTER_S = 10.0  # a running bot's heartbeat is at most this old
@@ -93,40 +94,67 @@ def _record(settings: Settings, message: str) -> None:
 
 
 # ------------------------------------------------------------------- process
-def pid_info(settings: Settings) -> dict[str, Any] | None:
-    try:
-        return json.loads(pid_path(settings).read_text())
-    except (FileNotFoundError, ValueError):
+@dataclass(frozen=True)
+class BotState:
+    """Whether the home's bot runs, and if not, how its last run ended.
+
+    state: ``running`` (a process holds the home's lock), ``stopped`` (the last run ended
+    cleanly: SIGTERM, `rbts stop` — also when `rbts stop` had to kill it), ``died`` (the last
+    run's process ended without a clean stop: killed by a signal, crashed, or failed with an
+    error; ``detail`` says which), or ``none`` (no bot ever ran in this home).
+    """
+
+    state: str
+    run: int | None = None  # the current run, or the last one
+    pid: int | None = None
+    mode: str | None = None
+    started: float | None = None
+    ended: float | None = None  # None for a run whose process died without saying
+    detail: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+def bot_state(settings: Settings) -> BotState:
+    """The bot's state for a supervisor, `rbts status` and the Live tab (lock first, then the runs)."""
+    held = lock.holder(settings.live_dir)
+    last = _last_run(settings)
+    if held is not None:
+        run = held.get("run")
+        started = held.get("started") or (last or {}).get("started")
+        return BotState("running", run, held.get("pid"), held.get("mode"), started)
+    if last is None:
+        return BotState("none")
+    end = last["end_state"]
+    state = "stopped" if end in (END_STOPPED, END_KILLED) else "died"
+    detail = last["end_detail"] or (
+        "the process ended without a clean stop (killed or crashed)" if end in (None, END_DIED) else None)
+    return BotState(state, last["run"], last["pid"], last["mode"], last["started"], last["ended"], detail)
+
+
+def _last_run(settings: Settings) -> dict[str, Any] | None:
+    path = default_path(settings.live_dir)
+    if not path.exists():
         return None
+    with StateStore(path) as st:
+        runs = st.runs()
+    return runs[-1] if runs else None
 
 
 def bot_pid(settings: Settings) -> int | None:
-    """The running bot's pid, or None (a stale pid file is ignored)."""
-    info = pid_info(settings)
-    if not info:
-        return None
-    pid = int(info["pid"])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return None if _is_zombie(pid) else pid
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
-    except OSError:
-        return False
+    """The running bot's pid, or None."""
+    state = bot_state(settings)
+    return state.pid if state.running else None
 
 
 def start(settings: Settings, mode: str = "replay", file: str | None = None, start_at: str | None = None,
           speed: float | None = None, end: str | None = None, wait_s: float = 30.0) -> int:
-    """Spawn ``rbts live`` detached; returns its pid once it has written its pid file."""
-    if bot_pid(settings):
-        raise RbtsError(f"a bot is already running (pid {bot_pid(settings)}): stop it first")
+    """Spawn ``rbts live`` detached; returns its pid once it holds the home's lock and has its run."""
+    held = lock.holder(settings.live_dir)
+    if held is not None:
+        raise RbtsError(lock.already_running(held))
     argv = [sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(settings.home), "live"]
     if file:
         argv.append(str(Path(file).resolve()))
@@ -138,63 +166,80 @@ def start(settings: Settings, mode: str = "replay", file: str | None = None, sta
     if speed:
         argv += ["--speed", str(speed)]
     settings.live_dir.mkdir(parents=True, exist_ok=True)
-    pid_path(settings).unlink(missing_ok=True)
     log = settings.live_dir / "bot.out"
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
+        held = lock.holder(settings.live_dir)
         if proc.poll() is not None:
+            if held is not None and held.get("pid") != proc.pid:  # another bot won the race for the home
+                raise RbtsError(lock.already_running(held))
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
             raise RbtsError("the bot exited at start-up: " + " | ".join(tail))
-        info = pid_info(settings)
-        if info and info.get("pid") == proc.pid:
+        if held and held.get("pid") == proc.pid and held.get("run"):
             return proc.pid
         time.sleep(0.1)
     return proc.pid
 
 
 def stop(settings: Settings, timeout_s: float = 20.0) -> str:
-    """SIGTERM the bot, wait, then SIGKILL; returns what happened."""
-    pid = bot_pid(settings)
-    if pid is None:
+    """SIGTERM the bot that holds the home's lock, wait, then SIGKILL; returns what happened."""
+    state = bot_state(settings)
+    if not state.running or not state.pid:
         raise RbtsError("no bot is running")
+    pid = state.pid
     os.kill(pid, signal.SIGTERM)
-    if _wait_gone(pid, timeout_s):
+    if _wait_gone(settings, pid, timeout_s):
         return f"stopped (pid {pid})"
     os.kill(pid, signal.SIGKILL)
-    _wait_gone(pid, 5.0)
-    pid_path(settings).unlink(missing_ok=True)
+    _wait_gone(settings, pid, 5.0)
     with store(settings) as st:
         st.set_status(node_status="killed", connected=False)
         st.log_event(f"the bot did not stop within {timeout_s:.0f}s and was killed", level="ERROR", kind="control")
+        if state.run is not None:
+            st.end_run(state.run, END_KILLED, f"did not stop within {timeout_s:.0f}s; killed by `rbts stop`")
     return f"killed (pid {pid}) after {timeout_s:.0f}s"
 
 
-def _wait_gone(pid: int, timeout_s: float) -> bool:
+def _wait_gone(settings: Settings, pid: int, timeout_s: float) -> bool:
+    """Wait until the home's lock is free and the process has ended."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        if _is_zombie(pid):
-            try:
-                os.waitpid(pid, os.WNOHANG)  # our own child (started from this process)
-            except ChildProcessError:
-                pass
+            os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child (started from this process)
+        except ChildProcessError:
+            pass
+        if lock.holder(settings.live_dir) is None and not _alive(pid):
             return True
         time.sleep(0.1)
     return False
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
 def restart(settings: Settings, timeout_s: float = 20.0) -> int:
-    """Stop the bot and start it again with the same mode and replay options (active strategy)."""
-    info = pid_info(settings) or {}
-    if bot_pid(settings):
+    """Stop the bot (if it runs) and start it again with the same mode and replay options, on the
+    active strategy; after a crash this starts the dead run's successor."""
+    state = bot_state(settings)
+    last = _last_run(settings) or {}
+    options = last.get("options") or {}
+    if state.running:
         stop(settings, timeout_s)
-    return start(settings, info.get("mode", "replay"), None, info.get("start"), info.get("speed"), info.get("end"))
+    return start(settings, options.get("mode") or last.get("mode") or "replay", None, options.get("start"),
+                 options.get("speed"), options.get("end"))
 
 
 def flatten(settings: Settings, wait_s: float = 15.0) -> str:
@@ -208,18 +253,24 @@ def flatten(settings: Settings, wait_s: float = 15.0) -> str:
     return result
 
 
-def snapshot(settings: Settings) -> dict[str, Any]:
-    """Everything `rbts status` and the Live tab show, read from the state store."""
-    running = bot_pid(settings)
-    out: dict[str, Any] = {"running": bool(running), "pid": running}
+def snapshot(settings: Settings, run: int | None = None) -> dict[str, Any]:
+    """Everything `rbts status` and the Live tab show, read from the state store: the current run,
+    or an earlier one (``run``)."""
+    state = bot_state(settings)
+    out: dict[str, Any] = {"running": state.running, "pid": state.pid if state.running else None,
+                           "bot": asdict(state), "run": run or state.run}
     path = default_path(settings.live_dir)
     if not path.exists():
         return {**out, "status": {}, "positions": [], "orders": [], "fills": [], "events": [], "cycle": {},
-                "equity": []}
+                "equity": [], "runs": []}
     with StateStore(path) as st:
-        status = st.status()
-        out.update(status=status, positions=st.positions(), orders=st.orders(working_only=True),
-                   fills=st.fills(50), events=st.events(50), cycle=st.latest_cycle(), equity=st.equity(2000))
+        runs = st.runs()
+        current = run is None or run == st.current_run()
+        status = st.status() if current else next((r["last_status"] or {} for r in runs if r["run"] == run), {})
+        out.update(status=status, positions=st.positions() if current else [],
+                   orders=st.orders(working_only=True, run=run), fills=st.fills(50, run=run),
+                   events=st.events(50, run=run), cycle=st.latest_cycle(run=run), equity=st.equity(2000, run=run),
+                   runs=[{k: r[k] for k in ("run", "mode", "started", "ended", "end_state")} for r in runs])
     heartbeat = status.get("heartbeat")
-    out["stale"] = bool(running and heartbeat and time.time() - heartbeat > STALE_AFTER_S)
+    out["stale"] = bool(state.running and current and heartbeat and time.time() - heartbeat > STALE_AFTER_S)
     return out

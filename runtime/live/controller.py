@@ -44,6 +44,7 @@ class LiveControllerConfig(ActorConfig, frozen=True, kw_only=True):
     drain_timeout_s: float = 10.0
     # Set when `rbts live FILE` was given an invalid file: start in safe mode with this reason.
     startup_error: str | None = None
+    run: int | None = None  # the run this bot process writes (rbts.runtime.live.store runs)
 
 
 class LiveController(Controller):
@@ -62,7 +63,7 @@ class LiveController(Controller):
         self.strategy_id = StrategyId(f"{program.STRATEGY_ID}-{program.ORDER_ID_TAG}")
 
     def on_start(self) -> None:
-        self._store = StateStore(self._cfg.store_path)
+        self._store = StateStore(self._cfg.store_path, run=self._cfg.run)
         # Nautilus calls timer callbacks on its clock's own thread; a swap touches strategies,
         # subscriptions and orders, so it runs on the event loop, between bars, not beside them.
         loop = asyncio.get_event_loop()

@@ -38,6 +38,7 @@ EXCHANGE_TZ = "America/New_York"
 class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
     store_path: str
     mode: str
+    run: int | None = None  # the run this bot process writes (rbts.runtime.live.store runs)
     flush_interval_s: float = 0.5
 
 
@@ -63,7 +64,7 @@ class StoreMonitor(Actor):
 
     # --------------------------------------------------------------- lifecycle
     def on_start(self) -> None:
-        self._store = StateStore(self._cfg.store_path)
+        self._store = StateStore(self._cfg.store_path, run=self._cfg.run)
         self._status.update(node_status="running", mode=self._cfg.mode, pid=os.getpid(),
                             started=time.time())
         self.msgbus.subscribe("data.bars.*", self._on_bar)

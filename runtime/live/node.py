@@ -7,11 +7,10 @@ itself is added later by the controller, once the trader runs.
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import program
@@ -20,7 +19,6 @@ from rbts.runtime.live.store import StateStore, default_path
 from rbts.runtime.settings import Settings
 
 TRADER_ID = "RBTS-001"
-PID_FILE = "bot.pid"
 
 
 @dataclass(frozen=True)
@@ -33,11 +31,7 @@ class RunOptions:
     log_level: str = "WARNING"  # console; the JSON log file always gets INFO
 
 
-def pid_path(settings: Settings) -> Path:
-    return settings.live_dir / PID_FILE
-
-
-def build_node(settings: Settings, options: RunOptions):
+def build_node(settings: Settings, options: RunOptions, run: int | None = None):
     from nautilus_trader.common.config import ImportableActorConfig, LoggingConfig
     from nautilus_trader.config import (
         ImportableControllerConfig,
@@ -70,13 +64,13 @@ def build_node(settings: Settings, options: RunOptions):
         actors=[ImportableActorConfig(
             actor_path="rbts.runtime.live.monitor:StoreMonitor",
             config_path="rbts.runtime.live.monitor:StoreMonitorConfig",
-            config={"store_path": store_path, "mode": options.mode},
+            config={"store_path": store_path, "mode": options.mode, "run": run},
         )],
         controller=ImportableControllerConfig(
             controller_path="rbts.runtime.live.controller:LiveController",
             config_path="rbts.runtime.live.controller:LiveControllerConfig",
             config={"home": str(settings.home), "store_path": store_path, "mode": options.mode,
-                    "startup_error": options.startup_error},
+                    "startup_error": options.startup_error, "run": run},
         ),
         timeout_connection=30.0,
         timeout_disconnection=5.0,
@@ -172,30 +166,59 @@ def _replay_window(settings: Settings, options: RunOptions) -> tuple[int, int | 
     return int((max(lasts) - pd.Timedelta(days=42)).as_unit("ns").value), end_ns
 
 
-def run(settings: Settings, options: RunOptions) -> int:
-    """Run the bot in this process until SIGTERM/SIGINT; returns the exit status.
+def run(settings: Settings, options: RunOptions, lock) -> int:
+    """Run the bot in this process until SIGTERM/SIGINT, as a new numbered run; returns the exit status.
+
+    ``lock`` is the home's :class:`~rbts.runtime.live.lock.BotLock`, held by the caller for
+    the process's lifetime.  The run's end (stopped, or failed with the error) is written
+    before the lock goes; a run whose process dies never writes it, which is how a crash is
+    told from a stop (:func:`rbts.runtime.live.control.bot_state`).
 
     IB mode first waits for the gateway (:func:`_wait_for_gateway`): without one, the
     failure is reported at once (state store and stderr) and retried with back-off,
     and SIGTERM still ends the process.
     """
+    from rbts.runtime.live.store import END_FAILED, END_STOPPED
+
     live_dir = settings.live_dir
     live_dir.mkdir(parents=True, exist_ok=True)
+    described = {"mode": options.mode, "start": options.start, "end": options.end, "speed": options.speed}
     with StateStore(default_path(live_dir)) as store:
-        store.reset()
+        number = store.begin_run(options.mode, described)
+        store.fail_unfinished_commands(f"the bot of run {number - 1} ended before finishing it")
         store.set_status(node_status="starting", mode=options.mode, pid=os.getpid(), started=time.time(),
-                         heartbeat=time.time())
-    write_pid(settings, options)
+                         heartbeat=time.time(), run=number)
+    lock.describe(run=number, started=time.time(), **described)
+    end, detail = END_FAILED, None
+    # Until the node installs its own handlers (in node.run), SIGTERM is a clean stop too.
+    signal.signal(signal.SIGTERM, _stop_requested)
     try:
         if options.mode == "ib":
-            _run_ib(settings, options)
+            _run_ib(settings, options, number)
         else:
-            _run_node(build_node(settings, options))
+            _run_node(build_node(settings, options, number))
+        end = END_STOPPED
+    except (KeyboardInterrupt, StopRequested):
+        end = END_STOPPED
+    except RbtsError as exc:
+        detail = exc.render()
+        raise
+    except BaseException as exc:
+        detail = repr(exc)
+        raise
     finally:
-        with StateStore(default_path(live_dir)) as store:
-            store.set_status(node_status="stopped", connected=False)
-        remove_pid(settings)
+        with StateStore(default_path(live_dir), run=number) as store:
+            store.set_status(node_status="stopped", connected=False, **({"last_error": detail} if detail else {}))
+            store.end_run(number, end, detail)
     return 0
+
+
+class StopRequested(BaseException):
+    """SIGTERM before the node runs (while building it, or waiting for IB)."""
+
+
+def _stop_requested(*_args) -> None:
+    raise StopRequested()
 
 
 def _run_node(node) -> None:
@@ -205,7 +228,7 @@ def _run_node(node) -> None:
         node.dispose()
 
 
-def _run_ib(settings: Settings, options: RunOptions) -> None:
+def _run_ib(settings: Settings, options: RunOptions, run: int) -> None:
     """Wait for the gateway, build the node, run it; a build that could not connect starts over."""
     from nautilus_trader.adapters.interactive_brokers import factories
 
@@ -217,7 +240,7 @@ def _run_ib(settings: Settings, options: RunOptions) -> None:
             attempt = _wait_for_gateway(settings, stop, attempt)
         if attempt < 0:
             return  # stopped while waiting
-        node = build_node(settings, options)
+        node = build_node(settings, options, run)
         clients = list(factories.IB_CLIENTS.values())
         if clients and all(c._is_ib_connected.is_set() for c in clients):
             # Connected: from now on reconnect for as long as it takes (IB's nightly restart);
@@ -291,20 +314,3 @@ def _report_ib_failure(settings: Settings, message: str, attempt: int) -> None:
         store.set_status(node_status="waiting for IB", connected=False, last_error=message, heartbeat=time.time())
         if attempt == 1 or attempt % 10 == 0:  # the log is not flooded while the gateway is down
             store.log_event(message, level="ERROR", kind="connection")
-
-
-def write_pid(settings: Settings, options: RunOptions) -> None:
-    from rbts.runtime.files import atomic_write
-
-    info = {"pid": os.getpid(), "started": time.time(), "mode": options.mode, "start": options.start,
-            "speed": options.speed, "end": options.end}
-    atomic_write(pid_path(settings), json.dumps(info).encode(), parents=True)
-
-
-def remove_pid(settings: Settings) -> None:
-    path = pid_path(settings)
-    try:
-        if json.loads(path.read_text()).get("pid") == os.getpid():
-            path.unlink()
-    except (FileNotFoundError, ValueError):
-        pass

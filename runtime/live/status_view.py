@@ -25,8 +25,7 @@ def banner(snap: dict[str, Any]) -> str:
     """One line: running or not, mode, connection, strategy version, safe mode and why."""
     st = snap.get("status") or {}
     if not snap.get("running"):
-        last = st.get("node_status")
-        return f"bot not running{f' (last state: {last})' if last else ''}"
+        return not_running(snap.get("bot") or {}, st)
     parts = [f"bot running (pid {snap.get('pid')})", f"mode {st.get('mode', '?')}",
              "connected" if st.get("connected") else "NOT CONNECTED"]
     if snap.get("stale"):
@@ -41,11 +40,25 @@ def banner(snap: dict[str, Any]) -> str:
     return " | ".join(parts)
 
 
+def not_running(bot: dict[str, Any], st: dict[str, Any]) -> str:
+    """The banner of a home whose bot does not run: how its last run ended (a crash is not a stop)."""
+    run, state = bot.get("run"), bot.get("state")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(bot["ended"])) if bot.get("ended") else None
+    if state == "died":
+        return (f"bot DIED: run {run} ended without a clean stop ({bot.get('detail') or 'killed or crashed'}); "
+                "`rbts restart` starts it again and resumes")
+    if state == "stopped":
+        return f"bot not running (run {run} stopped{f' at {when}' if when else ''})"
+    last = st.get("node_status")
+    return f"bot not running{f' (last state: {last})' if last else ''}"
+
+
 def health(snap: dict[str, Any]) -> str:
     """``ok`` / ``idle`` / ``warning`` / ``error``: how the banner should look."""
     st = snap.get("status") or {}
     if not snap.get("running"):
-        return "error" if st.get("node_status") == "killed" or st.get("last_error") else "idle"
+        died = (snap.get("bot") or {}).get("state") == "died"
+        return "error" if died or st.get("node_status") == "killed" or st.get("last_error") else "idle"
     if snap.get("stale"):
         return "error"
     if st.get("safe_mode") or not st.get("connected") or st.get("last_error") or st.get("feed_warnings"):

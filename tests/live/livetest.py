@@ -72,7 +72,9 @@ def flatten_and_wait(home: Path) -> dict:
 
 def stop_bot(home: Path) -> None:
     """Never leave a bot behind (fixture clean-up)."""
-    if (home / "live" / "bot.pid").exists():
+    from rbts.runtime.live.lock import holder
+
+    if holder(home / "live") is not None:
         rbts(home, "stop", "--timeout", "5")
 
 

@@ -98,7 +98,7 @@ def test_start_watch_and_stop_a_replay_bot_from_the_live_tab(page, home):
     page.screenshot(path=str(ARTIFACTS / "live-1-running.png"), full_page=True)
 
     page.locator(".st-key-live_stop_btn button").click()
-    page.get_by_text("bot not running (last state: stopped)").wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"bot not running \(run 1 stopped at [0-9:-]+ [0-9:]+\)")).wait_for(timeout=60_000)
     page.get_by_text("last state the bot wrote").wait_for()
     _settled(page)
     assert page.locator(".st-key-live_start_btn button").is_enabled()
