@@ -82,18 +82,30 @@ def run_backtest(
     # before `first` are evaluated but neither trade nor count in the results.
     load_from, trade_from = warmup_range(program, first.isoformat())
     frames = BarStore(home_settings).load_frames(settings.symbols, load_from, last, seconds=settings.bars_seconds)
-    for symbol, frame in frames.items():
-        if frame.empty or frame.index[-1] < trade_from:
-            raise RbtsError(f"no {symbol} bars between {first} and {last} in {home_settings.catalog_dir}")
-    # metrics cover the days that have data (CAGR over a requested year with half a year of bars would lie)
-    covered_first = max(first, min(_ny_day(f.index[f.index >= trade_from][0]) for f in frames.values()))
-    covered_last = min(last, max(_ny_day(f.index[-1]) for f in frames.values()))
+    check_frames(frames, first, last, trade_from, home_settings.catalog_dir)
+    covered_first, covered_last = covered_days(frames, first, last, trade_from)
     result = simulate(settings, program.incremental(), frames, covered_first, covered_last, progress=progress,
                       strategy_json=strategy_json, symbol_settings=home_settings, trade_from=trade_from)
     if _missing_sessions(first, last, covered_first, covered_last):
         result.metrics["warnings"].append(
             f"bars cover {covered_first} .. {covered_last} of the requested {first} .. {last}")
     return result
+
+
+def check_frames(frames: dict[str, pd.DataFrame], first: date, last: date, trade_from: pd.Timestamp,
+                 catalog_dir) -> None:
+    """Every symbol has bars in the range (else an RbtsError naming it)."""
+    for symbol, frame in frames.items():
+        if frame.empty or frame.index[-1] < trade_from:
+            raise RbtsError(f"no {symbol} bars between {first} and {last} in {catalog_dir}")
+
+
+def covered_days(frames: dict[str, pd.DataFrame], first: date, last: date, trade_from: pd.Timestamp) -> tuple[date, date]:
+    """The days of [first, last] that have bars: metrics cover them (CAGR over a requested year
+    with half a year of bars would lie)."""
+    covered_first = max(first, min(_ny_day(f.index[f.index >= trade_from][0]) for f in frames.values()))
+    covered_last = min(last, max(_ny_day(f.index[-1]) for f in frames.values()))
+    return covered_first, covered_last
 
 
 def _missing_sessions(first: date, last: date, covered_first: date, covered_last: date) -> bool:
