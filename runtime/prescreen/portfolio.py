@@ -216,7 +216,7 @@ def _one(v, close, peak, day, first, price_scale, enter, leave, capital, n_unive
                     continue
                 worst = px
                 if limit_offset == limit_offset:
-                    limit = np.floor(px * (1.0 + limit_offset) * price_scale[t] + 0.5) / price_scale[t]
+                    limit = np.rint(px * (1.0 + limit_offset) * price_scale[t]) / price_scale[t]  # make_price
                     worst = max(px, limit)
                 q = _quantity(allocation, cash / 100.0, px, worst, fee)
                 if q < 1:

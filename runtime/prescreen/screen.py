@@ -177,7 +177,7 @@ class _Run:
         vs, result, market = self.prepare(group)
         rules_per_ticker = max(1, len(vs.rules))
         per_variant = len(result.cycles) * max(1, len(market.tickers)) * (rules_per_ticker + 4)
-        chunk = int(min(len(group.members), max(8, memory_budget // per_variant)))
+        chunk = int(min(len(group.members), max(1, memory_budget // per_variant)))
         self.counts["chunk"] = chunk
         costs = Costs.of([self.settings[i] for i in group.members])
         first, last = self.covered
