@@ -38,12 +38,16 @@ def compare(op: str, a, ra, b, rb) -> np.ndarray:
 
 
 def cross(direction: str, a, ra, b, rb) -> np.ndarray:
+    """``a[t] > b[t] and a[t-1] <= b[t-1]`` (above) and its mirror, on boolean rows: the previous
+    cycle's comparison is this cycle's shifted (a comparison with NaN is false either way)."""
     ok = ra & rb
-    pa, pb, pok = _previous(a, np.nan), _previous(b, np.nan), _previous(ok, False)
-    above = (a > b) & (pa <= pb)
-    below = (a < b) & (pa >= pb)
-    truth = above if direction == "above" else below if direction == "below" else above | below
-    return states(truth, ~(ok & pok))
+    above = below = None
+    if direction != "below":
+        above = (a > b) & _previous(a <= b, False)
+    if direction != "above":
+        below = (a < b) & _previous(a >= b, False)
+    truth = above if below is None else below if above is None else above | below
+    return states(truth, ~(ok & _previous(ok, False)))
 
 
 def between(v, rv, lo, rl, hi, rh) -> np.ndarray:

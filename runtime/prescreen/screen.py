@@ -128,6 +128,7 @@ class _Run:
     def groups(self) -> list[_Group]:
         sessions = [warmup_sessions(g) for g in self.graphs]
         starts = {n: warmup_start(self.first_day, n) for n in set(sessions)}
+        self.earliest = starts[max(sessions)]
         keyed: dict[tuple, list[int]] = {}
         for i, (graph, n) in enumerate(zip(self.graphs, sessions)):
             s = graph.settings
@@ -143,10 +144,9 @@ class _Run:
         settings = self.graphs[group.members[0]].settings
         key = (settings.bars_seconds, settings.symbols)
         if key not in self._frames:
-            earliest = min(warmup_start(self.first_day, warmup_sessions(g)) for g in self.graphs)
             clock = time.perf_counter()
             self._frames[key] = BarStore(self.home_settings).load_frames(
-                settings.symbols, earliest, self.last_day, seconds=settings.bars_seconds)
+                settings.symbols, self.earliest, self.last_day, seconds=settings.bars_seconds)
             self.timings["load"] = self.timings.get("load", 0.0) + time.perf_counter() - clock
         lo, _ = time_bounds(group.load_from, None, self.home_settings.timezone)
         frames = {s: f[f.index.as_unit("ns").asi8 >= lo] for s, f in self._frames[key].items()}
@@ -175,8 +175,8 @@ class _Run:
     def screen_group(self, group: _Group, memory_budget: int):
         """(member indices, metrics) per chunk of the group's variants."""
         vs, result, market = self.prepare(group)
-        rules_per_ticker = max(1, len(vs.rules))
-        per_variant = len(result.cycles) * max(1, len(market.tickers)) * (rules_per_ticker + 4)
+        # per variant: its condition rows (two float operands, states, truth) and its enter/exit arrays
+        per_variant = len(result.cycles) * (24 * max(1, len(vs.rows) // max(1, len(vs))) + 4 * len(market.tickers))
         chunk = int(min(len(group.members), max(1, memory_budget // per_variant)))
         self.counts["chunk"] = chunk
         costs = Costs.of([self.settings[i] for i in group.members])
