@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rbts.compiler.graph import Graph
-
-STATE_NAMES = ("false", "true", "warming")
+from rbts.compiler.protocol import STATE_NAMES
 
 
 @dataclass(frozen=True)

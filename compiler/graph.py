@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 
 from rbts.compiler.indicators import SPECS
 from rbts.dsl.ast import Duration
+from rbts.dsl.dispatch import Backend
 from rbts.dsl.settings import ResolvedSettings
 
 SERIES_KINDS = ("source", "const", "indicator", "resample", "arith", "window")
+CONDITION_OPS = ("compare", "cross", "between", "time_in", "time_between", "within", "for", "not", "and", "or")
+# Every case a graph backend handles (see op_key): series kinds, condition ops, rules.
+GRAPH_OPS = (*SERIES_KINDS, *CONDITION_OPS, "rule")
 
 
 def duration_text(seconds: int | None) -> str:
@@ -51,25 +55,7 @@ class Node:
 
     def describe(self) -> str:
         """One line: what this node computes (used by ``to_text``)."""
-        ins = ", ".join(f"n{i}" for i in self.inputs)
-        if self.kind == "source":
-            return f"{self.params[0]}.{self.op} bars {duration_text(self.tf)}"
-        if self.kind == "const":
-            return f"{self.params[0]!r}"
-        if self.kind == "indicator":
-            args = ", ".join(repr(p) for p in self.params)
-            return f"{self.nautilus_class}({args}) [{self.op}] on {ins} every {duration_text(self.tf)}"
-        if self.kind == "resample":
-            return f"last value of {ins} per {duration_text(self.tf)}"
-        if self.kind == "arith":
-            return f"{self.op} ({ins}) per {duration_text(self.tf)}"
-        if self.kind == "window":
-            return f"{self.op}({ins}, {self.params[0]} bars of {duration_text(self.tf)})"
-        if self.kind == "rule":
-            scope, name, sym = self.params
-            return f"{scope} rule {name}" + (f" [{sym}]" if sym else "") + f" = {ins}"
-        extra = " ".join(str(p) for p in self.params)
-        return f"{self.op}{' ' + extra if extra else ''} ({ins})"
+        return _DESCRIBE.visit_node(self)
 
     def to_json(self) -> dict:
         out = {"id": self.id, "kind": self.kind, "op": self.op, "params": list(self.params),
@@ -79,6 +65,61 @@ class Node:
         if self.label:
             out["label"] = self.label
         return out
+
+
+def op_key(node: Node) -> str:
+    """The case a graph backend dispatches on: the op of a condition, else the kind."""
+    return node.op if node.kind == "cond" else node.kind
+
+
+class GraphBackend(Backend):
+    """A backend over graph nodes: ``on_<op_key>(node)`` per case of :data:`GRAPH_OPS`."""
+
+    def visit_node(self, node: Node, *args):
+        case = node.op if node.kind == "cond" else node.kind
+        try:
+            handler = self._handlers[case]
+        except KeyError:
+            handler = self.handler(case)  # raises, naming the backend
+        return handler(self, node, *args)
+
+
+def _inputs(node: Node) -> str:
+    return ", ".join(f"n{i}" for i in node.inputs)
+
+
+class _Describe(GraphBackend):
+    def on_source(self, node):
+        return f"{node.params[0]}.{node.op} bars {duration_text(node.tf)}"
+
+    def on_const(self, node):
+        return f"{node.params[0]!r}"
+
+    def on_indicator(self, node):
+        args = ", ".join(repr(p) for p in node.params)
+        return f"{node.nautilus_class}({args}) [{node.op}] on {_inputs(node)} every {duration_text(node.tf)}"
+
+    def on_resample(self, node):
+        return f"last value of {_inputs(node)} per {duration_text(node.tf)}"
+
+    def on_arith(self, node):
+        return f"{node.op} ({_inputs(node)}) per {duration_text(node.tf)}"
+
+    def on_window(self, node):
+        return f"{node.op}({_inputs(node)}, {node.params[0]} bars of {duration_text(node.tf)})"
+
+    def on_rule(self, node):
+        scope, name, sym = node.params
+        return f"{scope} rule {name}" + (f" [{sym}]" if sym else "") + f" = {_inputs(node)}"
+
+    def on_compare(self, node):
+        extra = " ".join(str(p) for p in node.params)
+        return f"{node.op}{' ' + extra if extra else ''} ({_inputs(node)})"
+
+    on_cross = on_between = on_time_in = on_time_between = on_within = on_for = on_not = on_and = on_or = on_compare
+
+
+_DESCRIBE = _Describe()
 
 
 @dataclass(frozen=True)
@@ -114,6 +155,8 @@ class Graph:
         found = self._keys.get(key)
         if found is not None:
             return found
+        if (op if kind == "cond" else kind) not in GRAPH_OPS:
+            raise ValueError(f"not a graph op: {kind} {op}")
         symbols = frozenset().union(*(self.nodes[i].symbols for i in inputs)) if inputs else frozenset()
         if kind == "source":
             symbols = frozenset({params[0]})

@@ -21,7 +21,7 @@ import heapq
 
 from rbts.compiler import clock
 from rbts.compiler.explain import Explanation, explain_node
-from rbts.compiler.graph import Graph
+from rbts.compiler.graph import Graph, GraphBackend
 from rbts.compiler.incremental_conditions import (
     AndState, BetweenState, CompareState, CondState, CrossState, NotState, OrState, RuleNodeState, TemporalState,
     TimeBetweenState, TimeInState,
@@ -30,17 +30,16 @@ from rbts.compiler.incremental_series import (
     Aggregator, BucketedStep, ConstValue, IndicatorStep, SeriesValue, WindowStep,
     scalar_op,  # noqa: F401 (re-exported)
 )
-from rbts.compiler.protocol import CycleResult, RuleState
-
-STATES = (RuleState.FALSE, RuleState.TRUE, RuleState.WARMING)
+from rbts.compiler.protocol import STATES, CycleResult
 _FIELD_INDEX = {"open": 0, "high": 1, "low": 2, "close": 3, "volume": 4}
 
 
 # ----------------------------------------------------------------------------- the evaluator
 
 
-class IncrementalProgram:
-    """A graph evaluated bar by bar (see the module docstring)."""
+class IncrementalProgram(GraphBackend):
+    """A graph evaluated bar by bar (see the module docstring); ``on_<op_key>`` builds
+    the state object of one graph node."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
@@ -54,10 +53,10 @@ class IncrementalProgram:
         self.conds: list[CondState] = []
         self._base_sources: dict[str, list[tuple[int, SeriesValue]]] = {sym: [] for sym in s.symbols}
         self._aggs: dict[str, list[Aggregator]] = {sym: [] for sym in s.symbols}
-        agg_index: dict[tuple[str, int], Aggregator] = {}
+        self._agg_index: dict[tuple[str, int], Aggregator] = {}
         dependents: dict[int, list[int]] = {}
         for node in graph.nodes:
-            obj = self._build(node, agg_index)
+            obj = self.visit_node(node, [self.objs[i] for i in node.inputs])
             self.objs.append(obj)
             for i in node.inputs:
                 dependents.setdefault(i, []).append(node.id)
@@ -73,45 +72,66 @@ class IncrementalProgram:
         self._dirty: set[int] = set()  # base-bar sources updated at that instant
         self._group_outputs()
 
-    def _build(self, node, agg_index):
-        objs = self.objs
-        ins = [objs[i] for i in node.inputs]
-        kind, op, p = node.kind, node.op, node.params
-        if kind == "source":
-            obj = SeriesValue(node.id)
-            sym = p[0]
-            if node.tf == self.base_s:
-                self._base_sources[sym].append((_FIELD_INDEX[op], obj))
-            else:
-                agg = agg_index.get((sym, node.tf))
-                if agg is None:
-                    agg = agg_index[(sym, node.tf)] = Aggregator(node.tf)
-                    self._aggs[sym].append(agg)
-                agg.sources.append((_FIELD_INDEX[op], obj))
+    # -- one state object per graph op
+    def on_source(self, node, ins):
+        obj = SeriesValue(node.id)
+        sym = node.params[0]
+        if node.tf == self.base_s:
+            self._base_sources[sym].append((_FIELD_INDEX[node.op], obj))
             return obj
-        if kind == "const":
-            return ConstValue(node.id, p[0])
-        if kind == "indicator":
-            return IndicatorStep(node.id, op, p, ins)
-        if kind == "window":
-            return WindowStep(node.id, op, p[0], ins[0])
-        if kind in ("arith", "resample"):
-            return BucketedStep(node.id, op, ins, node.tf, node.on_clock, self)
-        if kind == "rule":
-            return RuleNodeState(node.id, ins)
-        if op == "compare":
-            return CompareState(node.id, ins, p[0])
-        if op == "cross":
-            return CrossState(node.id, ins, p[0])
-        if op == "between":
-            return BetweenState(node.id, ins)
-        if op == "time_in":
-            return TimeInState(node.id, p[0])
-        if op == "time_between":
-            return TimeBetweenState(node.id, *p)
-        if op in ("within", "for"):
-            return TemporalState(node.id, ins, p[0], op == "for")
-        return {"not": NotState, "and": AndState, "or": OrState}[op](node.id, ins)
+        agg = self._agg_index.get((sym, node.tf))
+        if agg is None:
+            agg = self._agg_index[(sym, node.tf)] = Aggregator(node.tf)
+            self._aggs[sym].append(agg)
+        agg.sources.append((_FIELD_INDEX[node.op], obj))
+        return obj
+
+    def on_const(self, node, ins):
+        return ConstValue(node.id, node.params[0])
+
+    def on_indicator(self, node, ins):
+        return IndicatorStep(node.id, node.op, node.params, ins)
+
+    def on_window(self, node, ins):
+        return WindowStep(node.id, node.op, node.params[0], ins[0])
+
+    def on_arith(self, node, ins):
+        return BucketedStep(node.id, node.op, ins, node.tf, node.on_clock, self)
+
+    on_resample = on_arith
+
+    def on_rule(self, node, ins):
+        return RuleNodeState(node.id, ins)
+
+    def on_compare(self, node, ins):
+        return CompareState(node.id, ins, node.params[0])
+
+    def on_cross(self, node, ins):
+        return CrossState(node.id, ins, node.params[0])
+
+    def on_between(self, node, ins):
+        return BetweenState(node.id, ins)
+
+    def on_time_in(self, node, ins):
+        return TimeInState(node.id, node.params[0])
+
+    def on_time_between(self, node, ins):
+        return TimeBetweenState(node.id, *node.params)
+
+    def on_within(self, node, ins):
+        return TemporalState(node.id, ins, node.params[0], False)
+
+    def on_for(self, node, ins):
+        return TemporalState(node.id, ins, node.params[0], True)
+
+    def on_not(self, node, ins):
+        return NotState(node.id, ins)
+
+    def on_and(self, node, ins):
+        return AndState(node.id, ins)
+
+    def on_or(self, node, ins):
+        return OrState(node.id, ins)
 
     # -- protocol
     def bar_timeframes(self) -> dict[str, tuple[int, ...]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 
 from rbts.compiler import clock
-from rbts.compiler.vector import FALSE, TRUE, WARMING
+from rbts.compiler.protocol import FALSE, TRUE, WARMING
 
 
 class CondState:

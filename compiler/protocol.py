@@ -23,6 +23,12 @@ class RuleState(enum.Enum):
         return self is RuleState.TRUE
 
 
+# The evaluators keep states as small ints (numpy arrays, hot loops): these codes.
+FALSE, TRUE, WARMING = 0, 1, 2
+STATES: tuple[RuleState, ...] = (RuleState.FALSE, RuleState.TRUE, RuleState.WARMING)  # by code
+STATE_NAMES: tuple[str, ...] = tuple(state.value for state in STATES)  # by code: "false", "true", "warming"
+
+
 @dataclass(frozen=True)
 class CycleResult:
     """Everything decided at one cycle instant ``ts_ns`` (UTC nanoseconds)."""

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rbts.compiler.explain import STATE_NAMES, Explanation
+from rbts.compiler.explain import Explanation
 from rbts.compiler.program import Program, compile_strategy
+from rbts.compiler.protocol import STATE_NAMES
 from rbts.compiler.vector import VectorResult, explain
 from rbts.dsl.errors import RbtsError
 

@@ -15,11 +15,11 @@ import numpy as np
 
 from rbts.compiler import clock
 from rbts.compiler.explain import Explanation, explain_node
-from rbts.compiler.graph import Graph, Node
+from rbts.compiler.graph import Graph, GraphBackend, Node
 from rbts.compiler.indicators import SPECS, compute
+from rbts.compiler.protocol import TRUE, WARMING
 from rbts.dsl.functions import FUNCTIONS
 
-FALSE, TRUE, WARMING = 0, 1, 2
 FIELDS = ("open", "high", "low", "close", "volume")
 
 
@@ -147,7 +147,9 @@ def needed_nodes(graph: Graph, symbols) -> set[int]:
     return seen
 
 
-class _Vector:
+class _Vector(GraphBackend):
+    """``on_<op_key>`` computes a node's series (or its state per cycle) from its inputs'."""
+
     def __init__(self, graph: Graph, frames: dict):
         self.graph = graph
         self.settings = graph.settings
@@ -169,12 +171,11 @@ class _Vector:
         for node in self.graph.nodes:
             if only is not None and node.id not in only:
                 continue
+            out = self.visit_node(node)
             if node.is_series:
-                self.result.series[node.id] = getattr(self, f"s_{node.kind}")(node)
-            elif node.kind == "rule":
-                self.result.states[node.id] = self.result.states[node.inputs[0]]
+                self.result.series[node.id] = out
             else:
-                self.result.states[node.id] = getattr(self, f"c_{node.op}")(node)
+                self.result.states[node.id] = out
         return self.result
 
     # -- series
@@ -185,14 +186,14 @@ class _Vector:
             self.bars[key] = (ts, cols) if tf == self.settings.bars_seconds else aggregate(ts, cols, tf)
         return self.bars[key]
 
-    def s_source(self, node: Node) -> Series:
+    def on_source(self, node: Node) -> Series:
         ts, cols = self.bars_of(node.params[0], node.tf)
         return Series(ts, cols[node.op], np.ones(len(ts), dtype=bool))
 
-    def s_const(self, node: Node) -> Const:
+    def on_const(self, node: Node) -> Const:
         return Const(node.params[0])
 
-    def s_indicator(self, node: Node) -> Series:
+    def on_indicator(self, node: Node) -> Series:
         inputs = [self.result.series[i] for i in node.inputs]
         ts = inputs[0].ts
         mask = np.logical_and.reduce([s.ready for s in inputs])
@@ -206,7 +207,7 @@ class _Vector:
         ready[mask] = init
         return Series(ts, val, ready)
 
-    def s_resample(self, node: Node) -> Series:
+    def on_resample(self, node: Node) -> Series:
         x = self.result.series[node.inputs[0]]
         if len(x.ts) == 0:
             return x
@@ -214,7 +215,7 @@ class _Vector:
         last = np.flatnonzero(np.r_[ends[1:] != ends[:-1], True])
         return Series(ends[last], x.val[last], x.ready[last])
 
-    def s_arith(self, node: Node) -> Series:
+    def on_arith(self, node: Node) -> Series:
         operands = [self.result.series[i] for i in node.inputs]
         stamps = [s.ts for s in operands if isinstance(s, Series)]
         instants = np.unique(np.concatenate(stamps))
@@ -225,7 +226,7 @@ class _Vector:
         ready = np.logical_and.reduce([r for _, r in sampled])
         return Series(instants, np.asarray(val, dtype=np.float64), ready)
 
-    def s_window(self, node: Node) -> Series:
+    def on_window(self, node: Node) -> Series:
         x = self.result.series[node.inputs[0]]
         k = node.params[0]
         spec = FUNCTIONS[node.op].window
@@ -256,13 +257,13 @@ class _Vector:
     def states(truth: np.ndarray, warming: np.ndarray) -> np.ndarray:
         return np.where(warming, WARMING, truth.astype(np.int8)).astype(np.int8)
 
-    def c_compare(self, node: Node) -> np.ndarray:
+    def on_compare(self, node: Node) -> np.ndarray:
         (a, ra), (b, rb) = self.operands(node)
         op = node.params[0]
         truth = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[op](a, b)
         return self.states(truth, ~(ra & rb))
 
-    def c_cross(self, node: Node) -> np.ndarray:
+    def on_cross(self, node: Node) -> np.ndarray:
         (a, ra), (b, rb) = self.operands(node)
         ok = ra & rb
         pa, pb = np.r_[np.nan, a[:-1]], np.r_[np.nan, b[:-1]]
@@ -273,15 +274,15 @@ class _Vector:
         truth = above if direction == "above" else below if direction == "below" else above | below
         return self.states(truth, ~(ok & pok))
 
-    def c_between(self, node: Node) -> np.ndarray:
+    def on_between(self, node: Node) -> np.ndarray:
         (v, rv), (lo, rl), (hi, rh) = self.operands(node)
         return self.states((lo <= v) & (v <= hi), ~(rv & rl & rh))
 
-    def c_time_in(self, node: Node) -> np.ndarray:
+    def on_time_in(self, node: Node) -> np.ndarray:
         test = clock.in_rth if node.params[0] == "RTH" else clock.in_eth
         return test(self.cycles).astype(np.int8)
 
-    def c_time_between(self, node: Node) -> np.ndarray:
+    def on_time_between(self, node: Node) -> np.ndarray:
         sod = clock.local_seconds_of_day(self.cycles)
         return np.asarray(clock.in_time_window(sod, *node.params)).astype(np.int8)
 
@@ -294,21 +295,24 @@ class _Vector:
         truth = trues == n if want_all else trues > 0
         return self.states(truth, warm)
 
-    def c_within(self, node: Node) -> np.ndarray:
+    def on_within(self, node: Node) -> np.ndarray:
         return self.temporal(node, want_all=False)
 
-    def c_for(self, node: Node) -> np.ndarray:
+    def on_for(self, node: Node) -> np.ndarray:
         return self.temporal(node, want_all=True)
 
-    def c_not(self, node: Node) -> np.ndarray:
+    def on_rule(self, node: Node) -> np.ndarray:
+        return self.result.states[node.inputs[0]]
+
+    def on_not(self, node: Node) -> np.ndarray:
         s = self.result.states[node.inputs[0]]
         return np.where(s == WARMING, WARMING, 1 - s).astype(np.int8)
 
-    def c_and(self, node: Node) -> np.ndarray:
+    def on_and(self, node: Node) -> np.ndarray:
         a, b = (self.result.states[i] for i in node.inputs)
         return self.states((a == TRUE) & (b == TRUE), (a == WARMING) | (b == WARMING))
 
-    def c_or(self, node: Node) -> np.ndarray:
+    def on_or(self, node: Node) -> np.ndarray:
         a, b = (self.result.states[i] for i in node.inputs)
         return self.states((a == TRUE) | (b == TRUE), (a == WARMING) | (b == WARMING))
 

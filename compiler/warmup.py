@@ -18,7 +18,7 @@ from datetime import date
 
 import pandas as pd
 
-from rbts.compiler.graph import Graph
+from rbts.compiler.graph import Graph, GraphBackend
 from rbts.compiler.indicators import SPECS
 
 SESSION_SECONDS = 6.5 * 3600
@@ -35,24 +35,45 @@ def bars_per_session(tf: int) -> float:
 
 def warmup_sessions(graph: Graph) -> int:
     """Sessions of history the graph needs before its first ready cycle."""
+    lookback = _Lookback(graph.settings.cycle_seconds)
     need: list[float] = []
-    cycle = graph.settings.cycle_seconds
     for node in graph.nodes:
-        own = 0.0
-        if node.kind == "indicator":
-            bars = SPECS[node.op].history_bars(node.params)
-            own = (bars + 1) / bars_per_session(node.tf or cycle)
-        elif node.kind == "window":
-            own = (node.params[0] + 1) / bars_per_session(node.tf or cycle)
-        elif node.kind == "cond" and node.op in ("within", "for", "cross"):
-            count = node.params[0] if node.op in ("within", "for") else 1
-            own = (count + 1) / bars_per_session(cycle)
-        elif node.kind in ("source", "resample") and node.tf:
-            own = 1 / bars_per_session(node.tf)
         before = max((need[i] for i in node.inputs), default=0.0)
-        need.append(before + own)
+        need.append(before + lookback.visit_node(node))
     sessions = math.ceil(max(need, default=0.0)) + 1
     return min(sessions, MAX_SESSIONS)
+
+
+class _Lookback(GraphBackend):
+    """``on_<op_key>``: the sessions of history a node needs beyond its inputs'."""
+
+    def __init__(self, cycle: int):
+        self.cycle = cycle
+
+    def on_indicator(self, node) -> float:
+        bars = SPECS[node.op].history_bars(node.params)
+        return (bars + 1) / bars_per_session(node.tf or self.cycle)
+
+    def on_window(self, node) -> float:
+        return (node.params[0] + 1) / bars_per_session(node.tf or self.cycle)
+
+    def on_within(self, node) -> float:
+        return (node.params[0] + 1) / bars_per_session(self.cycle)
+
+    on_for = on_within
+
+    def on_cross(self, node) -> float:
+        return 2 / bars_per_session(self.cycle)  # the previous cycle too
+
+    def on_source(self, node) -> float:
+        return 1 / bars_per_session(node.tf) if node.tf else 0.0
+
+    on_resample = on_source
+
+    def on_const(self, node) -> float:  # everything else needs nothing of its own
+        return 0.0
+
+    on_arith = on_compare = on_between = on_time_in = on_time_between = on_not = on_and = on_or = on_rule = on_const
 
 
 def warmup_start(start: str | date, sessions: int, calendar: str = "XNYS") -> str:

@@ -65,7 +65,7 @@ def check_call(c: Checker, node: ast.Call, ctx: int) -> ExprInfo | None:
 
 def check_argument(c: Checker, fn: Function, spec: Arg, arg: ast.Node, ctx: int):
     """One argument's shape and values: its ExprInfo (a series), True (fine) or False (reported)."""
-    usage = f"usage: {fn.usage}"
+    usage = fn.hint
     is_window = isinstance(arg, WINDOWS)
     if spec.kind == "series":
         if is_window:
@@ -116,6 +116,8 @@ def check_values(c: Checker, fn: Function, spec: Arg, arg: ast.Node, usage: str)
 
 
 def check_relations(c: Checker, fn: Function, args: list[ast.Node]) -> bool:
+    if not fn.relations:
+        return True
     by_name = dict(zip((a.name for a in fn.args), args))
     ok = True
     for rel in fn.relations:

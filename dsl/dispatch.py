@@ -5,7 +5,7 @@ AST (checker, lowering, formatter) and a graph op (``on_compare``, ``on_indicato
 see :func:`rbts.compiler.graph.op_key`) for those that walk the compiled graph
 (both evaluators, the warm-up estimate, the graph text).  The table of a backend
 class is built once, when the class is defined; a case without a handler raises
-``NotImplementedError`` naming the backend and the case, and tests/test_backends.py
+``NotImplementedError`` naming the backend and the case, and tests/compiler/test_backends.py
 checks that every backend handles every case.
 """
 
@@ -21,10 +21,12 @@ class Backend:
     """Base of every backend; see the module docstring."""
 
     _handlers: ClassVar[dict[str, Callable[..., Any]]] = {}
+    _by_class: ClassVar[dict[type, Callable[..., Any]]] = {}  # visit's cache: node class -> handler
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._handlers = {name[len(PREFIX):]: getattr(cls, name) for name in dir(cls) if name.startswith(PREFIX)}
+        cls._by_class = {}
 
     @classmethod
     def handles(cls, case: str) -> bool:
@@ -40,7 +42,9 @@ class Backend:
     def visit(self, node, *args):
         """Dispatch an AST node on its class name."""
         try:
-            handler = self._handlers[type(node).__name__]
+            handler = self._by_class[type(node)]
         except KeyError:
-            handler = self.handler(type(node).__name__)  # raises, naming the backend
-        return handler(self, node, *args)
+            handler = self._by_class[type(node)] = self.handler(type(node).__name__)
+        if args:
+            return handler(self, node, *args)
+        return handler(self, node)

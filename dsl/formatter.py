@@ -16,6 +16,7 @@ import math
 import re
 
 from rbts.dsl import ast
+from rbts.dsl.dispatch import Backend
 
 # Binding strength, loosest first (SPEC §2.2).  An operand printed where a tighter
 # level is required gets parentheses.
@@ -78,100 +79,82 @@ def format_expr(node: ast.Node) -> str:
 
     The trace CSV names its columns with it, so it must never change for a given AST.
     """
-    return _expr(node)[0]
-
-
-def _expr(node: ast.Node) -> tuple[str, int]:
-    """(text, level): the text and how tightly it binds."""
-    method = _PRINTERS.get(type(node))
-    if method is None:
-        raise TypeError(f"cannot format {type(node).__name__}")
-    return method(node)
+    return _PRINTER.visit(node)[0]
 
 
 def _at(node: ast.Node, level: int) -> str:
     """``node`` as an operand needing at least ``level``; parenthesised if looser."""
-    text, own = _expr(node)
+    text, own = _PRINTER.visit(node)
     return text if own >= level else f"({text})"
 
 
-def _number(n: ast.Number):
-    text = format_number(n.value)
-    # A negative literal only comes from hand-built ASTs; it reads back as unary minus.
-    return text, (UNARY if text.startswith("-") else ATOM)
+class _Printer(Backend):
+    """``on_<Node>`` returns (text, level): the text and how tightly it binds."""
+
+    def on_Number(self, n: ast.Number):
+        text = format_number(n.value)
+        # A negative literal only comes from hand-built ASTs; it reads back as unary minus.
+        return text, (UNARY if text.startswith("-") else ATOM)
+
+    def on_Percent(self, n: ast.Percent):
+        return format_percent(n), ATOM
+
+    def on_Name(self, n: ast.Name):
+        return n.name, ATOM
+
+    def on_Symbol(self, n: ast.Symbol):
+        return format_symbol(n.name), ATOM
+
+    def on_Duration(self, n: ast.Duration):
+        return n.text, ATOM
+
+    def on_BarCount(self, n: ast.BarCount):
+        return format_window(n), ATOM
+
+    def on_Call(self, n: ast.Call):
+        args = (format_window(a) if isinstance(a, (ast.Duration, ast.BarCount)) else self.visit(a)[0] for a in n.args)
+        return f"{n.func}({', '.join(args)})", ATOM
+
+    def on_Neg(self, n: ast.Neg):
+        return f"-{_at(n.operand, UNARY)}", UNARY
+
+    def on_BinOp(self, n: ast.BinOp):
+        level = SUM if n.op in "+-" else PRODUCT
+        # Left-associative: the right operand must bind tighter than the operator.
+        return f"{_at(n.left, level)} {n.op} {_at(n.right, level + 1)}", level
+
+    def on_Compare(self, n: ast.Compare):
+        return f"{_at(n.left, SUM)} {n.op} {_at(n.right, SUM)}", COMPARISON
+
+    def on_Cross(self, n: ast.Cross):
+        return f"{_at(n.left, SUM)} {_CROSS_WORD[n.direction]} {_at(n.right, SUM)}", COMPARISON
+
+    def on_Between(self, n: ast.Between):
+        return f"{_at(n.value, SUM)} between {_at(n.low, SUM)} and {_at(n.high, SUM)}", COMPARISON
+
+    def on_TimeIn(self, n: ast.TimeIn):
+        return f"time in {n.session}", COMPARISON
+
+    def on_TimeBetween(self, n: ast.TimeBetween):
+        return f"time between {format_clock(n.start)} and {format_clock(n.end)}", COMPARISON
+
+    def on_Within(self, n: ast.Within):
+        return f"{_at(n.cond, TEMPORAL)} within {format_window(n.window)}", TEMPORAL
+
+    def on_For(self, n: ast.For):
+        return f"{_at(n.cond, TEMPORAL)} for {format_window(n.window)}", TEMPORAL
+
+    def on_Not(self, n: ast.Not):
+        return f"not {_at(n.operand, NOT)}", NOT
+
+    def on_And(self, n: ast.And):
+        return f"{_at(n.left, AND)} and {_at(n.right, AND + 1)}", AND
+
+    def on_Or(self, n: ast.Or):
+        return f"{_at(n.left, OR)} or {_at(n.right, OR + 1)}", OR
 
 
-def _call(n: ast.Call):
-    return f"{n.func}({', '.join(_arg(a) for a in n.args)})", ATOM
-
-
-def _arg(node: ast.Node) -> str:
-    if isinstance(node, (ast.Duration, ast.BarCount)):
-        return format_window(node)
-    return _expr(node)[0]
-
-
-def _neg(n: ast.Neg):
-    return f"-{_at(n.operand, UNARY)}", UNARY
-
-
-def _binop(n: ast.BinOp):
-    level = SUM if n.op in "+-" else PRODUCT
-    # Left-associative: the right operand must bind tighter than the operator.
-    return f"{_at(n.left, level)} {n.op} {_at(n.right, level + 1)}", level
-
-
-def _compare(n: ast.Compare):
-    return f"{_at(n.left, SUM)} {n.op} {_at(n.right, SUM)}", COMPARISON
-
-
-def _cross(n: ast.Cross):
-    return f"{_at(n.left, SUM)} {_CROSS_WORD[n.direction]} {_at(n.right, SUM)}", COMPARISON
-
-
-def _between(n: ast.Between):
-    return f"{_at(n.value, SUM)} between {_at(n.low, SUM)} and {_at(n.high, SUM)}", COMPARISON
-
-
-def _temporal(word: str):
-    def printer(n):
-        return f"{_at(n.cond, TEMPORAL)} {word} {format_window(n.window)}", TEMPORAL
-
-    return printer
-
-
-def _not(n: ast.Not):
-    return f"not {_at(n.operand, NOT)}", NOT
-
-
-def _logical(word: str, level: int):
-    def printer(n):
-        return f"{_at(n.left, level)} {word} {_at(n.right, level + 1)}", level
-
-    return printer
-
-
-_PRINTERS = {
-    ast.Number: _number,
-    ast.Percent: lambda n: (format_percent(n), ATOM),
-    ast.Name: lambda n: (n.name, ATOM),
-    ast.Symbol: lambda n: (format_symbol(n.name), ATOM),
-    ast.Call: _call,
-    ast.Neg: _neg,
-    ast.BinOp: _binop,
-    ast.Compare: _compare,
-    ast.Cross: _cross,
-    ast.Between: _between,
-    ast.TimeIn: lambda n: (f"time in {n.session}", COMPARISON),
-    ast.TimeBetween: lambda n: (f"time between {format_clock(n.start)} and {format_clock(n.end)}", COMPARISON),
-    ast.Within: _temporal("within"),
-    ast.For: _temporal("for"),
-    ast.Not: _not,
-    ast.And: _logical("and", AND),
-    ast.Or: _logical("or", OR),
-    ast.Duration: lambda n: (n.text, ATOM),
-    ast.BarCount: lambda n: (format_window(n), ATOM),
-}
+_PRINTER = _Printer()
 
 
 # ----------------------------------------------------------------------------- statements

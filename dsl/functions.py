@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from rbts.dsl.ast import FIELDS
@@ -132,7 +133,7 @@ class Function:
     window: Window | None = None
     builder: str = ""  # window functions the builder offers as a transform of a curve: its label
 
-    @property
+    @cached_property
     def usage(self) -> str:
         names = [a.name for a in self.args]
         if not self.timeframe:
@@ -141,7 +142,11 @@ class Function:
             return f"{self.name}([tf])"
         return f"{self.name}({', '.join(names)}[, tf])"
 
-    @property
+    @cached_property
+    def hint(self) -> str:
+        return f"usage: {self.usage}"
+
+    @cached_property
     def numeric_args(self) -> tuple[Arg, ...]:
         """The arguments after the input series: what the builder edits."""
         return tuple(a for a in self.args if a.kind in ("int", "number"))

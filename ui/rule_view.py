@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rbts.compiler.explain import STATE_NAMES, Explanation, explain_node
+from rbts.compiler.explain import Explanation, explain_node
 from rbts.compiler.graph import Graph
+from rbts.compiler.protocol import FALSE, STATE_NAMES, TRUE, WARMING
 from rbts.compiler.vector import VectorResult
 
-FALSE, TRUE, WARMING = (STATE_NAMES.index(s) for s in ("false", "true", "warming"))
+__all__ = ["FALSE", "TRUE", "WARMING", "Leaf", "RuleView", "build_rule_views", "last_true_text"]
 
 
 @dataclass

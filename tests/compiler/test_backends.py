@@ -1,4 +1,5 @@
-"""Meta-tests: every function of the registry and every AST node has a handler in every backend.
+"""Meta-tests: every function of the registry, every AST node and every graph op has a
+handler in every backend (one dispatch style: rbts.dsl.dispatch.Backend).
 
 A new registry entry is picked up here without a line of test code: its Nautilus class
 must exist and build with the builder's defaults, and both evaluators must agree on it.
@@ -11,10 +12,14 @@ import importlib
 import pytest
 from support.compiler_cases import assert_parity, nasty_frames, program
 
-from rbts.compiler import indicators
+from rbts.compiler import indicators, warmup
+from rbts.compiler.graph import GRAPH_OPS, _Describe, op_key
+from rbts.compiler.incremental import IncrementalProgram
 from rbts.compiler.lowering import Lowering
+from rbts.compiler.vector import _Vector
 from rbts.dsl import ast
 from rbts.dsl.checker import Checker
+from rbts.dsl.formatter import _Printer
 from rbts.dsl.functions import FUNCTIONS, Function, graph_indicators
 from rbts.ui.builder_model import INDICATORS, TRANSFORMS
 
@@ -74,7 +79,27 @@ def test_the_builder_offers_every_indicator_and_transform_from_the_registry():
     assert set(TRANSFORMS) <= {f.name for f in FUNCTIONS.values() if f.family == "window"}
 
 
-@pytest.mark.parametrize("backend, nodes", [(Checker, VALUE_NODES + WINDOW_NODES), (Lowering, VALUE_NODES)],
-                         ids=["checker", "lowering"])
+@pytest.mark.parametrize("backend, nodes", [
+    (Checker, VALUE_NODES + WINDOW_NODES), (_Printer, VALUE_NODES + WINDOW_NODES), (Lowering, VALUE_NODES),
+], ids=["checker", "formatter", "lowering"])
 def test_every_ast_backend_handles_every_node(backend, nodes):
     assert [n.__name__ for n in nodes if not backend.handles(n.__name__)] == []
+
+
+def test_the_node_lists_are_every_expression_class():
+    expression_like = {cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.Node)}
+    statements_and_settings = {ast.Node, ast.Strategy, ast.Let, ast.Rule, ast.Sizing, ast.Order, ast.Risk}
+    assert expression_like - statements_and_settings == set(VALUE_NODES + WINDOW_NODES)
+
+
+@pytest.mark.parametrize("backend", [_Vector, IncrementalProgram, warmup._Lookback, _Describe],
+                         ids=["vector", "incremental", "warmup", "graph text"])
+def test_every_graph_backend_handles_every_graph_op(backend):
+    assert [op for op in GRAPH_OPS if not backend.handles(op)] == []
+
+
+def test_lowering_produces_only_graph_ops():
+    from support.compiler_cases import KITCHEN_SINK
+
+    ops = {op_key(n) for n in program(KITCHEN_SINK, universe="AAA, BBB").graph.nodes}
+    assert ops == set(GRAPH_OPS)
