@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from rbts.compiler import clock
-from rbts.compiler.vector import FALSE, TRUE, WARMING
+from rbts.compiler.protocol import FALSE, TRUE, WARMING
 
 __all__ = ["FALSE", "TRUE", "WARMING", "states", "compare", "cross", "between", "temporal", "negate",
            "both", "either", "time_in", "time_between"]
