@@ -30,10 +30,11 @@ def rangebreaks(index: pd.DatetimeIndex) -> list[dict]:
     breaks = [dict(bounds=["sat", "mon"])]
     minutes = local.hour * 60 + local.minute
     if len(local) > 1 and minutes.min() >= 9 * 60 + 30 and minutes.max() <= 16 * 60:
-        breaks.append(dict(bounds=[16, 9.5], pattern="hour"))
+        # 16:01 to 09:31: the 16:00 bar closes the session and must not fall into the break
+        breaks.append(dict(bounds=[16 + 1 / 60, 9.5 + 1 / 60], pattern="hour"))
         holidays = _weekdays_without_data(local)
         if holidays:  # the session hours of a holiday (nights and weekends are hidden already)
-            breaks.append(dict(values=[f"{d} 09:30:00" for d in holidays], dvalue=6.5 * 3_600_000))
+            breaks.append(dict(values=[f"{d} 09:31:00" for d in holidays], dvalue=6.5 * 3_600_000))
     return breaks
 
 

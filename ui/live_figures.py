@@ -124,7 +124,8 @@ def ticker_figure(symbol: str, bars: pd.DataFrame, lines: dict[str, pd.Series], 
     for r, label in enumerate(panels, start=2):
         _row_label(fig, label, r, top=True)
     fig.update_xaxes(rangeslider_visible=False)
-    fig.update_layout(hovermode="closest", meta={"symbol": symbol, "bar_seconds": step})
+    fig.update_layout(hovermode="closest", hoverlabel=dict(align="left"),
+                      meta={"symbol": symbol, "bar_seconds": step})
     times = shown.index if len(shown) else (views[0].times if views else pd.DatetimeIndex([]))
     return _layout(fig, sum(heights) + 50, times)
 
@@ -157,14 +158,14 @@ def _fill_traces(fills: pd.DataFrame) -> list[go.Scatter]:
 
 
 def _working_traces(working: pd.DataFrame, shown: pd.DataFrame) -> list[go.Scatter]:
-    """A dashed line at each resting limit's price, from when it was placed to the last bar."""
+    """A dashed line at each resting limit's price, from the cycle that placed it to the last bar."""
     if working.empty:
         return []
-    end = shown.index[-1] if len(shown) else to_times(working["ts_init"]).max()
+    end = shown.index[-1] if len(shown) else to_times(working["since"]).max()
     out = []
     for order in working.itertuples():
         color = theme.UP if order.side == "BUY" else theme.DOWN
-        start = max(to_times([order.ts_init])[0], shown.index[0]) if len(shown) else to_times([order.ts_init])[0]
+        start = max(to_times([order.since])[0], shown.index[0]) if len(shown) else to_times([order.since])[0]
         out.append(go.Scatter(x=[start, end], y=[order.price, order.price], mode="lines", name=order.label,
                               line=dict(color=color, width=1.2, dash="dash"), showlegend=False,
                               hovertemplate=f"working {order.label}<extra></extra>"))

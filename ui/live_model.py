@@ -8,6 +8,7 @@ recomputed: rule states and values are the ones the bot recorded at each cycle.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ from rbts.ui.rule_view import FALSE, TRUE, WARMING, RuleView
 NY = "America/New_York"
 STATE_CODES = {"true": TRUE, "false": FALSE, "warming": WARMING}
 SCOPE_ORDER = {"global": 0, "entry": 1, "exit": 2}
+LET_NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a let's name; calls and symbols (VIX) never match
 
 CYCLE_COLUMNS = ["ts", "symbol", "rules", "values", "blocked_by", "version"]
 EQUITY_COLUMNS = ["ts", "equity", "cash", "day_pnl"]
@@ -121,17 +123,36 @@ def indicator_lines(frames: LiveFrames, symbol: str) -> dict[str, pd.Series]:
 
 
 def _merge_equal(lines: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """One line for a ``let`` and the call it names (``fast = ema(close, 3, 5m)``): same values, one label."""
+    """One line for a ``let`` and the call it names (``fast = ema(close, 3, 5m)``: the two series are
+    equal wherever both have a value).  After an apply a let may name another call: ``slow =
+    ema(close, 8, 5m) → ema(close, 10, 5m)``, the calls in the order they first had a value."""
+    lets = [k for k in lines if LET_NAME.fullmatch(k)]
+    calls = [k for k in lines if k not in lets]
     out: dict[str, pd.Series] = {}
-    for label, line in lines.items():
-        twin = next((k for k, v in out.items() if v.index.equals(line.index)
-                     and np.array_equal(v.to_numpy(), line.to_numpy(), equal_nan=True)), None)
-        if twin is None:
-            out[label] = line
-        else:
-            merged = f"{twin} = {label}"
-            out = {merged if k == twin else k: v.rename(merged) if k == twin else v for k, v in out.items()}
-    return out
+    for let in lets:
+        named = sorted((c for c in calls if _same_where_both(lines[let], lines[c])), key=lambda c: _first(lines[c]))
+        calls = [c for c in calls if c not in named]
+        label = f"{let} = {' → '.join(named)}" if named else let
+        out[label] = lines[let].rename(label)
+    return {**out, **{c: lines[c] for c in calls}}
+
+
+def _first(line: pd.Series) -> int:
+    finite = np.flatnonzero(np.isfinite(line.to_numpy(float)))
+    return int(finite[0]) if len(finite) else len(line)
+
+
+def _same_where_both(a: pd.Series, b: pd.Series) -> bool:
+    if not a.index.equals(b.index):
+        return False
+    x, y = a.to_numpy(float), b.to_numpy(float)
+    both = np.isfinite(x) & np.isfinite(y)
+    return bool(both.any()) and bool(np.array_equal(x[both], y[both]))
+
+
+def line_names(lines: dict[str, pd.Series]) -> dict[str, str]:
+    """Each value's name -> the label of the line that shows it."""
+    return {part: label for label in lines for part in label.replace(" → ", " = ").split(" = ")}
 
 
 def _number(value) -> float:
@@ -152,17 +173,49 @@ def on_price_scale(line: pd.Series, closes: pd.Series) -> bool:
 
 
 def deciding_cycles(frames: LiveFrames, fills: pd.DataFrame) -> np.ndarray:
-    """For each fill, the cycle (ns) that decided its order: the last cycle at or before the order was
-    created (its ts_init), or before the fill when the order is not known."""
-    created = dict(zip(frames.orders["client_order_id"], frames.orders["ts_init"], strict=True))
-    times = np.unique(frames.cycles["ts"].to_numpy("int64"))
-    out = []
-    for coid, ts in zip(fills["client_order_id"], fills["ts"], strict=True):
-        when = created.get(coid)
-        when = int(ts) if when is None or pd.isna(when) else int(when)
-        i = np.searchsorted(times, when, side="right") - 1
-        out.append(int(times[i]) if i >= 0 else int(ts))
+    """For each fill, the cycle (ns) that decided its order, in data time only (an order's ts_init is
+    the node's wall clock, which a replay does not share): the order's own cycle when the store
+    records it (``orders.decided_ts``), else the first cycle of the last run of cycles at or before
+    the fill whose rules called for that side (every global and entry rule true for a buy, an exit
+    rule true for a sell), else the last cycle at or before the fill."""
+    recorded = {}
+    if "decided_ts" in frames.orders:
+        recorded = {k: v for k, v in zip(frames.orders["client_order_id"], frames.orders["decided_ts"],
+                                         strict=True) if pd.notna(v)}
+    out, decisions = [], {}
+    for symbol, side, coid, ts in zip(fills["symbol"], fills["side"], fills["client_order_id"], fills["ts"],
+                                      strict=True):
+        if coid in recorded:
+            out.append(int(recorded[coid]))
+            continue
+        if (symbol, side) not in decisions:
+            decisions[symbol, side] = _decisions(frames, symbol, side)
+        times, calls = decisions[symbol, side]
+        upto = np.searchsorted(times, int(ts), side="right")
+        out.append(_run_start(times, calls, upto) if calls[:upto].any() else int(times[upto - 1]) if upto
+                   else int(ts))
     return np.asarray(out, dtype="int64")
+
+
+def _run_start(times: np.ndarray, calls: np.ndarray, upto: int) -> int:
+    """The first cycle of the last run of calling cycles before ``upto``: an order is placed when its
+    rules become true and rests (no new order) while they stay true."""
+    last = int(np.flatnonzero(calls[:upto])[-1])
+    gaps = np.flatnonzero(~calls[:last])
+    return int(times[gaps[-1] + 1 if len(gaps) else 0])
+
+
+def _decisions(frames: LiveFrames, symbol: str, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """The symbol's cycle times and whether its rules called for ``side`` at each."""
+    views = rule_views(frames, symbol)
+    times = cycle_times(frames, symbol)
+    if side == "BUY":
+        deciding = [v.states == TRUE for v in views if v.scope in ("global", "entry")]
+        calls = np.logical_and.reduce(deciding) if deciding else np.zeros(len(times), dtype=bool)
+    else:
+        deciding = [v.states == TRUE for v in views if v.scope == "exit"]
+        calls = np.logical_or.reduce(deciding) if deciding else np.zeros(len(times), dtype=bool)
+    return np.asarray(times, dtype="int64"), calls
 
 
 def fill_notes(frames: LiveFrames, symbol: str) -> pd.DataFrame:
@@ -171,7 +224,9 @@ def fill_notes(frames: LiveFrames, symbol: str) -> pd.DataFrame:
     breaker for a sell)."""
     fills = frames.fills[frames.fills["symbol"] == symbol].reset_index(drop=True)
     decided = deciding_cycles(frames, fills)
-    notes = [_fill_text(frames, symbol, fill, at) for fill, at in zip(fills.itertuples(), decided, strict=True)]
+    names = line_names(indicator_lines(frames, symbol))
+    notes = [_fill_text(frames, symbol, fill, at, names) for fill, at in zip(fills.itertuples(), decided,
+                                                                               strict=True)]
     return fills.assign(decided=decided, text=notes)
 
 
@@ -185,14 +240,15 @@ def _cycle(frames: LiveFrames, symbol: str, ts: int) -> tuple[dict, dict]:
     return rules, values
 
 
-def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int) -> str:
+def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int, names: dict[str, str]) -> str:
     rules, values = _cycle(frames, symbol, decided)
     head = f"<b>{fill.side} {fill.qty:g} {symbol} @ {fill.price:,.2f}</b> · {to_times([fill.ts])[0]:%Y-%m-%d %H:%M}"
     why = _why(frames, symbol, fill.side, rules, decided)
     deciding = ("global", "entry") if fill.side == "BUY" else ("exit",)
     shown = [f"{name} = {state}" for name, state in rules.items() if frames.scopes.get(name, "rule") in
              (*deciding, "rule")]
-    numbers = [f"{k} = {'warming' if v is None else f'{v:.4g}'}" for k, v in values.items()]
+    shown_values = {names.get(k, k): v for k, v in values.items()}  # a let and its call: one line
+    numbers = [f"{k} = {'warming' if v is None else f'{v:.4g}'}" for k, v in shown_values.items()]
     version = getattr(fill, "version", None) or "-"
     return "<br>".join([head, f"decided at the {to_times([decided])[0]:%H:%M} cycle ({version}): {why}",
                         *shown, *numbers])
@@ -212,12 +268,15 @@ def _why(frames: LiveFrames, symbol: str, side: str, rules: dict, decided: int) 
 
 
 def working_limits(frames: LiveFrames, symbol: str) -> pd.DataFrame:
-    """The symbol's limit orders still resting (not terminal), with a label."""
+    """The symbol's limit orders still resting (not terminal), with a label and ``since``: the cycle
+    that decided each (as for a fill at the last cycle)."""
     orders = frames.orders
     mine = orders[(orders["symbol"] == symbol) & (orders["terminal"] == 0) & (orders["type"] == "LIMIT")
-                  & orders["price"].notna()]
+                  & orders["price"].notna()].reset_index(drop=True)
     labels = [f"{o.side} {o.qty:g} limit {o.price:,.2f}" for o in mine.itertuples()]
-    return mine.assign(label=labels).reset_index(drop=True)
+    last = int(frames.cycles["ts"].max()) if len(frames.cycles) else 0
+    since = deciding_cycles(frames, mine.assign(ts=last)) if len(mine) else []
+    return mine.assign(label=labels, since=since)
 
 
 # ----------------------------------------------------------------------------- equity marks

@@ -101,7 +101,8 @@ def _monitor_fragment(settings) -> None:
     st.dataframe(live_view.rules_table(snap), hide_index=True, key="live_rules")
     left, right = st.columns(2)
     left.subheader("Recent fills")
-    left.dataframe(live_view.fills_table(snap), hide_index=True, key="live_fills")
+    left.dataframe(live_view.fills_table(snap), hide_index=True, key="live_fills",
+                   column_config={"time": st.column_config.TextColumn(width="medium")})
     right.subheader("Log")
     right.code("\n".join(live_view.events_lines(snap)) or "(no events)", language=None)
 

@@ -13,6 +13,8 @@ from rbts.ui import live_figures, live_model, theme
 from rbts.ui.live_data import MAX_CYCLES, read_frames, strategy_info
 from rbts.ui.rule_view import FALSE, TRUE, WARMING
 
+WALL = pd.Timestamp("2026-12-04 20:30:08", tz="UTC").value  # a replay's orders carry the node's wall clock
+
 @pytest.fixture
 def store_path(tmp_path):
     path = tmp_path / "state.db"
@@ -22,13 +24,13 @@ def store_path(tmp_path):
         store.upsert_orders([
             {"client_order_id": "O-1", "symbol": "AAPL", "side": "BUY", "type": "LIMIT", "qty": 10.0, "price": 100.2,
              "status": "FILLED", "filled_qty": 10.0, "avg_px": 100.1, "strategy_version": "figures v1",
-             "ts_init": ts_at(3) + 1},
+             "ts_init": WALL},
             {"client_order_id": "O-2", "symbol": "AAPL", "side": "SELL", "type": "MARKET", "qty": 10.0, "price": None,
              "status": "FILLED", "filled_qty": 10.0, "avg_px": 100.5, "strategy_version": "figures v1",
-             "ts_init": ts_at(6) + 1},
+             "ts_init": WALL + 1},
             {"client_order_id": "O-3", "symbol": "AAPL", "side": "BUY", "type": "LIMIT", "qty": 9.0, "price": 100.3,
              "status": "ACCEPTED", "filled_qty": 0.0, "avg_px": None, "strategy_version": "figures v2",
-             "ts_init": ts_at(58) + 1},
+             "ts_init": WALL + 2},
         ])
         store.add_fills([
             {"ts": ts_at(4), "client_order_id": "O-1", "symbol": "AAPL", "side": "BUY", "qty": 10.0, "price": 100.1,
@@ -77,11 +79,14 @@ def test_rule_strip_equals_the_stores_cyclestates_at(frames):
 
 def test_fill_markers_sit_at_the_fill_prices_and_times_and_explain_the_decision(frames):
     notes = live_model.fill_notes(frames, "AAPL")
-    assert notes["decided"].tolist() == [ts_at(3), ts_at(6)]  # the cycle before each order was created
+    # data time only: where the rules last became true for that side, at or before the fill (the limit
+    # bought at cycle 4 was placed at 3, where up became true)
+    assert notes["decided"].tolist() == [ts_at(3), ts_at(6)]
     buy, sell = notes["text"]
     assert "BUY 10 AAPL @ 100.10" in buy and "every global and entry rule true" in buy
     assert "market_hours = true" in buy and "up = true" in buy and "down" not in buy.split("<br>", 2)[2]
-    assert "fast = 100" in buy and "rsi(close, 14) = 53" in buy
+    assert "fast = ema(close, 3, 5m) = 100" in buy and "rsi(close, 14) = 53" in buy
+    assert buy.count("ema(close, 3, 5m)") == 1  # a let and its call are one value
     assert "SELL 10 AAPL @ 100.50" in sell and "exit rule down true" in sell
     fig = live_figures.ticker_figure("AAPL", live_model.bars_of(frames, "AAPL"), {}, notes,
                                      live_model.working_limits(frames, "AAPL"), [])
@@ -92,6 +97,14 @@ def test_fill_markers_sit_at_the_fill_prices_and_times_and_explain_the_decision(
     assert buys.hovertext[0] == buy
 
 
+def test_an_orders_recorded_cycle_decides(frames):
+    from dataclasses import replace
+
+    recorded = frames.orders.assign(decided_ts=[ts_at(1), None, None])
+    notes = live_model.fill_notes(replace(frames, orders=recorded), "AAPL")
+    assert notes["decided"].tolist() == [ts_at(1), ts_at(6)]
+
+
 def test_working_limits_are_lines_at_their_price(frames):
     working = live_model.working_limits(frames, "AAPL")
     assert working["client_order_id"].tolist() == ["O-3"] and working["label"][0] == "BUY 9 limit 100.30"
@@ -99,6 +112,7 @@ def test_working_limits_are_lines_at_their_price(frames):
         frames, "AAPL"), working, [])
     (line,) = [t for t in fig.data if t.hovertemplate and "working" in t.hovertemplate]
     assert list(line.y) == [100.3, 100.3]
+    assert pd.Timestamp(line.x[0]) == pd.Timestamp(ts_at(57), tz="UTC")  # up became true at 57, still is
 
 
 def test_indicator_lines_over_price_and_in_their_own_panel(frames):
@@ -108,6 +122,18 @@ def test_indicator_lines_over_price_and_in_their_own_panel(frames):
     closes = pd.Series([100.0, 100.5])
     assert live_model.on_price_scale(lines["slow"], closes)
     assert not live_model.on_price_scale(lines["rsi(close, 14)"], pd.Series([190.0]))
+
+
+def test_a_let_that_names_another_call_after_an_apply_stays_one_line():
+    index = live_model.to_times([ts_at(i) for i in range(4)])
+    nan = float("nan")
+    lines = {"slow": pd.Series([1.0, 2.0, 3.0, 4.0], index=index), "fast": pd.Series([5.0, 6.0, 7.0, 8.0], index=index),
+             "ema(close, 8, 5m)": pd.Series([1.0, 2.0, nan, nan], index=index),
+             "ema(close, 10, 5m)": pd.Series([nan, nan, 3.0, 4.0], index=index),
+             "rsi(close, 14)": pd.Series([nan, 50.0, 60.0, 70.0], index=index)}
+    merged = live_model._merge_equal(lines)
+    assert list(merged) == ["slow = ema(close, 8, 5m) → ema(close, 10, 5m)", "fast", "rsi(close, 14)"]
+    assert live_model.line_names(merged)["ema(close, 10, 5m)"] == "slow = ema(close, 8, 5m) → ema(close, 10, 5m)"
 
 
 def test_equity_marks_the_version_change_and_the_breaker(frames):

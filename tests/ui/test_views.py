@@ -112,13 +112,15 @@ def test_backtest_figures_and_metrics():
 def test_rangebreaks_hide_nights_only_for_rth_data():
     rth = pd.DatetimeIndex(["2025-03-03 14:31", "2025-03-03 21:00"], tz="UTC")
     assert len(figures.rangebreaks(rth)) == 2
+    night = figures.rangebreaks(rth)[1]["bounds"]
+    assert night[0] > 16 and night[1] > 9.5  # the 16:00 close stays visible, 09:31 is the first bar
     eth = pd.DatetimeIndex(["2025-03-03 09:00", "2025-03-03 21:00"], tz="UTC")
     assert len(figures.rangebreaks(eth)) == 1
 
 
 def test_rangebreaks_hide_holidays_of_rth_data():
     idx = pd.DatetimeIndex(["2025-02-14 15:00", "2025-02-14 21:00", "2025-02-18 15:00"], tz="UTC")  # Feb 17: a holiday
-    assert figures.rangebreaks(idx)[-1] == dict(values=["2025-02-17 09:30:00"], dvalue=6.5 * 3_600_000)
+    assert figures.rangebreaks(idx)[-1] == dict(values=["2025-02-17 09:31:00"], dvalue=6.5 * 3_600_000)
 
 
 def test_equity_figure_is_bounded_and_draws_benchmarks():
