@@ -14,7 +14,7 @@ from rbts.runtime.live import control
 from rbts.runtime.live.store import default_path
 from rbts.ui import live_figures, live_model
 from rbts.ui.catalog import load_bars
-from rbts.ui.live_data import cycle_days, read_frames, strategy_info, with_bars
+from rbts.ui.live_data import cycle_days, read_daily, read_frames, strategy_info, with_bars
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -22,6 +22,20 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "la
 def active_strategy(settings):
     active = control.registry(settings).active()
     return strategy_info(active[0] if active else None)
+
+
+def render_equity(path, frames) -> None:
+    """Since the bot started (this run, per cycle), or per day across every run and restart."""
+    c1, c2 = st.columns([3, 7], vertical_alignment="bottom")
+    c1.markdown("**Equity and day PnL**")
+    view = c2.segmented_control("Equity view", ["since start", "per day"], default="since start",
+                                key="live_equity_view", label_visibility="collapsed")
+    if view == "per day":
+        equity, runs = read_daily(path)
+        figure = live_figures.daily_figure(live_model.daily_equity(equity), live_model.run_starts(equity, runs))
+    else:
+        figure = live_figures.equity_figure(frames.equity, live_model.equity_marks(frames))
+    st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="live_equity_chart")
 
 
 def render_charts(settings, snap: dict) -> None:
@@ -34,9 +48,7 @@ def render_charts(settings, snap: dict) -> None:
     symbol = symbol if symbol in symbols else symbols[0]
     info = active_strategy(settings)
     frames = read_frames(path, symbol, info.scopes)
-    st.markdown("**Equity and day PnL**")
-    st.plotly_chart(live_figures.equity_figure(frames.equity, live_model.equity_marks(frames)), width="stretch",
-                    config=CHART_CONFIG, key="live_equity_chart")
+    render_equity(path, frames)
     c1, c2, _ = st.columns([2, 2, 6], vertical_alignment="bottom")
     c1.selectbox("Chart ticker", symbols, index=symbols.index(symbol), key="live_chart_symbol")
     candles = c2.segmented_control("Candles", ["cycle", "base bars"], default="cycle", key="live_chart_candles")

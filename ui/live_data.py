@@ -35,30 +35,69 @@ def _rows(db: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict]:
 
 
 def read_frames(store_path: Path, symbol: str | None = None, scopes: dict[str, str] | None = None) -> LiveFrames:
-    """The newest ``MAX_CYCLES`` cycles (global rows, and ``symbol``'s when given), equity, fills,
-    working and recent orders, and events of the store at ``store_path``."""
+    """The current run's newest ``MAX_CYCLES`` cycles (global rows, and ``symbol``'s when given),
+    equity, fills, working orders and those of the fills, and events of the store at ``store_path``."""
     with _connect(store_path) as db:
-        since = _first_kept_cycle(db)
+        run = _run_filter(db)
+        since = _first_kept_cycle(db, run)
         symbols = ("", symbol) if symbol else ("",)
         marks = ",".join("?" * len(symbols))
         cycles = _rows(db, f'SELECT ts, symbol, rules, "values", blocked_by, strategy_version AS version '
-                           f"FROM cycles WHERE ts >= ? AND symbol IN ({marks}) ORDER BY id", (since, *symbols))
-        equity = _rows(db, "SELECT * FROM equity WHERE ts >= ? ORDER BY id", (since,))
+                           f"FROM cycles WHERE ts >= ? AND symbol IN ({marks}){run.sql} ORDER BY id",
+                       (since, *symbols, *run.args))
+        equity = _rows(db, f"SELECT * FROM equity WHERE ts >= ?{run.sql} ORDER BY id", (since, *run.args))
         fills = _rows(db, "SELECT ts, client_order_id, symbol, side, qty, price, strategy_version AS version "
-                          "FROM fills WHERE ts >= ? ORDER BY id DESC LIMIT ?", (since, MAX_FILLS))
-        orders = _rows(db, "SELECT client_order_id, symbol, side, type, qty, price, status, ts_init, terminal "
-                           "FROM orders WHERE terminal = 0 OR ts_init >= ?", (since,))
-        events = _rows(db, "SELECT ts, kind, level, message FROM events WHERE ts IS NULL OR ts >= ? "
-                           "ORDER BY id DESC LIMIT 500", (since,))
+                          f"FROM fills WHERE ts >= ?{run.sql} ORDER BY id DESC LIMIT ?", (since, *run.args, MAX_FILLS))
+        orders = _rows(db, "SELECT * FROM orders WHERE (terminal = 0 OR client_order_id IN "
+                           f"(SELECT client_order_id FROM fills WHERE ts >= ?)){run.sql}", (since, *run.args))
+        events = _rows(db, "SELECT ts, kind, level, message FROM events WHERE (ts IS NULL OR ts >= ?)"
+                           f"{run.sql} ORDER BY id DESC LIMIT 500", (since, *run.args))
     return LiveFrames(cycle_frame(cycles), _equity(equity), _frame(fills[::-1], FILL_COLUMNS),
-                      _frame(orders, ORDER_COLUMNS), _frame(events[::-1], EVENT_COLUMNS), empty(BAR_COLUMNS),
-                      dict(scopes or {}))
+                      _orders(orders), _frame(events[::-1], EVENT_COLUMNS), empty(BAR_COLUMNS), dict(scopes or {}))
 
 
-def _first_kept_cycle(db: sqlite3.Connection) -> int:
-    row = db.execute("SELECT ts FROM (SELECT DISTINCT ts FROM cycles WHERE symbol = '' ORDER BY ts DESC LIMIT ?) "
-                     "ORDER BY ts LIMIT 1", (MAX_CYCLES,)).fetchone()
+def read_daily(store_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every run's per-cycle equity (ts, equity, day_pnl, run) and the runs (run, mode, end_state), for
+    the per-day chart; the store keeps its newest rows only, so this is bounded too."""
+    with _connect(store_path) as db:
+        rows = _rows(db, "SELECT * FROM equity ORDER BY id")
+        numbered = "run" in _columns(db, "equity")
+        runs = _rows(db, "SELECT run, mode, end_state FROM runs ORDER BY run") if numbered else []
+    equity = _equity(rows)
+    equity["run"] = [r.get("run") for r in rows] if rows else []
+    return equity, pd.DataFrame(runs, columns=["run", "mode", "end_state"])
+
+
+@dataclass(frozen=True)
+class _RunFilter:
+    sql: str  # "" or " AND run IS ?"
+    args: tuple
+
+
+def _run_filter(db: sqlite3.Connection) -> _RunFilter:
+    """Rows of the current run only, when the store numbers its runs (one bot start = one run)."""
+    if "run" not in _columns(db, "cycles"):
+        return _RunFilter("", ())
+    row = db.execute("SELECT MAX(run) FROM runs").fetchone()
+    return _RunFilter(" AND run IS ?", (row[0],))
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _first_kept_cycle(db: sqlite3.Connection, run: _RunFilter) -> int:
+    row = db.execute("SELECT ts FROM (SELECT DISTINCT ts FROM cycles WHERE symbol = ''" + run.sql +
+                     " ORDER BY ts DESC LIMIT ?) ORDER BY ts LIMIT 1", (*run.args, MAX_CYCLES)).fetchone()
     return int(row[0]) if row else 0
+
+
+def _orders(rows: list[dict]) -> pd.DataFrame:
+    """Working orders, with the cycle that decided each when the store records it (``decided_ts``)."""
+    frame = _frame(rows, ORDER_COLUMNS)
+    if rows and "decided_ts" in rows[0]:
+        frame["decided_ts"] = [r["decided_ts"] for r in rows]
+    return frame
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -170,3 +170,31 @@ def _working_traces(working: pd.DataFrame, shown: pd.DataFrame) -> list[go.Scatt
                               line=dict(color=color, width=1.2, dash="dash"), showlegend=False,
                               hovertemplate=f"working {order.label}<extra></extra>"))
     return out
+
+
+# ----------------------------------------------------------------------------- per day, across runs
+
+
+def daily_figure(daily: pd.DataFrame, starts: pd.DataFrame, height: int = 300) -> go.Figure:
+    """End-of-day equity over each day's PnL (bars), one category per traded day; restarts marked."""
+    days = [f"{d:%Y-%m-%d}" for d in daily["day"]]
+    pnl = daily["day_pnl"].to_numpy(float)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.04)
+    fig.add_trace(go.Scatter(x=days, y=daily["equity"].to_numpy(float), name="equity at the close",
+                             mode="lines+markers", line=dict(color=theme.ACCENT, width=1.6), marker=dict(size=5),
+                             customdata=daily["runs"], hovertemplate="%{x}: %{y:$,.2f} (run %{customdata})"
+                                                                     "<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(x=days, y=pnl, name="day PnL", marker_color=[theme.UP if v >= 0 else theme.DOWN for v in pnl],
+                         hovertemplate="%{x}: %{y:+,.2f}<extra></extra>"), row=2, col=1)
+    start_days = [f"{d:%Y-%m-%d}" for d in to_times(starts["ts"]).date] if len(starts) else []
+    for day, text in zip(start_days, starts["text"] if len(starts) else [], strict=True):
+        fig.add_vline(x=day, line=dict(color=theme.MUTED, width=1, dash="dot"))
+        fig.add_annotation(x=day, y=1, yref="paper", text="↻", hovertext=text, showarrow=False,
+                           font=dict(color=theme.WARMING, size=13))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickprefix="$", tickformat=",.2f", row=1, col=1)
+    fig.update_yaxes(tickformat="+,.2f", row=2, col=1)
+    fig.update_layout(template=theme.TEMPLATE_NAME, height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      uirevision="live-daily", hovermode="x unified", legend=dict(x=1, xanchor="right"),
+                      bargap=0.3)
+    return fig

@@ -296,3 +296,36 @@ def equity_marks(frames: LiveFrames) -> pd.DataFrame:
         if e.kind in ("max_daily_loss", "safe_mode"):
             rows.append((int(e.ts), "breaker" if e.kind == "max_daily_loss" else "safe_mode", e.message))
     return pd.DataFrame(rows, columns=["ts", "kind", "text"]).sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- per day, across runs
+
+
+def daily_equity(equity: pd.DataFrame) -> pd.DataFrame:
+    """One row per New York day over every run: the equity and day PnL at the day's last cycle, and the
+    runs that traded that day.  ``equity``: ts, equity, day_pnl, run (one row per cycle, any runs)."""
+    columns = ["day", "equity", "day_pnl", "runs"]
+    if equity.empty:
+        return pd.DataFrame(columns=columns)
+    ordered = equity.sort_values("ts", kind="stable")
+    days = to_times(ordered["ts"]).date
+    grouped = ordered.assign(day=days).groupby("day", sort=True)
+    out = grouped.agg(equity=("equity", "last"), day_pnl=("day_pnl", "last"),
+                      runs=("run", lambda r: ", ".join(str(int(x)) for x in dict.fromkeys(r) if pd.notna(x))))
+    return out.reset_index()[columns]
+
+
+def run_starts(equity: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Where each run after the first began (its first cycle, data time), with how the one before ended.
+    ``runs``: run, mode, end_state (None while running or when its process died without saying)."""
+    columns = ["ts", "run", "text"]
+    if equity.empty or equity["run"].isna().all():
+        return pd.DataFrame(columns=columns)
+    firsts = equity.dropna(subset=["run"]).groupby("run")["ts"].min().sort_index()
+    ended = dict(zip(runs["run"], runs["end_state"], strict=True)) if len(runs) else {}
+    modes = dict(zip(runs["run"], runs["mode"], strict=True)) if len(runs) else {}
+    rows = []
+    for previous, (run, ts) in zip(firsts.index[:-1], list(firsts.items())[1:], strict=True):
+        how = ended.get(previous) or "died"
+        rows.append((int(ts), int(run), f"run {int(run)} ({modes.get(run, '?')}) started; run {int(previous)} {how}"))
+    return pd.DataFrame(rows, columns=columns)

@@ -161,3 +161,25 @@ def test_points_stay_bounded_however_long_the_bot_runs(tmp_path):
     equity = live_figures.equity_figure(frames.equity, live_model.equity_marks(frames))
     for trace in [*fig.data, *equity.data]:
         assert len(trace.x) <= 3_000, trace.name
+
+
+def test_per_day_equity_across_runs_by_hand():
+    ny = lambda text: pd.Timestamp(text, tz="America/New_York").value  # noqa: E731
+    equity = pd.DataFrame({
+        "ts": [ny("2025-03-03 10:00"), ny("2025-03-03 16:00"), ny("2025-03-04 10:00"), ny("2025-03-04 11:00"),
+               ny("2025-03-04 15:00"), ny("2025-03-05 16:00")],
+        "equity": [10_010.0, 10_050.0, 10_020.0, 10_030.0, 10_040.0, 9_990.0],
+        "day_pnl": [10.0, 50.0, -30.0, -20.0, -10.0, -50.0],
+        "run": [1, 1, 1, 2, 2, 2]})
+    daily = live_model.daily_equity(equity)
+    assert [f"{d}" for d in daily["day"]] == ["2025-03-03", "2025-03-04", "2025-03-05"]
+    assert daily["equity"].tolist() == [10_050.0, 10_040.0, 9_990.0]
+    assert daily["day_pnl"].tolist() == [50.0, -10.0, -50.0] and daily["runs"].tolist() == ["1", "1, 2", "2"]
+    runs = pd.DataFrame({"run": [1, 2], "mode": ["replay", "replay"], "end_state": [None, None]})
+    starts = live_model.run_starts(equity, runs)
+    assert starts.values.tolist() == [[ny("2025-03-04 11:00"), 2, "run 2 (replay) started; run 1 died"]]
+    fig = live_figures.daily_figure(daily, starts)
+    line, bars = fig.data
+    assert list(line.x) == ["2025-03-03", "2025-03-04", "2025-03-05"] and list(bars.y) == [50.0, -10.0, -50.0]
+    assert bars.marker.color == (theme.UP, theme.DOWN, theme.DOWN)
+    assert len(fig.layout.shapes) == 2 and fig.layout.annotations[0].hovertext.startswith("run 2")

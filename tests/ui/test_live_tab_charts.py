@@ -58,3 +58,16 @@ def test_a_fresh_home_offers_to_start_with_the_strategy_tabs_strategy(tmp_path, 
     active = control.registry(load_settings(home)).active()
     assert active is not None and active[1].label == "vix-calm-ema-cross v1"
     assert started == [("replay", None, None, 600.0)]
+
+
+def test_the_equity_chart_shows_every_day(tmp_path):
+    home = tmp_path / "home"
+    with StateStore(home / "live" / "state.db") as store:
+        store.set_status(node_status="stopped", mode="replay", strategy_version="figures v1")
+        write_cycles(store, 30)
+    at = _app(home).run()
+    at.segmented_control(key="live_equity_view").set_value("per day").run()
+    assert not at.exception, at.exception
+    equity = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in equity["data"]] == ["equity at the close", "day PnL"]
+    assert equity["data"][0]["x"] == ["2025-03-03"]
