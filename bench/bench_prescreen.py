@@ -134,10 +134,14 @@ def run_confirm(args) -> dict:
 def child(args) -> None:
     if args.one == "rbts-ema":
         out = run_rbts(args, ema_text)
+        if args.warm:  # the same again in this process: imports done, numba functions loaded
+            out["warm"] = run_rbts(args, ema_text)
     elif args.one == "rbts-reference":
         out = run_rbts(args, reference_text)
     elif args.one == "vectorbt":
         out = run_vectorbt(args)
+        if args.warm:  # vectorbt's numba functions are compiled by the first run
+            out["warm"] = run_vectorbt(args)
     else:
         out = run_confirm(args)
     print(json.dumps(out))
@@ -145,11 +149,13 @@ def child(args) -> None:
 
 # ----------------------------------------------------------------------------- driver
 
-def measure(args, what: str, indices=None) -> dict:
+def measure(args, what: str, indices=None, variants: int | None = None, warm: bool = False) -> dict:
     cmd = [sys.executable, __file__, "--one", what, "--home", str(args.home), "--start", args.start, "--end",
-           args.end, "--variants", str(args.variants), "--tickers", ",".join(args.tickers)]
+           args.end, "--variants", str(variants or args.variants), "--tickers", ",".join(args.tickers)]
     if indices is not None:
         cmd += ["--indices", ",".join(map(str, indices))]
+    if warm:
+        cmd += ["--warm"]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
@@ -167,6 +173,8 @@ def main() -> None:
     p.add_argument("--variants", type=int, default=2000)
     p.add_argument("--confirm", type=int, default=16)
     p.add_argument("--sample", type=int, default=16)
+    p.add_argument("--vbt-variants", type=int, default=200,
+                   help="variants of the side-by-side run with vectorbt (its broadcasting held >9.5 GB at 2,000)")
     p.add_argument("--full-grid", action="store_true")
     p.add_argument("--one", default=None)
     p.add_argument("--home", type=Path, default=None)
@@ -174,6 +182,8 @@ def main() -> None:
     p.add_argument("--end", default="")
     p.add_argument("--tickers", default="")
     p.add_argument("--indices", default="")
+    p.add_argument("--warm", action="store_true", help="(child) measure a second, warm run in the same process")
+    p.add_argument("--compare-only", action="store_true", help="only the side-by-side run with vectorbt")
     p.add_argument("--data", type=Path, default=None, help="keep the generated bars in this folder (reused)")
     args = p.parse_args()
     if args.one:
@@ -191,9 +201,10 @@ def main() -> None:
 
 def report(args) -> None:
     print(f"data: 10 tickers + VIX x 60 sessions ({args.start} .. {args.end}), {args.variants} variants")
-    measure(args, "rbts-ema")  # warm numba's on-disk cache so that no run below pays for compiling
-    ema = measure(args, "rbts-ema")
-    vbt = measure(args, "vectorbt")
+    small = args.vbt_variants
+    measure(args, "rbts-ema", variants=small)  # warm numba's on-disk cache so that no run below compiles
+    ema = measure(args, "rbts-ema", variants=small, warm=True)
+    vbt = measure(args, "vectorbt", variants=small, warm=True)
     n = ema["variants"]
     print("\n| EMA-cross grid | seconds | ms per variant | variants/s | peak RSS MB |\n|---|---:|---:|---:|---:|")
     print(f"| rbts pre-screen (check + screen) | {ema['total_s']:.2f} | {1000 * ema['total_s'] / n:.2f} | "
@@ -203,9 +214,21 @@ def report(args) -> None:
     print(f"| vectorbt (load + from_signals + stats) | {vbt['total_s']:.2f} | {1000 * vbt['total_s'] / n:.2f} | "
           f"{n / vbt['total_s']:.0f} | {vbt['peak_rss_mb']:.0f} |")
     print(f"rbts/vectorbt time: {ema['total_s'] / vbt['total_s']:.2f}x; rbts timings {fmt(ema['timings'])}")
+    ew, vw = ema["warm"], vbt["warm"]
+    print(f"| rbts, warm (second run in the process) | {ew['total_s']:.2f} | {1000 * ew['total_s'] / n:.2f} | "
+          f"{n / ew['total_s']:.0f} | |")
+    print(f"| vectorbt, warm (second run in the process) | {vw['total_s']:.2f} | {1000 * vw['total_s'] / n:.2f} | "
+          f"{n / vw['total_s']:.0f} | |")
+    print(f"warm rbts/vectorbt time: {ew['total_s'] / vw['total_s']:.2f}x; rbts warm timings {fmt(ew['timings'])}")
     same = np.mean(np.array(ema["trades"]) == np.array(vbt["trades"]))
     print(f"agreement: same closed+open trade count in {same:.0%} of variants; Spearman of total return "
           f"{spearman(ema['total_return'], vbt['total_return']):.3f}")
+    if args.compare_only:
+        return
+    big = measure(args, "rbts-ema")
+    print(f"\nEMA-cross grid, {big['variants']} variants (rbts only): check {big['check_s']:.2f} s + screen "
+          f"{big['screen_s']:.2f} s = {big['total_s']:.2f} s ({1000 * big['total_s'] / big['variants']:.2f} ms per "
+          f"variant, {big['variants'] / big['total_s']:.0f} variants/s), peak RSS {big['peak_rss_mb']:.0f} MB")
     ref = measure(args, "rbts-reference")
     print(f"\nreference strategy, {ref['variants']} variants: check {ref['check_s']:.2f} s + screen "
           f"{ref['screen_s']:.2f} s = {ref['total_s']:.2f} s, peak RSS {ref['peak_rss_mb']:.0f} MB; "
