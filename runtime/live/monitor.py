@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
@@ -49,9 +50,8 @@ class StoreMonitor(Actor):
         self._store: StateStore | None = None
         self._last_close: dict[str, float] = {}  # instrument id -> last external close
         self._last_bar_ns = 0
-        self._session_day: str | None = None
-        self._day_start_equity: float | None = None
-        self._cycles: list = []
+        self._day: CycleDay | None = None  # the session day of the latest cycle and its starting equity
+        self._cycles: list = []  # (CycleRecord, CycleMarks) not yet written
         self._events: list = []
         self._fills: list[dict] = []
         self._status: dict = {}
@@ -97,8 +97,11 @@ class StoreMonitor(Actor):
             self._last_bar_ns = max(self._last_bar_ns, bar.ts_event)
 
     def _on_cycle(self, record) -> None:
+        # On the event loop, right when the strategy records the cycle: the marks are the cycle's
+        # own, whatever the flush rate (the flush runs later, on the clock's thread).
+        marks = self._cycle_marks(record.ts_ns)
         with self._lock:
-            self._cycles.append(record)
+            self._cycles.append((record, marks))
 
     def _on_event(self, event) -> None:
         with self._lock:
@@ -169,29 +172,46 @@ class StoreMonitor(Actor):
         if changes or first:
             store.set_status(feed_warnings=silent)
 
+    def _cycle_marks(self, ts_ns: int) -> CycleMarks:
+        equity, cash, unrealized = self._marks()
+        day = _ny_day(ts_ns)
+        if self._day is None or day != self._day.day:
+            # a session starts from the equity at the previous session's last cycle (an overnight gap
+            # counts toward the new day), the first one from the equity at its first cycle
+            self._day = CycleDay(day, self._day.last_equity if self._day is not None else equity, equity)
+        self._day.last_equity = equity
+        positions = {_symbol(p.instrument_id): {"qty": float(p.signed_qty), "avg_px": p.avg_px_open}
+                     for p in self.cache.positions_open()}
+        return CycleMarks(equity, cash, equity - self._day.start_equity, equity - unrealized - self._start_balance(),
+                          unrealized, positions)
+
+    def _start_balance(self) -> float:
+        return sum(float(m) for a in self.cache.accounts() for m in a.starting_balances().values())
+
     def _write(self, store: StateStore) -> None:
         status, cycles, events, fills = self._take()
         equity, cash, unrealized = self._marks()
-        day = self._session_date()
-        if day is not None and day != self._session_day:
-            self._session_day, self._day_start_equity = day, equity
+        day = self._day
         # Realised = everything not explained by open positions (NETTING positions reset on reopening).
-        start = sum(float(m) for a in self.cache.accounts() for m in a.starting_balances().values())
-        realized = equity - unrealized - start
         store.set_status(
             **status, heartbeat=time.time(), equity=equity, cash=cash,
-            unrealized_pnl=unrealized, realized_pnl=realized, session_day=self._session_day,
-            day_pnl=equity - self._day_start_equity if self._day_start_equity is not None else 0.0,
+            unrealized_pnl=unrealized, realized_pnl=equity - unrealized - self._start_balance(),
+            session_day=day.day if day is not None else None,
+            day_pnl=equity - day.start_equity if day is not None else 0.0,
             last_bar_ts=self._last_bar_ns or None,
         )
         store.replace_positions(self._positions())
         store.upsert_orders(self._changed_orders(status.get("strategy_version")))
         if fills:
             store.add_fills(fills)
-        for record in cycles:
-            store.add_cycle(record.ts_ns, _cycle_rows(record.result), status.get("strategy_version"))
-            store.add_equity(record.ts_ns, equity, cash)  # the monitor's own marks: one source for all
-            store.set_status(last_cycle_ts=record.ts_ns)
+        version = status.get("strategy_version")
+        for record, marks in cycles:
+            store.add_cycle(record.ts_ns, _cycle_rows(record.result), version)
+            store.add_equity(record.ts_ns, marks.equity, marks.cash, day_pnl=marks.day_pnl,
+                             realized_pnl=marks.realized_pnl, unrealized_pnl=marks.unrealized_pnl,
+                             positions=marks.positions, version=version)
+        if cycles:
+            store.set_status(last_cycle_ts=cycles[-1][0].ts_ns)
         for event in events:
             level = "WARNING" if event.kind in ("max_daily_loss", "order_rejected") else "INFO"
             store.log_event(event.message, level=level, kind=event.kind, ts=event.ts_ns)
@@ -241,10 +261,29 @@ class StoreMonitor(Actor):
             })
         return rows
 
-    def _session_date(self) -> str | None:
-        if not self._last_bar_ns:
-            return None
-        return pd.Timestamp(self._last_bar_ns, tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+
+
+@dataclass(frozen=True)
+class CycleMarks:
+    """The account at one cycle (after the cycle's fills in replay): what its store rows carry."""
+
+    equity: float
+    cash: float
+    day_pnl: float  # equity - the equity at the previous session's last cycle
+    realized_pnl: float
+    unrealized_pnl: float
+    positions: dict[str, dict[str, float]]  # symbol -> {qty (signed), avg_px}
+
+
+@dataclass
+class CycleDay:
+    day: str  # New York date of the session
+    start_equity: float
+    last_equity: float
+
+
+def _ny_day(ts_ns: int) -> str:
+    return pd.Timestamp(ts_ns, tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
 
 
 def _ny(ts_ns: int) -> str:

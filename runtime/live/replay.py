@@ -21,6 +21,8 @@ for T right there, on data time, instead of on a wall-clock timer), then waits
 again until every order it sent has been processed by the simulated exchange.
 So an order decided at T fills at the close of the bar at T (SPEC §2.4), as in a
 backtest, and no bar stamped after T is published before the cycle of T is done.
+Then it publishes T on :data:`TOPIC_SETTLED`: the strategy records the cycle's marks
+(equity and cash after its fills, as a backtest records them) there.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from rbts.runtime.settings import load_settings
 REPLAY = "REPLAY"
 SESSIONS_PARAM = "rbts_warmup_sessions"  # == rbts.runtime.live.warmup.SESSIONS_PARAM
 TOPIC_INSTANT = "rbts.replay.instant"  # int: every bar stamped at or before it has been applied
+TOPIC_SETTLED = "rbts.replay.settled"  # int: the instant's cycle ran and every order it sent was processed
 VENUE = "RBTS"  # one simulated venue and one cash account for every symbol, as in backtests
 EXCHANGE_TZ = "America/New_York"
 
@@ -189,6 +192,7 @@ class ReplayDataClient(LiveMarketDataClient):
             await self._settle()
             self._msgbus.publish(TOPIC_INSTANT, nxt)
             await self._settle()
+            self._msgbus.publish(TOPIC_SETTLED, nxt)
             self._cursor_ns = nxt
 
     def _step_ns(self) -> int:

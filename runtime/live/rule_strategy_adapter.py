@@ -25,7 +25,7 @@ from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
 from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
-from rbts.runtime.live.replay import TOPIC_INSTANT
+from rbts.runtime.live.replay import TOPIC_INSTANT, TOPIC_SETTLED
 from rbts.runtime.live.warmup import SESSIONS_PARAM, WarmUp, history_start_ns
 
 
@@ -159,12 +159,25 @@ class ReplayRuleStrategy(LiveRuleStrategy):
     def on_start(self) -> None:
         self._base_ts = -1  # the latest instant at which a base bar arrived
         self._cycled_ts = -1
+        self._unrecorded: tuple | None = None  # (ts, result) of a cycle waiting for its fills
         super().on_start()
         self.msgbus.subscribe(TOPIC_INSTANT, self._on_instant)
+        self.msgbus.subscribe(TOPIC_SETTLED, self._on_settled)
 
     def on_stop(self) -> None:
         self.msgbus.unsubscribe(TOPIC_INSTANT, self._on_instant)
+        self.msgbus.unsubscribe(TOPIC_SETTLED, self._on_settled)
         super().on_stop()
+
+    def _record_cycle(self, ts: int, result) -> None:
+        # The Sandbox fills the cycle's orders after the cycle, before the replay announces the
+        # instant settled: the marks are taken then (after the fills, as in a backtest).
+        self._unrecorded = (ts, result)
+
+    def _on_settled(self, ts: int) -> None:
+        pending, self._unrecorded = self._unrecorded, None
+        if pending is not None:
+            super()._record_cycle(*pending)
 
     def _history_start(self, start):
         # The wall clock means nothing here: the replay counts the sessions back from its cursor.

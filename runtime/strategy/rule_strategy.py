@@ -185,6 +185,11 @@ class RuleStrategy(Strategy):
             working = self._working_orders()
             self._exits(ts, result, positions, working)
             self._entries(ts, result, positions, working, equity)
+        self._record_cycle(ts, result)
+
+    def _record_cycle(self, ts: int, result: CycleResult) -> None:
+        """The cycle's marks once its orders are placed and, where the venue fills them at once (a
+        backtest), filled; a feed that fills later records when it has (see the replay strategy)."""
         positions = self._open_positions()
         equity, cash = self._marks(positions)
         self._last_equity = equity

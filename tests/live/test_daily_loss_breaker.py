@@ -62,6 +62,14 @@ def test_breaker_trips_flattens_in_its_cycle_and_waits_for_the_next_session(home
     # nothing more that day, although `entry always` stayed true; the next session trades again
     assert fills[2][0] == ny("2025-03-12 09:31") and fills[2][1] == "BUY" and len(fills) == 3
     assert all(o["status"] in TERMINAL_ORDER_STATES for o in orders)
+    # each cycle's record carries that cycle's equity and day PnL (issue #16 defect 5: the status
+    # said `day +0.00` after a trip): -200 from the trip's cycle to the session's end, 0 the next day
+    with store_of(home) as store:
+        marks = {r["ts"]: (r["equity"], r["day_pnl"], r["positions"]) for r in store.equity(1000)}
+    assert marks[ny("2025-03-11 09:36")] == (9_900.0, -100.0, {"AAPL": {"qty": 100.0, "avg_px": 100.0}})
+    assert marks[ny("2025-03-11 09:37")] == (9_800.0, -200.0, {})
+    assert marks[ny("2025-03-11 10:00")] == (9_800.0, -200.0, {})
+    assert marks[ny("2025-03-12 09:40")][:2] == (9_800.0, 0.0)
 
     flatten_and_wait(home)
     with store_of(home) as store:
