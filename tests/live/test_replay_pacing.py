@@ -36,8 +36,12 @@ class Player:
         self._cursor_ns = config.start_ns - 1
         self.finished = False
         self.published: list[int] = []
-        self._msgbus = SimpleNamespace(publish=lambda topic, ts: self.published.append(ts))
+        self._msgbus = SimpleNamespace(publish=self._publish)
         self._log = SimpleNamespace(warning=lambda _msg: None)
+
+    def _publish(self, topic: str, ts: int) -> None:
+        if topic == replay.TOPIC_INSTANT:
+            self.published.append(ts)
 
     def _handle_data(self, _bar) -> None:
         pass
