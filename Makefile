@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python -q -e ".[test]"
+	$(BIN)/uv pip install --python $(BIN)/python -q -e ".[test,ray]"
 	@touch $(STAMP)
 
 install: $(STAMP)

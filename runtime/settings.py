@@ -16,6 +16,7 @@ import yaml
 from rbts.dsl.errors import RbtsError
 
 DEFAULT_HOME = Path(".rbts")
+NESTED = ("ib", "ray")  # sections of rbts.yaml with their own RBTS_<SECTION>_* variables
 
 
 def resolve_home(flag: str | Path | None = None) -> Path:
@@ -38,6 +39,11 @@ class IBSettings:
 
 
 @dataclass(frozen=True)
+class RaySettings:
+    address: str | None = None  # HOST:PORT of a Ray cluster's head: `rbts sweep` runs there
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     capital: float = 10_000.0
@@ -45,6 +51,7 @@ class Settings:
     calendar: str = "XNYS"
     replay_speed: float = 600.0
     ib: IBSettings = field(default_factory=IBSettings)
+    ray: RaySettings = field(default_factory=RaySettings)
     # symbol -> overrides, e.g. {"BRK B": {"venue": "NYSE", "kind": "equity"}}
     symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -77,16 +84,24 @@ def load_settings(home: str | Path | None = None) -> Settings:
     settings = _apply(settings, data, str(path))
     ib = _apply(settings.ib, data.get("ib") or {}, f"{path} (ib)")
     ib = _apply_env(ib, "RBTS_IB_")
-    settings = _apply_env(replace(settings, ib=ib), "RBTS_")
+    ray = _apply_env(_apply(settings.ray, _section(data, "ray", path), f"{path} (ray)"), "RBTS_RAY_")
+    settings = _apply_env(replace(settings, ib=ib, ray=ray), "RBTS_")
     return settings
+
+
+def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    section = data.get(name) or {}
+    if not isinstance(section, dict):
+        raise RbtsError(f"{path}: {name}: expected a mapping, e.g. {name}: {{address: HOST:PORT}}")
+    return section
 
 
 def _apply(obj, data: dict[str, Any], where: str):
     known = {f.name: f for f in fields(obj)}
     changes = {}
     for key, value in data.items():
-        if key in ("home", "ib") or key not in known:
-            if key not in known and key != "ib":
+        if key in NESTED or key not in known:
+            if key not in known and key not in NESTED:
                 raise RbtsError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
             continue
         changes[key] = value
@@ -97,7 +112,7 @@ def _apply_env(obj, prefix: str):
     changes = {}
     for f in fields(obj):
         raw = os.environ.get(prefix + f.name.upper())
-        if raw is None or f.name in ("home", "ib", "symbols"):
+        if raw is None or f.name in ("home", "symbols", *NESTED):
             continue
         current = getattr(obj, f.name)
         try:
