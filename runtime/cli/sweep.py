@@ -40,6 +40,7 @@ def sweep_cmd(
     from rbts.runtime.research.setup import SweepOptions, build_request, make_executor
     from rbts.runtime.research.sweep import Sweep
 
+    _check_usage(search, objective, min_trades, walk_forward, workers)
     settings = settings_from(ctx)
     options = SweepOptions(start=start, end=end, tickers=_split(tickers), capital=capital, search=search,
                            objective=objective, min_trades=min_trades, walk_forward=walk_forward,
@@ -52,6 +53,24 @@ def sweep_cmd(
             sweep.on_progress = show
             outcome = sweep.run()
     _report(outcome)
+
+
+def _check_usage(search: str, objective: str, min_trades: int, walk_forward: int | None, workers: int | None) -> None:
+    """Malformed options are usage errors (exit 2), found before anything starts."""
+    from rbts.runtime.research.ranking import check_min_trades, check_objective
+    from rbts.runtime.research.space import Search
+
+    checks = {"--search": lambda: Search.parse(search), "--objective": lambda: check_objective(objective),
+              "--min-trades": lambda: check_min_trades(min_trades)}
+    for hint, check in checks.items():
+        try:
+            check()
+        except RbtsError as exc:
+            raise typer.BadParameter(exc.diagnostics[0].message, param_hint=hint) from None
+    if walk_forward is not None and walk_forward < 1:
+        raise typer.BadParameter(f"needs K >= 1 folds, got {walk_forward}", param_hint="--walk-forward")
+    if workers is not None and workers < 1:
+        raise typer.BadParameter(f"must be 1 or more, got {workers}", param_hint="--workers")
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -129,8 +148,6 @@ def _figure(value) -> str:
 def _print_table(console, out: Path, data: dict) -> None:
     import pandas as pd
     from rich.table import Table
-
-    from rbts.runtime.cli.backtest import format_metric
 
     table_path = out / ("folds.csv" if data["walk_forward"] else "results.csv")
     frame = pd.read_csv(table_path, keep_default_na=False)
