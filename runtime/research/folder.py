@@ -30,8 +30,8 @@ class SweepFolder:
         self.resumed = False
         self._journal = None
 
-    def open(self) -> None:
-        """Create the folder, or check that an existing one holds this very sweep and read its journal."""
+    def check(self) -> None:
+        """Check that an existing folder holds this very sweep and read its journal (writes nothing)."""
         if self.path.exists() and not self.path.is_dir():
             raise RbtsError(f"--out {self.path}: exists and is not a folder")
         existing = self.path / SWEEP_JSON
@@ -42,6 +42,9 @@ class SweepFolder:
         elif self.path.is_dir() and any(self.path.iterdir()):
             raise RbtsError(f"--out {self.path}: the folder is not empty and holds no sweep.json "
                             "(give a new folder, or the folder of the sweep to resume)")
+
+    def open(self) -> None:
+        """Create the folder (when new) and open the journal for appending."""
         self.path.mkdir(parents=True, exist_ok=True)
         _drop_torn_tail(self.path / JOURNAL)
         self._journal = open(self.path / JOURNAL, "a", encoding="utf-8")

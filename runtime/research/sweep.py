@@ -93,13 +93,21 @@ class Sweep:
         self._stop_reason = self._stop_reason or reason
 
     def run(self) -> SweepOutcome:
+        self.folder.check()
+        setup = RunSetup(self.request.strategy, self.request.home, self.request.capital, self.request.tickers)
+        try:
+            self.executor.start(setup, runs=max(1, self.progress.total - len(self.folder.finished)))
+        except BaseException:
+            self.executor.close()
+            raise
         self.folder.open()
-        self._write_files(running=True)
         restore = _catch_signals(self.stop)
         try:
-            setup = RunSetup(self.request.strategy, self.request.home, self.request.capital, self.request.tickers)
-            self.executor.start(setup, runs=max(1, self.progress.total - len(self.folder.finished)))
+            self._write_files(running=True)
             self._loop()
+        except BaseException as exc:
+            self.stop(f"stopped by an error: {type(exc).__name__}: {exc}")
+            raise
         finally:
             self.executor.close()
             restore()
