@@ -95,3 +95,24 @@ def test_variants_with_other_rules_are_refused():
                         "universe: AAA, BBB\ncycle: 5m\nentry x: close > 1\n"])
     with pytest.raises(ValueError, match="share rules"):
         merge(graphs)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 5000), st.integers(0, 2**32 - 1))
+def test_compiled_ema_is_bit_identical(period, n, seed):
+    from rbts.compiler.compiled_ema import ema
+    from rbts.compiler.indicators import _ema
+
+    x = np.round(100 * np.exp(np.cumsum(np.random.default_rng(seed).normal(0, 0.01, n))), 2)
+    assert np.array_equal(ema(period, x), _ema(period, x))
+
+
+def test_merged_series_values_equal_the_evaluator_bit_for_bit():
+    texts = [TEMPLATE.format(cycle="5m", fast=f, slow=9, vix=4, thr=0, within=2, win="15m") for f in (3, 5)]
+    graphs = graphs_of(texts)
+    vs = merge(graphs)
+    result = vs.evaluate_series(FRAMES)
+    ref = evaluate(vs.series, FRAMES)
+    for node in vs.series.nodes:
+        a, b = result.sample(node.id), ref.sample(node.id)
+        assert np.array_equal(a[0], b[0], equal_nan=True) and np.array_equal(a[1], b[1])
