@@ -119,3 +119,17 @@ class DiagnosticBag:
     def raise_if_errors(self) -> None:
         if self.errors:
             raise RbtsError(self.errors)
+
+
+def decode_text(data: bytes, filename: str | None = None) -> str:
+    """UTF-8 bytes (a BOM is dropped) as text; a bad byte is an RbtsError at its line and column."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line_start = before.rfind(b"\n") + 1
+        line = before.count(b"\n") + 1
+        col = len(before[line_start:].decode("utf-8-sig", errors="replace")) + 1
+        shown = data.decode("utf-8-sig", errors="replace")
+        message = f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot start or continue a character (is it a text file?)"
+        raise RbtsError(Diagnostic(message, Span.point(line, col)), filename=filename, source=shown) from None

@@ -6,7 +6,7 @@ from pathlib import PurePath
 
 from rbts.dsl import json_form
 from rbts.dsl.checker import CheckedStrategy, check, check_text
-from rbts.dsl.errors import RbtsError
+from rbts.dsl.errors import RbtsError, decode_text
 from rbts.dsl.formatter import format_strategy
 from rbts.runtime.settings import Settings
 
@@ -32,10 +32,7 @@ def import_text(filename: str, data: bytes) -> str:
         raise RbtsError(f"{filename}: choose a .rbts or .json file")
     if len(data) > MAX_IMPORT_BYTES:
         raise RbtsError(f"{filename}: the file is larger than {MAX_IMPORT_BYTES // 1000} kB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RbtsError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
+    text = decode_text(data, filename)
     if suffix == ".json":
         try:
             strategy = json_form.from_json(text, filename)

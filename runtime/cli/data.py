@@ -6,6 +6,7 @@ Heavy imports (pandas, nautilus) happen inside the commands. Progress bars
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -150,6 +151,55 @@ def ls_cmd(ctx: typer.Context) -> None:
             _print_rich(table, store.root)
         else:
             _print_plain(table)
+        for cov in rows:
+            for path in cov.damaged:
+                typer.echo(f"{path}: warning: damaged catalog file ({cov.symbol} bars; the row above counts the readable files only): "
+                           f"run `rbts data repair {cov.symbol}`", err=True)
+
+
+@data_app.command("repair")
+def repair_cmd(ctx: typer.Context, symbol: str = typer.Argument(..., help="The symbol whose catalog files to check.")) -> None:
+    """Check every stored file of a symbol; set damaged ones aside (into catalog/damaged/) so the rest loads."""
+    with user_errors():
+        from rbts.runtime.data.catalog import BarStore
+        from rbts.runtime.data.instruments import normalize
+
+        store = BarStore(settings_from(ctx))
+        name = normalize(symbol)
+        if not store.has(name):
+            raise RbtsError(f"no bars for {name} in {store.root}")
+        moved = store.repair(name)
+        if not moved:
+            typer.echo(f"every catalog file of {name} reads fine; nothing to repair")
+            return
+        for was, now in moved:
+            typer.echo(f"set aside {was.name} -> {now}")
+        left = "its other bars load again" if store.has(name) else "no readable bars are left"
+        typer.echo(f"{name}: {len(moved)} damaged file(s) set aside; {left}. Re-import or re-download the missing range "
+                   f"(`rbts data import FILE --symbol {name}`).")
+
+
+@data_app.command("rm")
+def rm_cmd(
+    ctx: typer.Context,
+    symbol: str = typer.Argument(..., help="The symbol whose stored bars to delete."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete every stored bar of a symbol (all bar sizes)."""
+    with user_errors():
+        from rbts.runtime.data.catalog import BarStore
+        from rbts.runtime.data.instruments import normalize
+
+        store = BarStore(settings_from(ctx))
+        name = normalize(symbol)
+        if not store.has(name):
+            raise RbtsError(f"no bars for {name} in {store.root}")
+        if not yes:
+            if not sys.stdin.isatty():
+                raise RbtsError(f"rbts data rm {name} deletes every stored bar of {name}: pass --yes to confirm")
+            typer.confirm(f"delete every stored bar of {name}?", abort=True)
+        store.remove_symbol(name)
+        typer.echo(f"removed the stored bars of {name}")
 
 
 LS_HEADER = ("symbol", "bar", "first", "last", "bars", "days", "gaps", "missing_sessions", "source")
@@ -158,6 +208,8 @@ LS_HEADER = ("symbol", "bar", "first", "last", "bars", "days", "gaps", "missing_
 def _ls_row(cov, tz: str) -> tuple[str, ...]:
     fmt = lambda t: t.tz_convert(tz).strftime("%Y-%m-%d %H:%M") if t is not None else "-"  # noqa: E731
     source = "SYNTHETIC demo data (not market prices)" if cov.synthetic else cov.source
+    if cov.damaged:
+        source = f"DAMAGED: {len(cov.damaged)} unreadable file(s), run `rbts data repair {cov.symbol}`; {source}"
     return (
         cov.symbol, _duration(cov.seconds), fmt(cov.first), fmt(cov.last),
         f"{cov.bars}", f"{cov.days}", f"{cov.gaps}", f"{cov.missing_sessions}", source,
@@ -190,6 +242,6 @@ def _print_rich(rows: list[tuple[str, ...]], root: Path) -> None:
         title = "missing sessions" if name == "missing_sessions" else name
         table.add_column(title, justify="right" if numeric else "left", no_wrap=name != "source")
     for row in rows:
-        style = "yellow" if row[-1].startswith("SYNTHETIC") else None
+        style = "red" if row[-1].startswith("DAMAGED") else "yellow" if row[-1].startswith("SYNTHETIC") else None
         table.add_row(*row, style=style)
     Console().print(table)

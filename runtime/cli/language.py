@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from rbts.dsl.errors import RbtsError
+from rbts.dsl.errors import RbtsError, decode_text
 from rbts.runtime.cli.common import user_errors
 from rbts.runtime.files import atomic_write
 
@@ -26,11 +26,7 @@ def read_source(path: Path) -> str:
         raise RbtsError(f"{path} is a folder, not a strategy file", filename=str(path)) from None
     except OSError as exc:
         raise RbtsError(f"cannot read {path}: {exc.strerror}", filename=str(path)) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise RbtsError(f"{path} is not UTF-8 text (bad byte at line {line})", filename=str(path)) from None
+    return decode_text(data, str(path))
 
 
 def load_checked(path: Path):

@@ -19,7 +19,7 @@ import pandas as pd
 from rbts.compiler import clock
 from rbts.compiler.vector import aggregate
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.data.catalog import COLUMNS
+from rbts.runtime.data.bar_files import COLUMNS
 
 DAY = 86_400
 

@@ -6,6 +6,12 @@ client read it unchanged)::
     catalog/data/bar/AAPL.NASDAQ-1-MINUTE-LAST-EXTERNAL/<first>_<last>.parquet
     catalog/data/equity/AAPL.NASDAQ/...              the instruments
     catalog/rbts_meta.json                           source of each bar type (synthetic or not)
+    catalog/damaged/<bar type>/...                   damaged files set aside by a repair or re-import
+
+Writes never destroy what is stored: a new file is complete on disk before it
+replaces anything, and a file that cannot be read is reported by name with the
+way out (``rbts data repair SYMBOL``, ``rbts data rm SYMBOL``), never deleted
+by a read or an import.
 
 :class:`BarStore` is the one loading API for the compiler, backtests, the UI and
 the replay bot. Frames have a UTC ``DatetimeIndex`` named ``ts`` holding each
@@ -19,11 +25,10 @@ arguments are exact instants (naive ones in New York time), both inclusive.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,19 +37,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.data import fixed, instruments
+from rbts.runtime.data import damaged, instruments
+from rbts.runtime.data.bar_files import empty_frame, file_name, frame_to_table, table_to_frame, write_table_atomic
+from rbts.runtime.data.coverage import Coverage, summarise
 from rbts.runtime.files import atomic_write
 
 if TYPE_CHECKING:
     from rbts.runtime.settings import Settings
 
 NY = "America/New_York"
-COLUMNS = ("open", "high", "low", "close", "volume")
-VOLUME_PRECISION = 0
 META_FILE = "rbts_meta.json"
 _BAR_DIR = ("data", "bar")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -91,68 +95,16 @@ def _bound(value: DateLike, tz: str, *, is_end: bool) -> int | None:
     return int(stamp.tz_convert("UTC").as_unit("ns").value)
 
 
-# --------------------------------------------------------------------------- frames <-> tables
-
-
-def empty_frame() -> pd.DataFrame:
-    index = pd.DatetimeIndex([], tz="UTC", name="ts").as_unit("ns")
-    return pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in COLUMNS}, index=index)
-
-
-def frame_to_table(frame: pd.DataFrame, bar_type: str, price_precision: int, extra: dict[str, str] | None = None) -> pa.Table:
-    """A bar frame as the Arrow table Nautilus writes for ``bar_type`` (same schema and metadata)."""
-    ts = pa.array(frame.index.as_unit("ns").asi8.view(np.uint64), type=pa.uint64())
-    arrays = [fixed.encode(frame[c].to_numpy(np.float64), price_precision) for c in COLUMNS[:4]]
-    arrays.append(fixed.encode(frame["volume"].to_numpy(np.float64), VOLUME_PRECISION))
-    meta = {
-        "bar_type": bar_type,
-        "instrument_id": bar_type.rsplit("-", 4)[0],
-        "price_precision": str(price_precision),
-        "size_precision": str(VOLUME_PRECISION),
-    }
-    meta.update(extra or {})
-    return pa.Table.from_arrays([*arrays, ts, ts], schema=fixed.BAR_SCHEMA.with_metadata(meta))
-
-
-def table_to_frame(table: pa.Table) -> pd.DataFrame:
-    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-    price_precision = int(meta.get("price_precision", 2))
-    size_precision = int(meta.get("size_precision", 0))
-    ts = table.column("ts_init").to_numpy().astype("datetime64[ns]")
-    index = pd.DatetimeIndex(ts, name="ts").tz_localize("UTC")
-    data = {c: fixed.decode(table.column(c), price_precision) for c in COLUMNS[:4]}
-    data["volume"] = fixed.decode(table.column("volume"), size_precision)
-    return pd.DataFrame(data, index=index)
-
-
-def _file_name(first_ns: int, last_ns: int) -> str:
-    """Nautilus' file naming: ``2025-01-02T14-31-00-000000000Z_...Z.parquet``."""
-
-    def stamp(ns: int) -> str:
-        t = pd.Timestamp(ns, tz="UTC")
-        return t.strftime("%Y-%m-%dT%H-%M-%S-") + f"{ns % 1_000_000_000:09d}Z"
-
-    return f"{stamp(first_ns)}_{stamp(last_ns)}.parquet"
-
-
 # --------------------------------------------------------------------------- the store
 
 
 @dataclass(frozen=True)
-class Coverage:
-    """One stored bar type, as ``rbts data ls`` shows it."""
+class Written:
+    """What :meth:`BarStore.write_frame` did."""
 
-    symbol: str
-    bar_type: str
-    seconds: int
-    first: pd.Timestamp | None
-    last: pd.Timestamp | None
-    bars: int
-    days: int
-    gaps: int  # intraday holes longer than one bar (missing bars inside a day)
-    missing_sessions: int  # XNYS sessions between first and last day with no bar
-    source: str
-    synthetic: bool
+    path: Path
+    replaced: int  # stored bars in [first, last] of the new frame that it replaced
+    set_aside: list[tuple[Path, Path]]  # damaged files moved out of the way: (was, now)
 
 
 _CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
@@ -250,8 +202,7 @@ class BarStore:
         """
         _, name = self._resolve(symbol, seconds)
         lo, hi = time_bounds(start, end, self.settings.timezone)
-        stamp = lambda ns: None if ns is None else pd.Timestamp(ns, tz="UTC")  # noqa: E731
-        return self._nautilus_catalog().bars([name], start=stamp(lo), end=stamp(hi))
+        return self._nautilus_bars([name], lo, hi)
 
     def load_bars_merged(self, symbols, start: DateLike = None, end: DateLike = None, seconds: int | None = None) -> list:
         """Bars of several symbols in one list sorted by close time, ready for ``BacktestEngine.add_data``.
@@ -264,8 +215,7 @@ class BarStore:
             raise RbtsError(f"no bars for {', '.join(missing)} in {self.root}: {_HOW_TO_GET}")
         names = [self._resolve(s, seconds)[1] for s in symbols]
         lo, hi = time_bounds(start, end, self.settings.timezone)
-        stamp = lambda ns: None if ns is None else pd.Timestamp(ns, tz="UTC")  # noqa: E731
-        return self._nautilus_catalog().bars(names, start=stamp(lo), end=stamp(hi))
+        return self._nautilus_bars(names, lo, hi)
 
     def _nautilus_catalog(self):
         if getattr(self, "_catalog", None) is None:
@@ -277,34 +227,97 @@ class BarStore:
     def _files(self, bar_type: str) -> list[Path]:
         return sorted(self._dir(bar_type).glob("*.parquet"))
 
-    def _read_all(self, bar_type: str) -> pd.DataFrame:
-        files = self._files(bar_type)
+    def _symbol_of_type(self, bar_type: str) -> str:
+        return instruments.symbol_of(bar_type.rsplit("-", 4)[0], self.settings)
+
+    def _read_file(self, path: Path, bar_type: str) -> pd.DataFrame:
+        symbol = self._symbol_of_type(bar_type)
+        table = damaged.read_table(path, symbol)
         try:
+            return table_to_frame(table)
+        except Exception as exc:  # readable Parquet, but not bars in our format
+            raise damaged.DamagedFileError(path, symbol, f"not a bar table ({type(exc).__name__}: {exc})") from None
+
+    def _read_all(self, bar_type: str) -> pd.DataFrame:
+        """Every stored bar of a bar type; a damaged file is a :class:`~rbts.runtime.data.damaged.DamagedFileError`."""
+        frame, broken = self._read_readable(bar_type)
+        if broken:
+            raise broken[0]
+        return frame
+
+    def _read_readable(self, bar_type: str) -> tuple[pd.DataFrame, list[damaged.DamagedFileError]]:
+        """The bars of every readable file of a bar type, and the errors of the damaged ones."""
+        try:
+            # oldest first, so that where files overlap (another tool's, or a write cut short) the newest wins
+            files = sorted(self._files(bar_type), key=lambda f: (f.stat().st_mtime_ns, f.name))
             key = (bar_type, tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
         except FileNotFoundError:  # replaced while we looked: look again
-            return self._read_all(bar_type)
+            return self._read_readable(bar_type)
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
             if cached is not None:
                 _CACHE.move_to_end(key)
-                return cached
-        if not files:
-            return empty_frame()
-        frames = [table_to_frame(pq.read_table(f)) for f in files]
+                return cached, []
+        frames, broken = [], []
+        for f in files:
+            try:
+                frames.append(self._read_file(f, bar_type))
+            except damaged.DamagedFileError as exc:
+                broken.append(exc)
+            except FileNotFoundError:
+                return self._read_readable(bar_type)
+        if not frames:
+            return empty_frame(), broken
         frame = frames[0] if len(frames) == 1 else pd.concat(frames)
-        if len(frames) > 1:  # files written by other tools may overlap: keep the last version of a bar
+        if len(frames) > 1:
             frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-        with _CACHE_LOCK:
-            _CACHE[key] = frame
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-        return frame
+        if not broken:
+            with _CACHE_LOCK:
+                _CACHE[key] = frame
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+        return frame, broken
+
+    def damaged_files(self, symbol: str) -> list[damaged.DamagedFileError]:
+        """The errors of every damaged file among a symbol's stored bars (empty if all read)."""
+        return [exc for _, name in self._bar_types_of(symbol) for exc in self._read_readable(name)[1]]
+
+    def repair(self, symbol: str) -> list[tuple[Path, Path]]:
+        """Set aside every damaged file of a symbol (to ``catalog/damaged/``); returns (file, new place) pairs.
+
+        The readable files stay, so the symbol loads again with a hole where the
+        damaged file's bars were (re-import or re-download that range to fill it).
+        """
+        moved = []
+        for _, name in self._bar_types_of(symbol):
+            for exc in self._read_readable(name)[1]:
+                moved.append((exc.path, damaged.set_aside(self.root, exc.path)))
+            if not self._files(name):
+                self._remove(name)
+        return moved
+
+    def _check_readable(self, names: list[str]) -> None:
+        """Footer check of every file Nautilus' reader is about to open (it fails without naming the file)."""
+        for name in names:
+            for f in self._files(name):
+                damaged.check_footer(f, self._symbol_of_type(name))
+
+    def _nautilus_bars(self, names: list[str], lo: int | None, hi: int | None) -> list:
+        self._check_readable(names)
+        stamp = lambda ns: None if ns is None else pd.Timestamp(ns, tz="UTC")  # noqa: E731
+        try:
+            return self._nautilus_catalog().bars(names, start=stamp(lo), end=stamp(hi))
+        except Exception:
+            for name in names:  # a damaged page the footer check cannot see: name the file
+                self._read_all(name)
+            raise
 
     def span(self, symbol: str, seconds: int | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(first, last) bar close time of a symbol, from the Parquet statistics (no bars read)."""
         _, name = self._resolve(symbol, seconds)
         firsts, lasts = [], []
         for path in self._files(name):
+            damaged.check_footer(path, self._symbol_of_type(name))
             meta = pq.ParquetFile(path).metadata
             column = meta.schema.names.index("ts_init")
             for i in range(meta.num_row_groups):
@@ -322,13 +335,33 @@ class BarStore:
         return self.root / META_FILE
 
     def metadata(self) -> dict[str, dict[str, Any]]:
-        path = self._meta_path()
-        if not path.exists():
-            return {}
+        """The source of each stored bar type: ``rbts_meta.json``, with any missing or unreadable
+        entry rebuilt from the labels each Parquet file carries (a lost meta file never turns
+        synthetic bars into real ones)."""
+        meta: dict[str, Any] = {}
         try:
-            return json.loads(path.read_text())
+            loaded = json.loads(self._meta_path().read_text())
+            meta = loaded if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
-            return {}
+            pass
+        for name in self._bar_types():
+            if not isinstance(meta.get(name), dict):
+                meta[name] = self._meta_from_files(name)
+        return meta
+
+    def _meta_from_files(self, bar_type: str) -> dict[str, Any]:
+        for path in self._files(bar_type):
+            try:
+                raw = pq.read_schema(path).metadata or {}
+            except Exception:  # damaged: try the next file
+                continue
+            labels = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
+            return {
+                "symbol": self._symbol_of_type(bar_type),
+                "source": labels.get("rbts_source") or "unknown",
+                "synthetic": labels.get("rbts_synthetic") == "true",
+            }
+        return {}
 
     def source_of(self, symbol: str) -> dict[str, Any]:
         _, name = self._resolve(symbol, None)
@@ -339,51 +372,48 @@ class BarStore:
 
     # ---- writing
 
-    def write_frame(self, symbol: str, frame: pd.DataFrame, seconds: int, source: dict[str, Any]) -> Path:
+    def write_frame(self, symbol: str, frame: pd.DataFrame, seconds: int, source: dict[str, Any], *,
+                    replace_symbol: bool = False) -> Written:
         """Store ``frame`` (validated, sorted, unique close times) for ``symbol``.
 
-        Stored bars in [first, last] of the new frame are replaced; bars outside
-        stay. The new file appears by an atomic rename, so a reader never sees a
-        half-written file.
+        Stored bars in [first, last] of the new frame are replaced; bars outside stay
+        (``replace_symbol``: every stored bar of the symbol is replaced). Nothing stored
+        changes until the new data is complete: the merged table is encoded (what cannot
+        be stored fails here), written to a temp file and renamed into place; only then
+        are the files it supersedes removed and the metadata updated. Damaged files of
+        the bar type are set aside into ``catalog/damaged/``, never deleted.
         """
         name = str(instruments.bar_type(symbol, seconds, self.settings))
-        precision = instruments.price_precision(symbol, self.settings)
-        directory = self._dir(name)
-        synthetic = bool(source.get("synthetic"))
         meta = self.metadata()
         stored = [n for _, n in self._bar_types_of(symbol)]
-        if synthetic and any(not meta.get(n, {}).get("synthetic") for n in stored):
+        synthetic = bool(source.get("synthetic"))
+        if synthetic and not replace_symbol and any(not meta.get(n, {}).get("synthetic") for n in stored):
             raise RbtsError(f"{instruments.normalize(symbol)} holds real (imported or downloaded) bars; synthetic bars never overwrite them")
-        if not synthetic:  # a symbol's bars never mix synthetic and real: real data replaces the demo set
-            for n in stored:
-                if meta.get(n, {}).get("synthetic"):
-                    self._remove(n)
+        # a symbol's bars never mix synthetic and real: real data replaces the demo set
+        superseded = [n for n in stored if replace_symbol or (not synthetic and meta.get(n, {}).get("synthetic"))]
         old_files = self._files(name)
-        if old_files and not frame.empty:
-            old = self._read_all(name)
-            first, last = frame.index[0], frame.index[-1]
-            keep = old[(old.index < first) | (old.index > last)]
-            frame = pd.concat([keep, frame]).sort_index() if len(keep) else frame
+        replaced, broken = 0, []
+        if old_files and name not in superseded and not frame.empty:
+            old, broken = self._read_readable(name)
+            inside = (old.index >= frame.index[0]) & (old.index <= frame.index[-1])
+            replaced = int(inside.sum())
+            frame = pd.concat([old[~inside], frame]).sort_index() if not inside.all() else frame
         if frame.empty:
-            return directory
-        extra = {"rbts_source": str(source.get("source", "")), "rbts_synthetic": "true" if source.get("synthetic") else "false"}
-        table = frame_to_table(frame, name, precision, extra)
-        directory.mkdir(parents=True, exist_ok=True)
-        target = directory / _file_name(int(frame.index[0].value), int(frame.index[-1].value))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".writing-", suffix=".tmp")
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp, row_group_size=100_000)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            return Written(self._dir(name), 0, [])
+        extra = {"rbts_source": str(source.get("source", "")), "rbts_synthetic": "true" if synthetic else "false"}
+        table = frame_to_table(frame, name, instruments.price_precision(symbol, self.settings), extra)
+        self._write_instrument(symbol)
+        moved = [(exc.path, damaged.set_aside(self.root, exc.path)) for exc in broken]
+        target = self._dir(name) / file_name(int(frame.index[0].value), int(frame.index[-1].value))
+        write_table_atomic(table, target)
         for f in old_files:
             if f != target:
                 f.unlink(missing_ok=True)
-        self._write_instrument(symbol)
-        self._update_meta(name, symbol, seconds, source)
-        return target
+        dropped = [n for n in superseded if n != name]
+        for n in dropped:
+            self._remove_files(n)
+        self._update_meta(name, symbol, seconds, source, dropped)
+        return Written(target, replaced, moved)
 
     def synthetic_bar_types(self, symbol: str) -> list[str]:
         """The symbol's stored bar types that hold synthetic (demo) bars."""
@@ -401,15 +431,18 @@ class BarStore:
             self._remove(name)
 
     def _remove(self, bar_type: str) -> None:
+        self._remove_files(bar_type)
+        meta = self.metadata()
+        if meta.pop(bar_type, None) is not None:
+            atomic_write(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n", parents=True)
+
+    def _remove_files(self, bar_type: str) -> None:
         for f in self._files(bar_type):
             f.unlink(missing_ok=True)
         try:
             self._dir(bar_type).rmdir()
         except OSError:  # not empty (a temp file of another writer) or already gone
             pass
-        meta = self.metadata()
-        if meta.pop(bar_type, None) is not None:
-            atomic_write(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n", parents=True)
 
     def _write_instrument(self, symbol: str) -> None:
         from nautilus_trader.persistence.catalog import ParquetDataCatalog
@@ -420,8 +453,10 @@ class BarStore:
             return
         ParquetDataCatalog(str(self.root)).write_data([instrument])
 
-    def _update_meta(self, bar_type: str, symbol: str, seconds: int, source: dict[str, Any]) -> None:
+    def _update_meta(self, bar_type: str, symbol: str, seconds: int, source: dict[str, Any], dropped: list[str]) -> None:
         meta = self.metadata()
+        for name in dropped:
+            meta.pop(name, None)
         entry = {"symbol": instruments.normalize(symbol), "seconds": int(seconds), "synthetic": bool(source.get("synthetic"))}
         entry.update({k: v for k, v in source.items() if k != "synthetic"})
         entry["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
@@ -440,36 +475,8 @@ class BarStore:
                 seconds = instruments.spec_seconds(spec)
             except (KeyError, ValueError):
                 continue
-            frame = self._read_all(name)
+            frame, broken = self._read_readable(name)
             info = meta.get(name, {})
-            rows.append(_summarise(instruments.symbol_of(iid, self.settings), name, seconds, frame, info, self.settings))
+            row = summarise(instruments.symbol_of(iid, self.settings), name, seconds, frame, info, self.settings)
+            rows.append(dataclasses.replace(row, damaged=tuple(str(exc.path) for exc in broken)))
         return rows
-
-
-def _summarise(symbol: str, name: str, seconds: int, frame: pd.DataFrame, info: dict, settings: Settings) -> Coverage:
-    if frame.empty:
-        return Coverage(symbol, name, seconds, None, None, 0, 0, 0, 0, info.get("source", "?"), bool(info.get("synthetic")))
-    local = frame.index.tz_convert(settings.timezone)
-    # a bar belongs to the day of its open: close time minus a hair
-    day = (local - pd.Timedelta(1, "ns")).normalize()
-    step = np.diff(frame.index.asi8)
-    same_day = day[1:] == day[:-1]
-    gaps = int(np.count_nonzero((step > seconds * 1_000_000_000) & same_day))
-    days = pd.DatetimeIndex(day.unique())
-    missing = _missing_sessions(days, settings) if seconds < 86400 else 0
-    return Coverage(
-        symbol, name, seconds, frame.index[0], frame.index[-1], len(frame), len(days), gaps, missing,
-        info.get("source", "unknown"), bool(info.get("synthetic")),
-    )  # fmt: skip
-
-
-def _missing_sessions(days: pd.DatetimeIndex, settings: Settings) -> int:
-    import exchange_calendars as xcals
-
-    try:
-        cal = xcals.get_calendar(settings.calendar)
-        sessions = cal.sessions_in_range(days[0].tz_localize(None), days[-1].tz_localize(None))
-    except Exception:  # outside the calendar's range: no opinion
-        return 0
-    have = set(days.tz_localize(None))
-    return sum(1 for s in sessions if s not in have)

@@ -190,19 +190,18 @@ def write_demo(store, symbols=DEMO_SYMBOLS, start: str | None = None, end: str |
     """Generate and store the demo bars; returns bars written per symbol.
 
     Symbols holding real (imported/downloaded) bars are skipped (count -1) unless
-    ``force``, which deletes those real bars first.
+    ``force``, which replaces those real bars (once the demo bars are written).
     """
     frames = generate(symbols, start, end)
     counts = {}
     for symbol, frame in frames.items():
-        if store.has_real(symbol):
-            if not force:
-                counts[symbol] = -1
-                if progress is not None:
-                    progress(symbol)
-                continue
-            store.remove_symbol(symbol)
-        store.write_frame(symbol, frame, 60, {"source": DEMO_SOURCE, "synthetic": True})
+        real = store.has_real(symbol)
+        if real and not force:
+            counts[symbol] = -1
+            if progress is not None:
+                progress(symbol)
+            continue
+        store.write_frame(symbol, frame, 60, {"source": DEMO_SOURCE, "synthetic": True}, replace_symbol=real)
         counts[symbol] = len(frame)
         if progress is not None:
             progress(symbol)

@@ -13,6 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 FIXED_PRECISION = 16  # nautilus_trader.model.objects.FIXED_PRECISION (high-precision build)
+# the largest Price and Quantity Nautilus accepts (model.objects.PRICE_MAX / QUANTITY_MAX; a test pins them)
+PRICE_MAX = 17_014_118_346_046.0
+QUANTITY_MAX = 34_028_236_692_093.0
 _TWO64 = 18446744073709551616.0
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)

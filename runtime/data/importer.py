@@ -9,6 +9,8 @@ replaces the stored bars in it.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rbts.dsl.errors import Diagnostic, RbtsError, Span
-from rbts.runtime.data import instruments
-from rbts.runtime.data.catalog import COLUMNS, NY, BarStore
+from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text
+from rbts.runtime.data import fixed, instruments
+from rbts.runtime.data.bar_files import COLUMNS
+from rbts.runtime.data.catalog import NY, BarStore
 
 REQUIRED = ("ts", *COLUMNS)
 TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
@@ -28,6 +31,8 @@ MAX_REPORTED = 25
 # (checked together with a ':' in the value, since the date "2025-03-03" also ends in "3-03")
 _OFFSET_RE = r"\d(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 _NA = ["", "NaN", "nan", "NA", "N/A", "null", "NULL", "None"]
+_NAT = np.iinfo(np.int64).min
+_LAST_NS = 7_258_118_400 * 1_000_000_000  # 2200-01-01 UTC: the catalog keeps ts as uint64 ns, pandas ends in 2262
 _SESSION_STARTS = [9 * 60 + 30, 4 * 60]  # minutes after midnight: RTH and ETH opens
 _SESSION_ENDS = [13 * 60, 16 * 60, 20 * 60]  # early close, RTH and ETH closes
 
@@ -89,14 +94,13 @@ def _import(store: BarStore, path: Path, symbol: str, tz: str, stamped: str, ste
     step("checking")
     frame, seconds, notes = _validate(source, tz, stamped, instruments.price_precision(symbol, store.settings))
     step("writing")
-    replaced = 0
     demo_types = store.synthetic_bar_types(symbol)
     if demo_types:
         notes.append(f"removed the SYNTHETIC demo bars of {symbol} (real and synthetic bars are never mixed)")
-    elif store.has(symbol) and store.bar_seconds(symbol) == seconds:
-        old = store.load_frame(symbol, frame.index[0], frame.index[-1], seconds)
-        replaced = len(old)
-    store.write_frame(symbol, frame, seconds, {"source": f"imported from {path.name}", "synthetic": False, "file": str(path.resolve())})
+    written = store.write_frame(symbol, frame, seconds, {"source": f"imported from {path.name}", "synthetic": False, "file": str(path.resolve())})
+    replaced = 0 if demo_types else written.replaced
+    for was, now in written.set_aside:
+        notes.append(f"set aside the damaged catalog file {was.name} (now {now}); any of its bars outside the imported range are no longer in the catalog")
     return ImportResult(symbol, len(frame), frame.index[0], frame.index[-1], seconds, replaced, notes)
 
 
@@ -115,30 +119,33 @@ def _check_tz(tz: str) -> None:
 def _read(path: Path) -> _Source:
     if not path.exists():
         raise RbtsError("no such file")
+    if path.is_dir():
+        raise RbtsError("this is a folder; give a .csv or .parquet file")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return _read_parquet(path)
-    raise RbtsError("expected a .csv or .parquet file")
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise RbtsError("expected a .csv or .parquet file")
+    try:
+        return _read_csv(path) if suffix == ".csv" else _read_parquet(path)
+    except OSError as exc:
+        raise RbtsError(f"cannot read the file: {exc.strerror or exc}") from None
 
 
 def _read_csv(path: Path) -> _Source:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RbtsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = decode_text(path.read_bytes(), str(path))
     lines = text.splitlines()
     nonblank = np.array([i + 1 for i, line in enumerate(lines) if line.strip()], dtype=np.int64)
     if len(nonblank) == 0:
         raise RbtsError("the file is empty")
-    header = [h.strip().strip('"').strip().lower() for h in lines[nonblank[0] - 1].split(",")]
-    _check_columns(path, header, Span(int(nonblank[0]), 1, int(nonblank[0]), len(lines[nonblank[0] - 1]) + 1), text)
-    import io
-
+    header_line = lines[nonblank[0] - 1]
+    header = [h.strip().lower() for h in next(csv.reader([header_line]), [])]  # quoted names may hold commas
+    header_span = Span(int(nonblank[0]), 1, int(nonblank[0]), len(header_line) + 1)
+    _check_columns(path, header, header_span, text)
     try:
         # ts stays text (parsed below); numbers are parsed by the C reader, junk leaves a column as text
-        ts_name = next(c for c in pd.read_csv(io.StringIO(text), nrows=0).columns if str(c).strip().lower() == "ts")
+        names = [str(c) for c in pd.read_csv(io.StringIO(text), nrows=0).columns]
+        ts_name = next((c for c in names if c.strip().lower() == "ts"), None)
+        if ts_name is None:  # the header read differently by pandas (a quote left open): name what it saw
+            _check_columns(path, [c.strip().lower() for c in names], header_span, text)
         raw = pd.read_csv(io.StringIO(text), dtype={ts_name: str}, skip_blank_lines=True, keep_default_na=False, na_values=_NA)
     except (pd.errors.ParserError, ValueError) as exc:
         raise RbtsError(f"cannot read as CSV: {exc}") from None
@@ -176,7 +183,7 @@ def _check_columns(path: Path, header: list[str], span: Span | None, text: str |
         alias = next((h for h in header if h in TS_ALIASES), None)
         if alias:
             hint = f"rename {alias!r} to 'ts' once you are sure it holds each bar's CLOSE time"
-    found = ", ".join(header) or "none"
+    found = ", ".join(repr(h) if "," in h or not h.strip() else h for h in header) or "none"
     raise RbtsError(
         Diagnostic(f"missing required column(s) {', '.join(missing)}; found: {found}; need: {', '.join(REQUIRED)}", span, hint=hint),
         filename=str(path), source=text,
@@ -241,9 +248,16 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         for col in ("open", "high", "low", "close"):
             problems.add(values[col] <= 0, col, lambda r, k=col: f"{k} is {values[k][r]:g}; prices must be positive")
         problems.add(v < 0, "volume", lambda r: f"volume is {v[r]:g}; it cannot be negative")
+        for col in ("open", "high", "low", "close"):
+            problems.add(values[col] > fixed.PRICE_MAX, col, lambda r, k=col: f"{k} is {values[k][r]:g}; the catalog stores prices up to {fixed.PRICE_MAX:,.0f}")
+            rounds_to_zero = (values[col] > 0) & (np.round(values[col], precision) <= 0)
+            problems.add(rounds_to_zero, col, lambda r, k=col: f"{k} is {values[k][r]:g}, which is 0 at this symbol's {precision} decimals")
+        problems.add(v > fixed.QUANTITY_MAX, "volume", lambda r: f"volume is {v[r]:g}; the catalog stores volumes up to {fixed.QUANTITY_MAX:,.0f}")
         problems.add(h < lo, "high", lambda r: f"high {h[r]:g} is below low {lo[r]:g}")
         problems.add((h >= lo) & (h < np.maximum(o, c)), "high", lambda r: f"high {h[r]:g} is below open/close {max(o[r], c[r]):g}")
         problems.add((h >= lo) & (lo > np.minimum(o, c)), "low", lambda r: f"low {lo[r]:g} is above open/close {min(o[r], c[r]):g}")
+    outside = (ts != _NAT) & ((ts < 0) | (ts >= _LAST_NS))
+    problems.add(outside, "ts", lambda r: f"ts {str(raw['ts'].iloc[r])!r} is outside 1970..2199, the years the catalog stores")
     _check_order(ts, raw["ts"], problems)
     problems.raise_if_any()
 
@@ -360,14 +374,30 @@ def _bar_seconds(ts: np.ndarray, source: _Source) -> int:
         seconds = 86400
     if seconds <= 0:
         raise RbtsError("cannot infer the bar size from the timestamps")
+    if not instruments.storable_seconds(seconds):
+        r = int(np.flatnonzero(steps == seconds)[0]) + 1
+        raise _row_error(source, r, f"the bars are {_seconds_text(seconds)} apart (the most common step between rows), "
+                                    f"a bar size the catalog cannot store; bar sizes are {instruments.STORABLE_SIZES}")
     off_grid = np.flatnonzero((steps % seconds != 0) & (seconds < 86400))
     if len(off_grid):
         r = int(off_grid[0]) + 1
-        raise RbtsError(
-            Diagnostic(f"{source.where(r)}: ts is off the {instruments.bar_spec(seconds)} grid the other bars follow (bar size inferred: {seconds} s)", source.span(r, "ts")),
-            filename=str(source.path), source=source.text,
-        )  # fmt: skip
+        raise _row_error(source, r, f"ts is off the {instruments.bar_spec(seconds)} grid the other bars follow (bar size inferred: {seconds} s)")
     return seconds
+
+
+def _row_error(source: _Source, row: int, message: str) -> RbtsError:
+    """An error about a row's ts: positioned in a CSV, "row N: ..." in a Parquet file."""
+    span = source.span(row, "ts")
+    return RbtsError(Diagnostic(message if span else f"{source.where(row)}: {message}", span),
+                     filename=str(source.path), source=source.text)
+
+
+def _seconds_text(seconds: int) -> str:
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    raise AssertionError(seconds)  # pragma: no cover - 1 divides every number
 
 
 def _check_clock_grid(index: pd.DatetimeIndex, seconds: int, source: _Source) -> None:

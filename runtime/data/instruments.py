@@ -191,6 +191,20 @@ def bar_spec(seconds: int) -> str:
     raise AssertionError("unreachable")
 
 
+# the steps Nautilus' BarType accepts per unit (any number of days); a test pins them against BarType.from_str
+_STORABLE_STEPS = {"SECOND": (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), "MINUTE": (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30),
+                   "HOUR": (1, 2, 3, 4, 6, 8, 12)}
+STORABLE_SIZES = "1-6, 10, 12, 15, 20 or 30 seconds or minutes, 1-4, 6, 8 or 12 hours, or whole days"
+
+
+def storable_seconds(seconds: int) -> bool:
+    """True if bars of this size have a Nautilus bar type (``90`` s does not: it is not ``1.5-MINUTE``)."""
+    if seconds <= 0:
+        return False
+    step, unit = bar_spec(seconds).split("-")[:2]
+    return unit == "DAY" or int(step) in _STORABLE_STEPS[unit]
+
+
 def spec_seconds(spec: str) -> int:
     """Inverse of :func:`bar_spec` (``5-MINUTE-LAST`` -> 300)."""
     step, unit, *_ = spec.split("-")

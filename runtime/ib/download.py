@@ -373,7 +373,7 @@ def request_window(day: pd.Timestamp, now: pd.Timestamp) -> tuple[pd.Timestamp, 
 def _frame(bars: list, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
     """Nautilus bars -> a frame indexed by close time (``ts_init``), within (lo, hi]."""
     if not bars:
-        from rbts.runtime.data.catalog import empty_frame
+        from rbts.runtime.data.bar_files import empty_frame
 
         return empty_frame()
     rows = {

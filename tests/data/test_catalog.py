@@ -8,7 +8,8 @@ from support.demo_range import SMALL_DEMO_START
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data import fixed, instruments
-from rbts.runtime.data.catalog import BarStore, table_to_frame, time_bounds
+from rbts.runtime.data.bar_files import table_to_frame
+from rbts.runtime.data.catalog import BarStore, time_bounds
 from rbts.runtime.settings import load_settings
 
 
@@ -16,7 +17,7 @@ def test_fixed_point_codec_is_byte_identical_to_nautilus_serializer():
     from nautilus_trader.model.data import Bar
     from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
-    from rbts.runtime.data.catalog import frame_to_table
+    from rbts.runtime.data.bar_files import frame_to_table
 
     rng = np.random.default_rng(1)
     n = 500

@@ -87,9 +87,10 @@ def test_compile_unreadable_input(tmp_path, make, message):
 
 def test_compile_non_utf8(tmp_path):
     bad = tmp_path / "bin.rbts"
-    bad.write_bytes(b"universe: A\n\xff\xfe\n")
+    bad.write_bytes(b"universe: A\nentry: close > 1 \xff\xfe\n")
     result = rbts("compile", str(bad), home=tmp_path)
-    assert result.exit_code == 1 and "not UTF-8" in result.stderr and "line 2" in result.stderr
+    # positioned like every other error (issue #13: the line used to be in the message only)
+    assert result.exit_code == 1 and result.stderr.startswith(f"{bad}:2:18: error: not UTF-8 text")
 
 
 def test_usage_errors_exit_2(tmp_path):
