@@ -71,6 +71,9 @@ class Settings:
 def load_settings(home: str | Path | None = None) -> Settings:
     """Settings for a home: defaults < rbts.yaml < RBTS_* environment variables."""
     root = resolve_home(home)
+    if root.exists() and not root.is_dir():
+        source = "--home" if home else "RBTS_HOME" if os.environ.get("RBTS_HOME") else "the home folder"
+        raise RbtsError(f"{source} {root} is a file, not a folder (the home holds catalog/, strategies/ and live/)")
     data: dict[str, Any] = {}
     path = root / "rbts.yaml"
     if path.exists():
@@ -104,8 +107,22 @@ def _apply(obj, data: dict[str, Any], where: str):
             if key not in known and key not in NESTED:
                 raise RbtsError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
             continue
-        changes[key] = value
+        changes[key] = _typed(getattr(obj, key), value, f"{where}: {key}")
     return replace(obj, **changes)
+
+
+def _typed(current: Any, value: Any, where: str) -> Any:
+    """A YAML value as the type of the setting's default (an int where a float belongs is fine)."""
+    if current is None or value is None or isinstance(current, (dict, list)):
+        if isinstance(current, dict) and not isinstance(value, dict):
+            raise RbtsError(f"{where}: expected a mapping, got {value!r}")
+        return value
+    kind = type(current)
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise RbtsError(f"{where}: expected {kind.__name__}, got {value!r}")
 
 
 def _apply_env(obj, prefix: str):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.limits import capital_problem
 from rbts.dsl.settings import ResolvedSettings
 
 
@@ -50,8 +51,9 @@ def run_settings(settings: ResolvedSettings, capital: float | None, symbols: lis
     """The strategy's settings with this run's capital and tickers (the universe) put in."""
     changes: dict[str, Any] = {}
     if capital is not None:
-        if not capital > 0:
-            raise RbtsError(f"--capital must be positive, got {capital}")
+        problem = capital_problem(capital)
+        if problem:
+            raise RbtsError(f"--capital: {problem}")
         changes["capital"] = float(capital)
     if symbols:
         universe = tuple(dict.fromkeys(s.strip().upper() for s in symbols if s.strip()))

@@ -53,10 +53,15 @@ class BacktestResult:
 def parse_day(value: str | date, what: str) -> date:
     if isinstance(value, date):
         return value
+    from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR
+
     try:
-        return date.fromisoformat(str(value).strip())
+        day = date.fromisoformat(str(value).strip())
     except ValueError:
         raise RbtsError(f"--{what}: expected a date as YYYY-MM-DD, got {value!r}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise RbtsError(f"--{what}: {day} is outside {FIRST_YEAR}..{LAST_YEAR}, the years the catalog holds")
+    return day
 
 
 def run_backtest(

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import is_terminal, settings_from
+from rbts.runtime.cli.common import check_out_dir, is_terminal, settings_from
 
 
 def register(app: typer.Typer) -> None:
@@ -30,14 +30,19 @@ def backtest_cmd(
     """Backtest a strategy on stored bars and report its metrics."""
     from rbts.runtime.backtest.runner import run_backtest
 
-    settings = settings_from(ctx)
     tickers = [s for s in (symbols or "").replace(" ", ",").split(",") if s.strip()] or None
     try:
+        settings = settings_from(ctx)
+        if out is not None:
+            check_out_dir(out, "--out")
         with _progress() as progress:
             result = run_backtest(str(file), start, end, capital=capital, symbols=tickers,
                                   home=settings.home, progress=progress)
         if out is not None:
-            result.write(out)
+            try:
+                result.write(out)
+            except OSError as exc:
+                raise RbtsError(f"--out: cannot write the results to {out}: {exc.strerror or exc}") from None
     except RbtsError as exc:
         if exc.filename is None and exc.source is None:
             exc = exc.with_source("rbts backtest", None)

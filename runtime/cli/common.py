@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
@@ -16,6 +18,30 @@ from rbts.runtime.settings import Settings, load_settings
 def settings_from(ctx: typer.Context) -> Settings:
     home = (ctx.obj or {}).get("home") if ctx is not None else None
     return load_settings(home)
+
+
+def check_out_dir(path: Path, flag: str) -> None:
+    """Refuse, before any work is done, an output folder that cannot be one (an existing file,
+    a path through a file, a folder we may not write in)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RbtsError(f"{flag}: {path} is a file; give a folder for the results")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RbtsError(f"{flag}: {parent} is a file, so {path} cannot be a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RbtsError(f"{flag}: no permission to write in {parent}")
+
+
+def check_out_file(path: Path, flag: str) -> None:
+    """Refuse, before any work is done, an output file path that is a folder or lies in none."""
+    path = Path(path)
+    if path.is_dir():
+        raise RbtsError(f"{flag}: {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise RbtsError(f"{flag}: the folder {path.parent} does not exist")
 
 
 def is_terminal() -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import is_terminal, settings_from, user_errors
+from rbts.runtime.cli.common import check_out_file, is_terminal, settings_from, user_errors
 
 MAX_TABLE_ROWS = 200
 
@@ -38,6 +38,9 @@ def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) ->
     from rbts.runtime.cli.language import load_checked, write_atomic
     from rbts.runtime.data.catalog import BarStore
 
+    _check_range(start, end)
+    if csv is not None:
+        check_out_file(csv, "--csv")
     checked = load_checked(file)
     settings = checked.settings
     symbol = (symbol or settings.universe[0]).strip().strip('"')
@@ -57,6 +60,18 @@ def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) ->
         sys.stdout.write(trace.to_csv())
         return
     _print_table(trace)
+
+
+def _check_range(start: str | None, end: str | None) -> None:
+    """--start/--end as the catalog reads them (a day or an ISO time), refused before any work."""
+    from rbts.runtime.data.catalog import time_bounds
+
+    for flag, value in (("--start", start), ("--end", end)):
+        try:
+            time_bounds(value, None)
+        except RbtsError as exc:
+            raise RbtsError(f"{flag}: {exc.diagnostics[0].message}") from None
+    time_bounds(start, end)
 
 
 def _print_table(trace) -> None:

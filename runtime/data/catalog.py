@@ -52,6 +52,7 @@ NY = "America/New_York"
 META_FILE = "rbts_meta.json"
 _BAR_DIR = ("data", "bar")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR, LAST_YEAR = 1970, 2199  # the years bars can be stored for (the importer refuses others)
 _HOW_TO_GET = "create the synthetic demo set with `rbts data demo`, or import a file with `rbts data import FILE --symbol SYM`"
 
 DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
@@ -74,24 +75,23 @@ def _bound(value: DateLike, tz: str, *, is_end: bool) -> int | None:
         return None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = value.isoformat()
-    if isinstance(value, str):
-        text = value.strip()
-        if _DATE_RE.match(text):
-            try:
-                day = pd.Timestamp(text).tz_localize(tz)
-            except ValueError:
-                raise RbtsError(f"bad date {value!r}: expected YYYY-MM-DD") from None
-            # a day D holds the bars closing in (D 00:00, D+1 00:00]
-            if is_end:
-                return int((day + pd.Timedelta(days=1)).as_unit("ns").value)
-            return int(day.as_unit("ns").value) + 1
-        try:
-            value = pd.Timestamp(text)
-        except ValueError:
-            raise RbtsError(f"bad date {value!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz)
+    is_day = isinstance(value, str) and bool(_DATE_RE.match(value.strip()))
+    expected = "YYYY-MM-DD" if is_day else "YYYY-MM-DD or an ISO 8601 time"
+    try:
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError, OverflowError):
+        raise RbtsError(f"bad date {value!r}: expected {expected}") from None
+    if pd.isna(stamp):
+        raise RbtsError(f"bad date {value!r}: expected {expected}")
+    if not FIRST_YEAR <= stamp.year <= LAST_YEAR:
+        raise RbtsError(f"date {value!r} is outside {FIRST_YEAR}..{LAST_YEAR}, the years the catalog holds")
+    try:
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize(tz)
+    except ValueError:  # a local time skipped or repeated by a DST change
+        raise RbtsError(f"{value!r} does not exist or is ambiguous in {tz} (a DST change); give it an offset") from None
+    if is_day:  # a day D holds the bars closing in (D 00:00, D+1 00:00]
+        return int((stamp + pd.Timedelta(days=1)).as_unit("ns").value) if is_end else int(stamp.as_unit("ns").value) + 1
     return int(stamp.tz_convert("UTC").as_unit("ns").value)
 
 

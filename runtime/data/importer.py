@@ -22,7 +22,7 @@ import pandas as pd
 from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text
 from rbts.runtime.data import fixed, instruments
 from rbts.runtime.data.bar_files import COLUMNS
-from rbts.runtime.data.catalog import NY, BarStore
+from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR, NY, BarStore
 
 REQUIRED = ("ts", *COLUMNS)
 TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
@@ -32,7 +32,7 @@ MAX_REPORTED = 25
 _OFFSET_RE = r"\d(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 _NA = ["", "NaN", "nan", "NA", "N/A", "null", "NULL", "None"]
 _NAT = np.iinfo(np.int64).min
-_LAST_NS = 7_258_118_400 * 1_000_000_000  # 2200-01-01 UTC: the catalog keeps ts as uint64 ns, pandas ends in 2262
+_LAST_NS = pd.Timestamp(f"{LAST_YEAR + 1}-01-01", tz="UTC").value  # ts are uint64 ns: none before 1970
 _SESSION_STARTS = [9 * 60 + 30, 4 * 60]  # minutes after midnight: RTH and ETH opens
 _SESSION_ENDS = [13 * 60, 16 * 60, 20 * 60]  # early close, RTH and ETH closes
 
@@ -257,7 +257,7 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         problems.add((h >= lo) & (h < np.maximum(o, c)), "high", lambda r: f"high {h[r]:g} is below open/close {max(o[r], c[r]):g}")
         problems.add((h >= lo) & (lo > np.minimum(o, c)), "low", lambda r: f"low {lo[r]:g} is above open/close {min(o[r], c[r]):g}")
     outside = (ts != _NAT) & ((ts < 0) | (ts >= _LAST_NS))
-    problems.add(outside, "ts", lambda r: f"ts {str(raw['ts'].iloc[r])!r} is outside 1970..2199, the years the catalog stores")
+    problems.add(outside, "ts", lambda r: f"ts {str(raw['ts'].iloc[r])!r} is outside {FIRST_YEAR}..{LAST_YEAR}, the years the catalog holds")
     _check_order(ts, raw["ts"], problems)
     problems.raise_if_any()
 

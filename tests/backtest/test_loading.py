@@ -42,5 +42,5 @@ def test_run_settings_overrides():
     changed = run_settings(settings, 5000, ["amd", " nvda", "AMD"])
     assert changed.capital == 5000 and changed.universe == ("AMD", "NVDA") and changed.data_symbols == ("VIX",)
     assert run_settings(settings, None, None) is settings
-    with pytest.raises(RbtsError, match="positive"):
+    with pytest.raises(RbtsError, match="capital must be between 1 and"):
         run_settings(settings, 0, None)
