@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install browser-deps demo-data bench clean
+.PHONY: run test test-fast fuzz install browser-deps demo-data bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: $(STAMP) browser-deps
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+
+# The fuzzers at full budget (>= 100,000 rule files, 30,000 JSON forms, 1,000 CSV imports, 400 command
+# lines; issue #13), one process; prints the counts and writes test-artifacts/fuzz-counts.json.
+fuzz: $(STAMP)
+	RBTS_FUZZ=full $(BIN)/python -m pytest tests/fuzz -p no:xdist -p no:cacheprovider -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

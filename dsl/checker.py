@@ -34,6 +34,9 @@ RESERVED = frozenset(ast.FIELDS) | frozenset(FUNCTIONS) | {
 }
 
 
+MAX_HINTS = 100
+
+
 class Checker(Backend):
     """Checks one strategy; ``on_<Node>`` checks an expression node in a timeframe context."""
 
@@ -44,6 +47,8 @@ class Checker(Backend):
         self.info: dict[int, ExprInfo] = {}
         self.lets: dict[str, ast.Let] = {}
         self.bad_lets: set[str] = set()  # lets already reported: their uses stay silent
+        self.every_let = {stmt.name for stmt in strategy.body if isinstance(stmt, ast.Let)}  # once, not per name
+        self.hints_left = MAX_HINTS  # "did you mean" compares with every let: only for the first few unknown names
         self.bars = strategy.bars.seconds if strategy.bars else DEFAULT_BARS_SECONDS
         self.symbols_used: dict[str, ast.Symbol] = {}
         self.compared_timeframes: list[int] = []
@@ -178,12 +183,13 @@ class Checker(Backend):
         if node.name in FUNCTIONS:
             self.err(f"{node.name} is a function: write {FUNCTIONS[node.name].usage}", node)
             return None
-        candidates = list(ast.FIELDS) + list(self.lets) + list(FUNCTIONS)
-        later = [l.name for l in self.s.lets if l.name == node.name]
-        if later:
+        if node.name in self.every_let:
             self.err(f"let {node.name!r} is used before it is defined", node)
             return None
-        close = difflib.get_close_matches(node.name, candidates, n=1)
+        close = []
+        if self.hints_left > 0:
+            self.hints_left -= 1
+            close = difflib.get_close_matches(node.name, [*ast.FIELDS, *self.lets, *FUNCTIONS], n=1)
         hint = f"did you mean {close[0]!r}?" if close else None
         self.err(f"unknown name {node.name!r}", node, hint)
         return None

@@ -8,8 +8,10 @@ exits with status 1; the UI turns its diagnostics into editor annotations.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass(frozen=True, order=True)
@@ -52,16 +54,33 @@ class Diagnostic:
         return f"{text}\n{snippet}" if snippet else text
 
 
+SNIPPET_WIDTH = 100  # columns of source shown under a diagnostic
+_SHOWN_AS_SPACE = re.compile(r"[\x00-\x1f\x7f]")  # tabs and other control characters
+
+
 def _snippet(source: str | None, span: Span | None) -> str:
     if source is None or span is None:
         return ""
-    lines = source.splitlines()
+    lines = source_lines(source)
     if not 1 <= span.line <= len(lines):
         return ""
-    line = lines[span.line - 1].expandtabs(1)
+    line = _SHOWN_AS_SPACE.sub(" ", lines[span.line - 1].rstrip("\r"))  # one column each, like the parser counts
+    col = span.col
     width = span.end_col - span.col if span.end_line == span.line else len(line) - span.col + 1
-    caret = " " * (span.col - 1) + "^" + "~" * max(0, min(width, len(line) - span.col + 1) - 1)
+    if len(line) > SNIPPET_WIDTH:  # a long line (minified JSON): the part around the caret, so output stays small
+        start = max(0, min(col - 1 - SNIPPET_WIDTH // 3, len(line) - SNIPPET_WIDTH))
+        shown = line[start : start + SNIPPET_WIDTH]
+        line = ("..." if start else "") + shown + ("..." if start + SNIPPET_WIDTH < len(line) else "")
+        col = col - start + (3 if start else 0)
+    caret = " " * (col - 1) + "^" + "~" * max(0, min(width, len(line) - col + 1) - 1)
     return f"    {line}\n    {caret}"
+
+
+@lru_cache(maxsize=8)
+def source_lines(source: str) -> tuple[str, ...]:
+    """The lines of a source as positions count them (split at "\n" only, as the parser does).
+    Cached: rendering N diagnostics of one file splits it once, not N times."""
+    return tuple(source.split("\n"))
 
 
 class RbtsError(Exception):

@@ -15,6 +15,7 @@ errors on a ``.json`` strategy point into the JSON too.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import fields
 from pathlib import Path as FilePath
@@ -23,6 +24,7 @@ from typing import Any
 from rbts.dsl import ast
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.json_positions import Path, json_path, value_spans
+from rbts.dsl.limits import MAX_INT_DIGITS, literal_problem
 from rbts.dsl.json_validate import schema, validate
 from rbts.dsl.settings import ResolvedSettings
 
@@ -170,26 +172,53 @@ def _pretty(value, indent: int, start: int = 0, width: int = 100) -> str:
 # ----------------------------------------------------------------------------- JSON -> AST
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not allowed in the JSON form")
+class _BadNumber:
+    """A number the JSON form refuses, kept in place by the loader so the error can point at it."""
+
+    def __init__(self, text: str, problem: str):
+        self.text, self.problem = text, problem
 
 
-def _finite_float(text: str) -> float:
+def _json_int(text: str) -> int | _BadNumber:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:  # int() itself refuses > 4,300 digits
+        return _BadNumber(text, literal_problem(text, 0))
+    return int(text)
+
+
+def _json_float(text: str) -> float | _BadNumber:
     value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"number {text[:20]} is too large")
-    return value
+    problem = literal_problem(text, value)
+    return _BadNumber(text, problem) if problem else value + 0.0  # -0.0 reads as 0.0, as the text form writes it
+
+
+def _json_constant(text: str) -> _BadNumber:
+    return _BadNumber(text, f"{text} is not allowed in the JSON form (numbers must be finite)")
 
 
 def _load_text(text: str, filename: str | None) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
         span = Span.point(exc.lineno, exc.colno)
         raise RbtsError(Diagnostic(f"invalid JSON: {exc.msg}", span), filename=filename, source=text) from None
-    except (ValueError, RecursionError) as exc:
-        message = "JSON nested too deeply" if isinstance(exc, RecursionError) else f"invalid JSON: {exc}"
-        raise RbtsError(Diagnostic(message, Span.point(1, 1)), filename=filename, source=text) from None
+    except RecursionError:
+        raise RbtsError(Diagnostic("JSON nested too deeply", Span.point(1, 1)), filename=filename, source=text) from None
+
+
+def _check_numbers(data: Any, spans: dict[Path, Span]) -> None:
+    """The first refused number (too large, NaN, ...) as a positioned error; iterative, for any depth."""
+    stack: list[tuple[Any, Path]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _BadNumber):
+            raise RbtsError(Diagnostic(f"{json_path(path)}: {value.problem}", spans.get(path)))
+        if isinstance(value, float) and not math.isfinite(value):  # a dict handed over directly
+            raise RbtsError(Diagnostic(f"{json_path(path)}: number {value} is not allowed (numbers must be finite)",
+                                       spans.get(path)))
+        if isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
 
 
 class _Decoder:
@@ -291,6 +320,15 @@ def recorded_name(source: str | bytes | dict) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _check_version(data: Any, spans: dict[Path, Span]) -> None:
+    version = data.get("rbts") if isinstance(data, dict) else None
+    if isinstance(version, float):  # 1.0 == 1, but only 1 is ever written
+        raise RbtsError(Diagnostic(f"$.rbts: the version is the whole number {VERSION}, not {version}", spans.get(("rbts",))))
+    if isinstance(version, int) and not isinstance(version, bool) and version != VERSION:
+        raise RbtsError(Diagnostic(f"$.rbts: this is version {version} of the JSON form; this program reads version "
+                                   f"{VERSION}", spans.get(("rbts",))))
+
+
 def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.Strategy:
     """A strategy from its JSON form (text or already-loaded dict).
 
@@ -307,11 +345,10 @@ def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.St
         text, data = source, _load_text(source, filename)
     else:
         data = source
-    if isinstance(data, dict) and data.get("rbts") not in (None, VERSION) and isinstance(data.get("rbts"), int):
-        raise RbtsError(f"this is version {data['rbts']} of the JSON form; this program reads version {VERSION}",
-                        filename=filename, source=text)
     try:
         spans = value_spans(text) if text is not None else {}
+        _check_numbers(data, spans)
+        _check_version(data, spans)
         validate(data, spans, MAX_DEPTH)
         return _Decoder(spans).strategy(data)
     except RbtsError as exc:

@@ -12,7 +12,8 @@ from json.decoder import scanstring
 
 from rbts.dsl.errors import Span
 
-_DECODER = json.JSONDecoder()
+# positions only: any number (even one int() refuses) is skipped without being converted
+_DECODER = json.JSONDecoder(parse_int=lambda _text: 0, parse_float=lambda _text: 0.0, parse_constant=lambda _text: 0)
 _WS = " \t\n\r"
 
 Path = tuple[str | int, ...]

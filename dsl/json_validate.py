@@ -12,6 +12,7 @@ full schema (tests compare the two) at a fraction of the cost.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path as FilePath
@@ -50,16 +51,37 @@ def _cut(part: Any) -> Any:
     return part
 
 
+def _ecma_pattern(validator, pattern: str, instance, schema):
+    """JSON Schema's ``pattern`` with ECMA 262's ``$`` (the end of the text): Python's ``$`` also
+    matches before a final newline, which let ``"5m\\n"`` through as a duration."""
+    from jsonschema.exceptions import ValidationError
+
+    if isinstance(instance, str) and not re.search(_python_regex(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=64)
+def _python_regex(pattern: str) -> re.Pattern:
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+@lru_cache(maxsize=1)
+def validator_class():
+    """Draft 2020-12 with ECMA's ``$``: the one way Python reads ``dsl/schema.json`` (tests use it too)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 class _Rules:
     """Per-tag shallow validators and, per tag, which child slots hold which category."""
 
     def __init__(self, full: dict):
-        from jsonschema import Draft202012Validator
-
+        validator = validator_class()
         defs = full["$defs"]
-        self.top = Draft202012Validator(_cut(full))
+        self.top = validator(_cut(full))
         self.allowed = {c: tuple(defs[c]["properties"]["node"]["enum"]) for c in _CATEGORIES}
-        self.nodes = {tag: Draft202012Validator(_cut(defs[tag])) for tag in self.allowed["node"]}
+        self.nodes = {tag: validator(_cut(defs[tag])) for tag in self.allowed["node"]}
         self.slots: dict[str, dict[str, tuple[str, bool]]] = {}  # tag -> field -> (category, is_list)
         for tag in self.allowed["node"]:
             slots = {}
@@ -76,9 +98,22 @@ def _rules() -> _Rules:
     return _Rules(schema())
 
 
+# what each pattern of the schema asks for, in words
+_PATTERN_MEANING = {
+    "^[1-9][0-9]*[smhd]$": "a duration such as 30s, 5m, 1h or 1d",
+    "^[0-9]{1,2}:[0-5][0-9]$": "a time of day such as 09:45",
+    "^[a-z_][a-z0-9_]*$": "a name (lower-case letters, digits and _, not starting with a digit)",
+    '^[^"\\x00-\\x1f\\x7f]*$': "a text without quotes or control characters",
+    '^[^"\\x00-\\x1f\\x7f]*[^"\\s\\x00-\\x1f\\x7f][^"\\x00-\\x1f\\x7f]*$': "a ticker: AAPL, BRK.B, or a text without quotes or "
+                                                            "control characters such as \"BRK B\"",
+}
+
+
 def _describe(error) -> str:
     if error.validator == "not" and isinstance(error.instance, str):
         return f"{error.instance!r} is a keyword and cannot be used as a name"
+    if error.validator == "pattern" and error.validator_value in _PATTERN_MEANING:
+        return f"{error.instance!r} is not {_PATTERN_MEANING[error.validator_value]}"
     return error.message
 
 

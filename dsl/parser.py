@@ -17,7 +17,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from rbts.dsl import ast
+from rbts.dsl import ast, limits
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 
 MAX_ERRORS = 50
@@ -129,6 +129,16 @@ def _duration(tok: Token) -> ast.Duration:
     return ast.Duration(count * ast.DURATION_UNITS[unit], span=_tok_span(tok))
 
 
+def _quoted_text(tok: Token, what: str) -> str:
+    """The text between the quotes; a control character (a tab ...) is an error at its column."""
+    text = str(tok)[1:-1]
+    found = limits.CONTROL_CHAR.search(text)
+    if found:
+        col = tok.column + 1 + found.start()
+        raise _NodeError(f"{what} cannot hold the control character {found.group()!r}", Span.point(tok.line, col))
+    return text
+
+
 def _clock(tok: Token) -> int:
     hours, minutes = (int(p) for p in str(tok).split(":"))
     if hours > 24 or minutes > 59 or (hours == 24 and minutes):
@@ -151,7 +161,7 @@ class _ToAst(Transformer):
         return _assemble(items)
 
     def strategy_name(self, meta, items):
-        return ("name", str(items[0])[1:-1], _span(meta))
+        return ("name", _quoted_text(items[0], "a strategy name"), _span(meta))
 
     def universe(self, meta, items):
         return ("universe", tuple(items), _span(meta))
@@ -277,7 +287,7 @@ class _ToAst(Transformer):
         return ast.Symbol(str(items[0]), span=_span(meta))
 
     def quoted_symbol(self, meta, items):
-        text = str(items[0])[1:-1]
+        text = _quoted_text(items[0], "a quoted symbol")
         if not text.strip():
             raise _NodeError("a quoted symbol cannot be empty", _span(meta))
         return ast.Symbol(text, span=_span(meta))
@@ -489,7 +499,8 @@ def parse_partial(text: str) -> tuple[ast.Strategy | None, list[Diagnostic]]:
 def _blank_statement(lines: list[str], line_no: int) -> bool:
     """Blank the statement on ``line_no`` (and its continuation lines) so parsing can resume."""
     index = min(max(line_no, 1), len(lines)) - 1
-    while index > 0 and _open_parens(lines[: index]) > 0:
+    open_before = _open_before(lines, index)
+    while index > 0 and open_before[index] > 0:
         index -= 1  # the error is inside a continued statement: blank from its first line
     if not lines[index].strip():
         return False
@@ -508,11 +519,14 @@ def _paren_delta(line: str) -> int:
     return code.count("(") - code.count(")")
 
 
-def _open_parens(lines: list[str]) -> int:
-    depth = 0
-    for line in lines:
+def _open_before(lines: list[str], last: int) -> list[int]:
+    """The parentheses still open at the start of each line up to ``last``, in one pass
+    (walking back over a long continued statement stays linear)."""
+    depths, depth = [], 0
+    for line in lines[: last + 1]:
+        depths.append(depth)
         depth = max(0, depth + _paren_delta(line))
-    return depth
+    return depths
 
 
 def _check_depth(strategy: ast.Strategy) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text
+from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text, source_lines
 from rbts.runtime.data import fixed, instruments
 from rbts.runtime.data.bar_files import COLUMNS
 from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR, NY, BarStore
@@ -132,12 +132,15 @@ def _read(path: Path) -> _Source:
 
 def _read_csv(path: Path) -> _Source:
     text = decode_text(path.read_bytes(), str(path))
-    lines = text.splitlines()
+    lines = source_lines(text)  # split as diagnostics count lines; a CR-only file falls back to row numbers
     nonblank = np.array([i + 1 for i, line in enumerate(lines) if line.strip()], dtype=np.int64)
     if len(nonblank) == 0:
         raise RbtsError("the file is empty")
-    header_line = lines[nonblank[0] - 1]
-    header = [h.strip().lower() for h in next(csv.reader([header_line]), [])]  # quoted names may hold commas
+    header_line = re.split(r"\r\n?", lines[nonblank[0] - 1], maxsplit=1)[0]  # a CR-only file is one "\n" line
+    try:
+        header = [h.strip().lower() for h in next(csv.reader([header_line]), [])]  # quoted names may hold commas
+    except csv.Error as exc:
+        raise RbtsError(f"cannot read the header line as CSV: {exc}") from None
     header_span = Span(int(nonblank[0]), 1, int(nonblank[0]), len(header_line) + 1)
     _check_columns(path, header, header_span, text)
     try:
@@ -191,7 +194,7 @@ def _check_columns(path: Path, header: list[str], span: Span | None, text: str |
 
 
 def _field_span(text: str, line_no: int, column: int) -> Span:
-    line = text.splitlines()[line_no - 1]
+    line = source_lines(text)[line_no - 1].rstrip("\r")
     parts = line.split(",")
     col = sum(len(p) + 1 for p in parts[:column]) + 1
     width = len(parts[column]) if column < len(parts) else 1
@@ -244,7 +247,7 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         problems.add(bad, col, lambda r, c=col, s=shown: _not_a_number(c, s.iloc[r]))
         values[col] = num
     o, h, lo, c, v = (values[k] for k in COLUMNS)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN and 1e308 * 10**precision are reported, not warned
         for col in ("open", "high", "low", "close"):
             problems.add(values[col] <= 0, col, lambda r, k=col: f"{k} is {values[k][r]:g}; prices must be positive")
         problems.add(v < 0, "volume", lambda r: f"volume is {v[r]:g}; it cannot be negative")
@@ -293,7 +296,7 @@ def _parse_ts(series: pd.Series, tz: str, problems: _Problems) -> np.ndarray:
     """int64 ns UTC per row (``iNaT`` where bad, with a problem recorded)."""
     nat = np.iinfo(np.int64).min
     if pd.api.types.is_datetime64_any_dtype(series):
-        stamps = pd.DatetimeIndex(series)
+        stamps = _within_years(pd.DatetimeIndex(series), series, problems, np.arange(len(series)))
         stamps = stamps.tz_convert("UTC") if stamps.tz is not None else _localize(stamps, tz, series, problems)
         out = stamps.as_unit("ns").asi8.copy()
         problems.add(out == nat, "ts", lambda r: "ts is missing")
@@ -311,21 +314,33 @@ def _parse_ts(series: pd.Series, tz: str, problems: _Problems) -> np.ndarray:
     blank = (text == "").to_numpy()
     out = np.full(len(text), nat, dtype=np.int64)
     if has_offset.any():
-        parsed = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
-        out[has_offset] = pd.DatetimeIndex(parsed).as_unit("ns").asi8
+        parsed = pd.DatetimeIndex(pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce"))
         unparsed[has_offset] = np.asarray(parsed.isna())
+        out[has_offset] = _within_years(parsed, text, problems, np.flatnonzero(has_offset)).as_unit("ns").asi8
     naive = ~has_offset & ~blank
     if naive.any():
         if has_offset.any():
             first = int(np.flatnonzero(naive if has_offset[0] else has_offset)[0])
             problems.add(np.array([first]), "ts", lambda r: f"ts {text.iloc[r]!r} mixes naive times and times with an offset in one file")
-        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        parsed = pd.DatetimeIndex(pd.to_datetime(text[naive], format="ISO8601", errors="coerce"))
         unparsed[naive] = np.asarray(parsed.isna())
-        local = _localize(pd.DatetimeIndex(parsed), tz, text, problems, rows=np.flatnonzero(naive))
+        parsed = _within_years(parsed, text, problems, np.flatnonzero(naive))
+        local = _localize(parsed, tz, text, problems, rows=np.flatnonzero(naive))
         out[naive] = local.as_unit("ns").asi8
     problems.add(unparsed, "ts", lambda r: f"ts {text.iloc[r]!r} is not an ISO 8601 time")
     problems.add(blank, "ts", lambda r: "ts is missing")
     return out
+
+
+def _within_years(stamps: pd.DatetimeIndex, shown: pd.Series, problems: _Problems, rows: np.ndarray) -> pd.DatetimeIndex:
+    """``stamps`` with the times outside the catalog's years as NaT, a problem each (their
+    nanoseconds would overflow; pandas reads year 1 or 9999 in coarser units)."""
+    years = np.asarray(stamps.year, dtype=float)  # NaT: NaN, never outside
+    outside = (years < FIRST_YEAR) | (years > LAST_YEAR)
+    if not outside.any():
+        return stamps
+    problems.add(rows[outside], "ts", lambda r: f"ts {str(shown.iloc[r])!r} is outside {FIRST_YEAR}..{LAST_YEAR}, the years the catalog holds")
+    return stamps.where(~outside)
 
 
 def _localize(stamps: pd.DatetimeIndex, tz: str, shown: pd.Series, problems: _Problems, rows: np.ndarray | None = None) -> pd.DatetimeIndex:
