@@ -1,0 +1,155 @@
+"""What the fuzzers do with an input: everything a user can do with it (issue #13).
+
+Each ``exercise_*`` function takes one input, runs it through every stage a user can
+reach, and returns its outcome (``"ok"`` or ``"error"``).  A user error must be an
+:class:`RbtsError` whose every diagnostic is positioned inside the input and renders;
+anything else escaping (a ``RecursionError``, an ``OverflowError``, ...) is an internal
+error -- exit 70 on the command line -- and fails the fuzz test with the input.
+
+What succeeds must hold together: a text that compiles has a JSON form that loads
+and compiles to the same strategy and vice versa, its canonical text is a fixed
+point, its indicator graph builds, and both evaluators run it over a few bars.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rbts.dsl.errors import RbtsError
+
+COUNTS: Counter = Counter()  # cases run per fuzzer and outcome; `make fuzz` prints it
+
+
+def assert_positioned(exc: RbtsError, source: str, filename: str) -> None:
+    """Every diagnostic has a position inside ``source``, and the whole error renders."""
+    assert exc.diagnostics, "an RbtsError without a diagnostic"
+    lines = source.count("\n") + 1
+    for diag in exc.diagnostics:
+        assert diag.span is not None, f"unpositioned error: {diag.message}"
+        assert 1 <= diag.span.line <= lines and diag.span.col >= 1, f"position outside the input: {diag}"
+    exc.with_source(filename, source).render()
+
+
+# ----------------------------------------------------------------------------- strategies
+
+
+def exercise_text(text: str) -> str:
+    from rbts.dsl.checker import check
+    from rbts.dsl.parser import parse
+
+    try:
+        checked = check(parse(text, "fuzz.rbts"), "fuzz.rbts")
+    except RbtsError as exc:
+        assert_positioned(exc, text, "fuzz.rbts")
+        COUNTS["text error"] += 1
+        return "error"
+    _exercise_valid(checked, text)
+    COUNTS["text ok"] += 1
+    return "ok"
+
+
+def exercise_json(text: str) -> str:
+    from rbts.dsl.checker import check
+    from rbts.dsl.json_form import from_json
+
+    try:
+        checked = check(from_json(text, "fuzz.json"), "fuzz.json")
+    except RbtsError as exc:
+        assert_positioned(exc, text, "fuzz.json")
+        COUNTS["json error"] += 1
+        return "error"
+    _exercise_valid(checked, None)
+    COUNTS["json ok"] += 1
+    return "ok"
+
+
+def _exercise_valid(checked, text: str | None) -> None:
+    """A valid strategy in every form and stage; both forms must agree on it."""
+    from rbts.compiler.program import compile_strategy
+    from rbts.dsl.checker import check
+    from rbts.dsl.formatter import format_source, format_strategy
+    from rbts.dsl.json_form import dumps, from_json, to_json
+    from rbts.dsl.parser import parse
+
+    strategy = checked.strategy
+    canonical = format_strategy(strategy)
+    assert parse(canonical) == strategy, "the canonical text reads back differently"
+    assert format_strategy(parse(canonical)) == canonical, "formatting is not a fixed point"
+    check(parse(canonical))  # the text form of a valid strategy (from JSON too) is valid
+    if text is not None:
+        kept = format_source(text, "fuzz.rbts")
+        assert format_source(kept) == kept
+    data = to_json(strategy, settings=checked.settings)
+    back = from_json(dumps(data), "export.json")
+    assert back == strategy, "the JSON form reads back differently"
+    check(back)  # the JSON form of a valid strategy is valid
+    program = compile_strategy(checked)
+    program.graph.to_text()
+    _evaluate(program)
+
+
+def _evaluate(program) -> None:
+    """Both evaluators over a day of bars for every symbol the strategy reads."""
+    from support.compiler_cases import snapshot_incremental
+
+    settings = program.settings
+    frames = {s: tiny_frame(settings.bars_seconds, seed=i) for i, s in enumerate(settings.symbols)}
+    program.evaluate(frames)
+    snapshot_incremental(program, frames)
+
+
+def tiny_frame(seconds: int, seed: int = 0, sessions: int = 2) -> pd.DataFrame:
+    """``sessions`` New York sessions (09:30..16:00) of bars of ``seconds``, a seeded walk."""
+    rng = np.random.default_rng(seed)
+    stamps = []
+    for day in pd.bdate_range("2025-03-03", periods=sessions):
+        open_ = pd.Timestamp(day).tz_localize("America/New_York") + pd.Timedelta(hours=9, minutes=30)
+        step = min(seconds, 6 * 3600 + 1800)
+        stamps.extend(open_ + pd.Timedelta(seconds=k * step) for k in range(1, (6 * 3600 + 1800) // step + 1))
+    index = pd.DatetimeIndex(stamps).tz_convert("UTC").rename("ts")
+    close = np.round(100 + np.cumsum(rng.normal(0, 0.2, len(index))), 2)
+    spread = np.round(np.abs(rng.normal(0, 0.1, len(index))), 2)
+    return pd.DataFrame({"open": close, "high": close + spread, "low": close - spread, "close": close,
+                         "volume": rng.integers(100, 10_000, len(index)).astype(float)}, index=index)
+
+
+# ----------------------------------------------------------------------------- CSV imports
+
+
+def snapshot(home: Path) -> dict[str, str]:
+    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(home.rglob("*"))
+            if p.is_file()}
+
+
+def exercise_csv(data: bytes, template: Path, work: Path, symbol: str = "AAPL") -> str:
+    """Import ``data`` as a CSV into a copy of ``template`` (a home holding AAPL bars):
+    a failure changes nothing stored; a success stores exactly the file's bars."""
+    from rbts.runtime.data.catalog import BarStore
+    from rbts.runtime.data.importer import import_file
+    from rbts.runtime.settings import load_settings
+
+    home = work / "home"
+    if not home.exists():
+        shutil.copytree(template, home)
+    before = snapshot(home)
+    csv = work / "fuzz.csv"
+    csv.write_bytes(data)
+    try:
+        result = import_file(BarStore(load_settings(home)), csv, symbol)
+    except RbtsError as exc:  # file-level problems ("no data rows") have no position; rows do
+        assert all(d.span is None or (d.span.line >= 1 and d.span.col >= 1) for d in exc.diagnostics)
+        exc.render()
+        assert snapshot(home) == before, "a failed import changed the catalog"
+        COUNTS["csv error"] += 1
+        return "error"
+    stored = BarStore(load_settings(home)).load_frame(symbol, result.first, result.last, seconds=result.seconds)
+    assert len(stored) == result.rows, "the stored bars are not the file's"
+    shutil.rmtree(home)  # the next case starts from the template again
+    COUNTS["csv ok"] += 1
+    return "ok"

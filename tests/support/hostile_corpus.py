@@ -1,0 +1,110 @@
+"""The answers to the inputs of tests/corpus/hostile (issue #13's reproducers and what the
+fuzzers found). Regenerate the golden ``.out`` files after a deliberate change (review the diff!):
+
+    .venv/bin/python tests/support/hostile_corpus.py HOME
+
+HOME is a home with bars (a copy is used per case); tests pass their ``small_demo_home``.
+
+* ``*.rbts``, ``*.json``: read, parse/load, check, and -- if valid -- every later stage
+  (canonical text, JSON form, indicator graph, both evaluators); the answer is ``ok`` or
+  the rendered error, each diagnostic positioned inside the file.
+* ``*.csv``: imported as AAPL into a copy of a home holding AAPL's demo bars; the answer
+  is the rendered error and the home must be byte-for-byte unchanged.
+* ``*.cli``: one ``rbts`` command line (``{home}``, ``{strategy}``, ``{file}``, ``{tmp}``
+  filled in); the answer is the exit status and what went to stderr.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HOSTILE = Path(__file__).resolve().parent.parent / "corpus" / "hostile"
+STRATEGY = 'strategy "t"\nuniverse: AAPL\ncycle: 5m\nentry: close > ema(close, 9, 5m)\nexit: close < ema(close, 9, 5m)\n'
+KINDS = ("*.rbts", "*.json", "*.csv", "*.cli")
+
+
+def cases() -> list[Path]:
+    return sorted(p for kind in KINDS for p in HOSTILE.glob(kind))
+
+
+def answer(path: Path, home: Path) -> str:
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
+        work = Path(tmp)
+        if path.suffix in (".rbts", ".json"):
+            return _strategy_answer(path)
+        shutil.copytree(home, work / "home")
+        if path.suffix == ".csv":
+            return _csv_answer(path, work).replace(str(work) + "/", "")
+        return _cli_answer(path, work).replace(str(work), "{tmp}")
+
+
+def _strategy_answer(path: Path) -> str:
+    from support.fuzz_front import _exercise_valid, assert_positioned
+
+    from rbts.dsl.checker import check
+    from rbts.dsl.errors import RbtsError, decode_text
+    from rbts.dsl.json_form import from_json
+    from rbts.dsl.parser import parse
+
+    data, name, text = path.read_bytes(), path.name, None
+    try:
+        text = decode_text(data, name)
+        strategy = from_json(text, name) if path.suffix == ".json" else parse(text, name)
+        checked = check(strategy, name)
+    except RbtsError as exc:
+        shown = text if text is not None else data.decode("utf-8", errors="replace")
+        assert_positioned(exc, shown, name)
+        return exc.with_source(name, shown).render() + "\n"
+    _exercise_valid(checked, text if path.suffix == ".rbts" else None)
+    return "ok\n"
+
+
+def _csv_answer(path: Path, work: Path) -> str:
+    from support.fuzz_front import snapshot
+
+    from rbts.dsl.errors import RbtsError
+    from rbts.runtime.data.catalog import BarStore
+    from rbts.runtime.data.importer import import_file
+    from rbts.runtime.settings import load_settings
+
+    csv = work / path.name
+    shutil.copy(path, csv)
+    before = snapshot(work / "home")
+    try:
+        result = import_file(BarStore(load_settings(work / "home")), csv, "AAPL")
+    except RbtsError as exc:
+        assert snapshot(work / "home") == before, f"{path.name}: a failed import changed the catalog"
+        return exc.render() + "\n"
+    return f"ok: {result.rows} bars\n"
+
+
+def _cli_answer(path: Path, work: Path) -> str:
+    from typer.testing import CliRunner
+
+    from rbts.runtime.cli.app import app
+
+    (work / "s.rbts").write_text(STRATEGY)
+    (work / "file.txt").write_text("keep me\n")
+    places = {"{home}": str(work / "home"), "{strategy}": str(work / "s.rbts"), "{file}": str(work / "file.txt"),
+              "{tmp}": str(work)}
+    args = shlex.split(path.read_text())
+    if "--home" not in args:
+        args = ["--home", "{home}", *args]
+    for key, value in places.items():
+        args = [a.replace(key, value) for a in args]
+    result = CliRunner().invoke(app, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert (work / "file.txt").read_text() == "keep me\n", f"{path.name} changed a file it was handed"
+    return f"exit {result.exit_code}\n{result.stderr}"
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    for case in cases():
+        out = case.with_name(case.name + ".out")
+        out.write_text(answer(case, Path(sys.argv[1])))
+        print(f"== {case.name}\n{out.read_text()}")
