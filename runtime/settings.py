@@ -54,6 +54,8 @@ class Settings:
     ray: RaySettings = field(default_factory=RaySettings)
     # symbol -> overrides, e.g. {"BRK B": {"venue": "NYSE", "kind": "equity"}}
     symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # where alerts go (rbts.runtime.alerts.config.AlertRoute); RBTS_ALERTS replaces the list
+    alerts: tuple = ()
 
     @property
     def catalog_dir(self) -> Path:
@@ -89,7 +91,14 @@ def load_settings(home: str | Path | None = None) -> Settings:
     ib = _apply_env(ib, "RBTS_IB_")
     ray = _apply_env(_apply(settings.ray, _section(data, "ray", path), f"{path} (ray)"), "RBTS_RAY_")
     settings = _apply_env(replace(settings, ib=ib, ray=ray), "RBTS_")
-    return settings
+    return replace(settings, alerts=_alerts(data.get("alerts"), str(path)))
+
+
+def _alerts(data: Any, where: str) -> tuple:
+    from rbts.runtime.alerts.config import parse_routes, routes_from_env
+
+    raw = os.environ.get("RBTS_ALERTS")
+    return routes_from_env(raw) if raw is not None else parse_routes(data, where)
 
 
 def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def _apply(obj, data: dict[str, Any], where: str):
     known = {f.name: f for f in fields(obj)}
     changes = {}
     for key, value in data.items():
-        if key in NESTED or key not in known:
+        if key in NESTED or key == "alerts" or key not in known:  # alerts: parsed by _alerts
             if key not in known and key not in NESTED:
                 raise RbtsError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
             continue
@@ -129,7 +138,7 @@ def _apply_env(obj, prefix: str):
     changes = {}
     for f in fields(obj):
         raw = os.environ.get(prefix + f.name.upper())
-        if raw is None or f.name in ("home", "symbols", *NESTED):
+        if raw is None or f.name in ("home", "symbols", "alerts", *NESTED):
             continue
         current = getattr(obj, f.name)
         try:

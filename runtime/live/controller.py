@@ -202,6 +202,8 @@ class LiveController(Controller):
         self._current = new
         self._publish(**status)
         if not status.get("safe_mode"):
+            if isinstance(old, SafeModeStrategy):
+                self._event(f"safe mode left: running {status['strategy_version']}", kind="safe_mode")
             self._event(f"running {status['strategy_version']}", kind="apply")
 
     def _retire(self, old) -> None:

@@ -27,8 +27,10 @@ from nautilus_trader.model.enums import AggregationSource
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.objects import Price
 
+from rbts.runtime.alerts.summary import SessionSummary
 from rbts.runtime.live.feeds import FeedWatch
 from rbts.runtime.live.store import StateStore
+from rbts.runtime.strategy.recorder import StrategyEvent
 
 TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.strategy.recorder.CycleRecord
 TOPIC_EVENT = "rbts.event"  # rbts.runtime.strategy.recorder.StrategyEvent
@@ -41,6 +43,7 @@ class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
     mode: str
     run: int | None = None  # the run this bot process writes (rbts.runtime.live.store runs)
     flush_interval_s: float = 0.5
+    calendar: str = "XNYS"  # the session summary is written after this exchange's close
 
 
 class StoreMonitor(Actor):
@@ -52,6 +55,7 @@ class StoreMonitor(Actor):
         self._last_bar_ns = 0
         self._day: CycleDay | None = None  # the session day of the latest cycle and its starting equity
         self._cycles: list = []  # (CycleRecord, CycleMarks) not yet written
+        self._first_bar_ns = 0
         self._events: list = []
         self._fills: list[dict] = []
         self._status: dict = {}
@@ -61,6 +65,7 @@ class StoreMonitor(Actor):
         self._lock = threading.Lock()  # the buffers above: bus handlers vs the flush timer's thread
         self._feeds = FeedWatch()  # silent feeds during RTH (guarded by the lock too)
         self._feed_changes: list[tuple[str, str, int, int]] = []  # (went|back, symbol, since, now)
+        self._summary = SessionSummary(config.calendar)
 
     # --------------------------------------------------------------- lifecycle
     def on_start(self) -> None:
@@ -94,6 +99,7 @@ class StoreMonitor(Actor):
                     # replay: check on data time, once every bar of the previous instant is in
                     self._check_feeds_locked(self._last_bar_ns)
                 self._feeds.on_bar(_symbol(iid), bar.ts_event)
+            self._first_bar_ns = self._first_bar_ns or bar.ts_event
             self._last_bar_ns = max(self._last_bar_ns, bar.ts_event)
 
     def _on_cycle(self, record) -> None:
@@ -124,6 +130,7 @@ class StoreMonitor(Actor):
             }
             with self._lock:
                 self._fills.append(fill)
+                self._summary.on_fill(self._now() or event.ts_event, fill["side"])
 
     # ------------------------------------------------------------------- flush
     def flush(self) -> None:
@@ -200,7 +207,8 @@ class StoreMonitor(Actor):
             day_pnl=equity - day.start_equity if day is not None else 0.0,
             last_bar_ts=self._last_bar_ns or None,
         )
-        store.replace_positions(self._positions())
+        positions = self._positions()
+        store.replace_positions(positions)
         store.upsert_orders(self._changed_orders(status.get("strategy_version")))
         if fills:
             store.add_fills(fills)
@@ -212,10 +220,30 @@ class StoreMonitor(Actor):
                              positions=marks.positions, version=version)
         if cycles:
             store.set_status(last_cycle_ts=cycles[-1][0].ts_ns)
-        for event in events:
+        summaries = self._due_summaries(cycles, equity, positions)
+        for event in sorted([*events, *summaries], key=lambda e: e.ts_ns):  # a summary after its session
             level = "WARNING" if event.kind in ("max_daily_loss", "order_rejected") else "INFO"
             store.log_event(event.message, level=level, kind=event.kind, ts=event.ts_ns)
         self._write_feeds(store)
+
+    def _now(self) -> int:
+        """The bot's clock: the wall clock in IB mode, data time (the last bar) in replay."""
+        return time.time_ns() if self._cfg.mode == "ib" else self._last_bar_ns
+
+    def _due_summaries(self, cycles: list, equity: float, positions: list[dict]) -> list[StrategyEvent]:
+        """After each session's close, one ``summary`` event: day PnL, trades, open positions."""
+        now = self._now()
+        with self._lock:
+            summary = self._summary
+            if summary.started_ns is None and now:  # a close before the bot's clock started is not summarised
+                summary.started_ns = time.time_ns() if self._cfg.mode == "ib" else self._first_bar_ns - 1
+            for record, marks in cycles:  # the equity at each cycle: exact, on data time
+                summary.mark(record.ts_ns, marks.equity, exact=True)
+            due = summary.due(now) if now else []
+            out = [StrategyEvent(close, "summary", None, summary.text(day, positions)) for day, close in due]
+            if now:
+                summary.mark(now, equity)
+        return out
 
     def _marks(self) -> tuple[float, float, float]:
         cash = 0.0

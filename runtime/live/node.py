@@ -64,7 +64,8 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
         actors=[ImportableActorConfig(
             actor_path="rbts.runtime.live.monitor:StoreMonitor",
             config_path="rbts.runtime.live.monitor:StoreMonitorConfig",
-            config={"store_path": store_path, "mode": options.mode, "run": run},
+            config={"store_path": store_path, "mode": options.mode, "run": run,
+                    "calendar": settings.calendar},
         )],
         controller=ImportableControllerConfig(
             controller_path="rbts.runtime.live.controller:LiveController",
@@ -192,6 +193,9 @@ def run(settings: Settings, options: RunOptions, lock) -> int:
     end, detail = END_FAILED, None
     # Until the node installs its own handlers (in node.run), SIGTERM is a clean stop too.
     signal.signal(signal.SIGTERM, _stop_requested)
+    from rbts.runtime.alerts import hub
+
+    alerts = hub.start(settings)  # every event the store writes from now on may become an alert
     try:
         if options.mode == "ib":
             _run_ib(settings, options, number)
@@ -210,6 +214,8 @@ def run(settings: Settings, options: RunOptions, lock) -> int:
         with StateStore(default_path(live_dir), run=number) as store:
             store.set_status(node_status="stopped", connected=False, **({"last_error": detail} if detail else {}))
             store.end_run(number, end, detail)
+        if alerts is not None:
+            alerts.close()
     return 0
 
 

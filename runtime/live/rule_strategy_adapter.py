@@ -23,6 +23,7 @@ from nautilus_trader.model.enums import AggregationSource
 
 from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
 from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
+from rbts.runtime.live.fill_events import fill_event
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
 from rbts.runtime.live.replay import TOPIC_INSTANT, TOPIC_SETTLED
@@ -128,6 +129,14 @@ class LiveRuleStrategy(RuleStrategy):
             handle(bar)
 
         return handle_live
+
+    # ------------------------------------------------------------------ fills
+    def on_order_filled(self, event) -> None:
+        """Each fill is an event in the store's log (and an alert), with its rule and PnL."""
+        coid = event.client_order_id
+        rule = self._entry_rule.get(coid) if event.order_side.name == "BUY" else self._exit_rule.get(coid)
+        ts = self._checked_ts if self._checked_ts > 0 else event.ts_event  # data time in replay
+        self.recorder.record_event(fill_event(self.cache, event, rule, ts))
 
     # ------------------------------------------------------------------ cycles
     def _on_cycle_alert(self, event) -> None:

@@ -37,6 +37,13 @@ class SafeModeStrategy(Strategy):
     def on_position_opened(self, event) -> None:
         self._mark(event.instrument_id)
 
+    def on_order_filled(self, event) -> None:
+        """A flatten's fills go to the store's log (and alerts) like the rule strategy's."""
+        from rbts.runtime.live.fill_events import fill_event
+        from rbts.runtime.live.monitor import TOPIC_EVENT
+
+        self.msgbus.publish(TOPIC_EVENT, fill_event(self.cache, event, "flatten", event.ts_event))
+
     def on_stop(self) -> None:
         for bar_type in self.marked:
             self.unsubscribe_bars(bar_type)

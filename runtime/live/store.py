@@ -91,6 +91,20 @@ class Limits:
     commands: int = 500
 
 
+# Called with (kind, level, message, ts) for every event written in this process (the bot's
+# alert hub listens here); a listener must not block or write to the store itself.
+_event_listeners: list = []
+
+
+def add_event_listener(listener) -> None:
+    _event_listeners.append(listener)
+
+
+def remove_event_listener(listener) -> None:
+    if listener in _event_listeners:
+        _event_listeners.remove(listener)
+
+
 def default_path(live_dir: Path) -> Path:
     return Path(live_dir) / "state.db"
 
@@ -264,6 +278,11 @@ class StateStore:
             "INSERT INTO events (wall, ts, level, kind, message, run) VALUES (?, ?, ?, ?, ?, ?)",
             (time.time(), ts, level, kind, message, self._writing_run()),
         )
+        for listener in _event_listeners:
+            try:
+                listener(kind, level, message, ts)
+            except Exception:  # an alert must never stop an event from being recorded
+                pass
 
     def prune(self) -> None:
         """Drop the oldest rows beyond the limits (the store never grows without bound)."""
