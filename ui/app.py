@@ -9,7 +9,7 @@ import streamlit as st
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.settings import load_settings
-from rbts.ui import theme
+from rbts.ui import login, theme
 from rbts.ui.strategy_tab import render_strategy_tab
 
 
@@ -23,13 +23,16 @@ def render_live(settings) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="RBTS", page_icon=":material/candlestick_chart:", layout="wide")
+    st.set_page_config(page_title="RBTS", page_icon=":material/candlestick_chart:", layout="wide",
+                       initial_sidebar_state="collapsed")  # the sidebar only holds "Log out"
     st.markdown(theme.CSS, unsafe_allow_html=True)
     try:
         settings = load_settings()
     except RbtsError as exc:
         st.error(f"Settings could not be read: {exc}")
         return
+    if not login.gate(settings):
+        return  # the login page: nothing else renders, no control reaches the bot
     strategy, live = st.tabs(["Strategy", "Live"])
     with strategy:
         render_strategy_tab(settings)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.settings import Settings
-from rbts.ui import persistence, session
+from rbts.ui import login, persistence, session
 from rbts.ui.document import Document, describe
 
 IMPORT_SEEN = "strategy.import.seen"
@@ -133,6 +133,9 @@ def _render_apply(doc: Document, settings: Settings) -> None:
         except ImportError:
             st.session_state[APPLY_RESULT] = ("error", "The live service is not installed.", False)
             st.rerun()
+        if not login.may_control(settings):
+            st.session_state[APPLY_RESULT] = ("error", "Log in to apply a strategy to the bot.", False)
+            st.rerun()
         try:
             applied = control.apply_text(settings, doc.text, "editor.rbts")
         except RbtsError as exc:
@@ -168,6 +171,8 @@ def _render_apply_result(settings: Settings) -> None:
             from rbts.runtime.live import control
 
             try:
+                if not login.may_control(settings):
+                    raise RbtsError("log in to start the bot")
                 pid = control.start(settings, mode="replay")
             except RbtsError as exc:
                 st.session_state[APPLY_RESULT] = ("error", f"The bot did not start: {exc}", False)

@@ -19,6 +19,7 @@ from rbts.runtime.live import control
 from rbts.runtime.live import status_view as live_view
 from rbts.ui.live_charts import render_charts
 from rbts.ui.session import document
+from rbts.ui import login
 
 REFRESH_S = 3
 
@@ -44,18 +45,18 @@ def _controls(settings) -> None:
     if offer is not None and cols[3].button(
             f"Start with {offer.settings.name}", key="live_start_with_btn", type="primary",
             icon=":material/rocket_launch:", help="Apply the strategy of the Strategy tab, then start the bot"):
-        _act(lambda: start_with(settings, mode, start or None, speed))
+        _act(settings, lambda: start_with(settings, mode, start or None, speed))
     if cols[4].button("Start", key="live_start_btn", disabled=running, type="secondary" if offer else "primary"):
-        _act(lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
+        _act(settings, lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
     if cols[5].button("Stop", key="live_stop_btn", disabled=not running):
-        _act(lambda: control.stop(settings))
+        _act(settings, lambda: control.stop(settings))
     if cols[6].button("Restart", key="live_restart_btn", disabled=not running):
-        _act(lambda: f"restarted (pid {control.restart(settings)})")
+        _act(settings, lambda: f"restarted (pid {control.restart(settings)})")
     with st.expander("Flatten all positions", expanded=False):
         sure = st.checkbox("I want to cancel every order and close every position at market",
                            key="live_flatten_confirm")
         if st.button("Flatten all", key="live_flatten_btn", disabled=not (running and sure)):
-            _act(lambda: control.flatten(settings))
+            _act(settings, lambda: control.flatten(settings))
 
 
 def first_run_offer(settings):
@@ -73,7 +74,10 @@ def start_with(settings, mode: str, start: str | None, speed: float) -> str:
     return f"{applied.version.label} applied; bot started (pid {pid})"
 
 
-def _act(action) -> None:
+def _act(settings, action) -> None:
+    if not login.may_control(settings):
+        st.error("Log in to control the bot.")
+        return
     try:
         st.session_state["live_flash"] = action()
     except RbtsError as exc:
