@@ -56,6 +56,8 @@ class Settings:
     symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
     # where alerts go (rbts.runtime.alerts.config.AlertRoute); RBTS_ALERTS replaces the list
     alerts: tuple = ()
+    # "sqlite" (the embedded store) or redis://HOST:PORT: Nautilus' cache and bus in Redis (SPEC §6.4)
+    state: str = "sqlite"
 
     @property
     def catalog_dir(self) -> Path:
@@ -91,7 +93,11 @@ def load_settings(home: str | Path | None = None) -> Settings:
     ib = _apply_env(ib, "RBTS_IB_")
     ray = _apply_env(_apply(settings.ray, _section(data, "ray", path), f"{path} (ray)"), "RBTS_RAY_")
     settings = _apply_env(replace(settings, ib=ib, ray=ray), "RBTS_")
-    return replace(settings, alerts=_alerts(data.get("alerts"), str(path)))
+    settings = replace(settings, alerts=_alerts(data.get("alerts"), str(path)))
+    from rbts.runtime.live.redis_state import parse_state
+
+    parse_state(settings.state, str(path))  # a bad URL is an error now, not when the bot starts
+    return settings
 
 
 def _alerts(data: Any, where: str) -> tuple:

@@ -31,6 +31,10 @@ def render_live_tab(settings) -> None:
 
 def _controls(settings) -> None:
     running = bool(control.bot_pid(settings))
+    if settings.state != "sqlite" and control.snapshot(settings).get("remote"):
+        st.caption("Watching a bot on another machine through Redis (`state:` in rbts.yaml): "
+                   "its controls are on that machine.")
+        return
     st.session_state["live_controls_running"] = running
     flash = st.session_state.pop("live_flash", None)
     if flash:

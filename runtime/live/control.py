@@ -255,7 +255,13 @@ def flatten(settings: Settings, wait_s: float = 15.0) -> str:
 
 def snapshot(settings: Settings, run: int | None = None) -> dict[str, Any]:
     """Everything `rbts status` and the Live tab show, read from the state store: the current run,
-    or an earlier one (``run``)."""
+    or an earlier one (``run``).  With ``state: redis://`` the bot's view published there is read:
+    then a bot on another machine is watched, never controlled."""
+    from rbts.runtime.live import redis_state
+
+    target = redis_state.parse_state(settings.state)
+    if target is not None and run is None:
+        return _remote_snapshot(settings, target)
     state = bot_state(settings)
     out: dict[str, Any] = {"running": state.running, "pid": state.pid if state.running else None,
                            "bot": asdict(state), "run": run or state.run}
@@ -274,3 +280,19 @@ def snapshot(settings: Settings, run: int | None = None) -> dict[str, Any]:
     heartbeat = status.get("heartbeat")
     out["stale"] = bool(state.running and current and heartbeat and time.time() - heartbeat > STALE_AFTER_S)
     return out
+
+
+def _remote_snapshot(settings: Settings, target) -> dict[str, Any]:
+    from rbts.runtime.live import redis_state
+    from rbts.runtime.live.node import TRADER_ID
+
+    local = bot_pid(settings)
+    view = redis_state.read_snapshot(target, TRADER_ID) or {
+        "status": {}, "positions": [], "orders": [], "fills": [], "events": [], "cycle": {}, "equity": []}
+    status = view["status"]
+    fresh = bool(status.get("heartbeat")) and time.time() - status["heartbeat"] <= STALE_AFTER_S
+    alive = status.get("node_status") not in (None, "stopped", "killed")
+    running = bool(local) or (alive and fresh)
+    stale = bool(alive and not fresh and status.get("heartbeat"))
+    remote = None if local or not redis_state.published_elsewhere(view) else target.label
+    return {**view, "running": running, "pid": local or status.get("pid"), "stale": stale, "remote": remote}

@@ -44,6 +44,8 @@ class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
     run: int | None = None  # the run this bot process writes (rbts.runtime.live.store runs)
     flush_interval_s: float = 0.5
     calendar: str = "XNYS"  # the session summary is written after this exchange's close
+    redis_state: str | None = None  # state: redis://HOST:PORT -> the store's view is published there
+    trader_id: str = "RBTS-001"
 
 
 class StoreMonitor(Actor):
@@ -66,10 +68,16 @@ class StoreMonitor(Actor):
         self._feeds = FeedWatch()  # silent feeds during RTH (guarded by the lock too)
         self._feed_changes: list[tuple[str, str, int, int]] = []  # (went|back, symbol, since, now)
         self._summary = SessionSummary(config.calendar)
+        self._redis = None  # SnapshotWriter with state: redis://
+        self._redis_error: Exception | None = None
 
     # --------------------------------------------------------------- lifecycle
     def on_start(self) -> None:
         self._store = StateStore(self._cfg.store_path, run=self._cfg.run)
+        if self._cfg.redis_state:
+            from rbts.runtime.live.redis_state import SnapshotWriter, parse_state
+
+            self._redis = SnapshotWriter(parse_state(self._cfg.redis_state), self._cfg.trader_id)
         self._status.update(node_status="running", mode=self._cfg.mode, pid=os.getpid(),
                             started=time.time())
         self.msgbus.subscribe("data.bars.*", self._on_bar)
@@ -84,6 +92,9 @@ class StoreMonitor(Actor):
     def on_stop(self) -> None:
         self._status.update(node_status="stopped", connected=False)
         self.flush()
+        if self._redis is not None:
+            self._publish(final=True)
+            self._redis.close()
         for topic, handler in (("data.bars.*", self._on_bar), ("events.order.*", self._on_order_event),
                                (TOPIC_CYCLE, self._on_cycle), (TOPIC_EVENT, self._on_event),
                                (TOPIC_STATUS, self._on_status)):
@@ -146,6 +157,21 @@ class StoreMonitor(Actor):
                     store.prune()
         except Exception as exc:  # the store must never take the bot down
             self._log.error(f"state store write failed: {exc!r}")
+        if self._redis is not None:
+            self._publish()
+
+    def _publish(self, final: bool = False) -> None:
+        """The store's view to Redis for watchers elsewhere; Redis being away never stops the bot."""
+        try:
+            if final:
+                self._redis.write(self._store.view())
+            else:
+                self._redis.maybe_write(self._store.view)
+            self._redis_error = None
+        except Exception as exc:
+            if self._redis_error is None:  # once per outage, not every flush
+                self._log.error(f"publishing the state to Redis failed: {exc!r}")
+            self._redis_error = exc
 
     def _take(self) -> tuple[dict, list, list, list]:
         """The status and everything buffered since the last flush (the buffers start empty again)."""

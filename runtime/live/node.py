@@ -46,7 +46,11 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
     live_dir.mkdir(parents=True, exist_ok=True)
     store_path = str(default_path(live_dir))
     data_clients, exec_clients, factories = _clients(settings, options)
+    from rbts.runtime.live import redis_state
+
+    redis = redis_state.parse_state(settings.state)
     config = TradingNodeConfig(
+        **(redis_state.node_configs(redis, options.mode) if redis is not None else {}),
         trader_id=TRADER_ID,
         logging=LoggingConfig(log_level=options.log_level, log_level_file="INFO", log_directory=str(live_dir),
                               log_file_name="node", log_file_format="json", log_colors=False,
@@ -65,7 +69,8 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
             actor_path="rbts.runtime.live.monitor:StoreMonitor",
             config_path="rbts.runtime.live.monitor:StoreMonitorConfig",
             config={"store_path": store_path, "mode": options.mode, "run": run,
-                    "calendar": settings.calendar},
+                    "calendar": settings.calendar,
+                    "redis_state": settings.state if redis is not None else None, "trader_id": TRADER_ID},
         )],
         controller=ImportableControllerConfig(
             controller_path="rbts.runtime.live.controller:LiveController",

@@ -24,9 +24,10 @@ def format_ts(ts_ns: int | None) -> str:
 def banner(snap: dict[str, Any]) -> str:
     """One line: running or not, mode, connection, strategy version, safe mode and why."""
     st = snap.get("status") or {}
+    where = f"watching {snap['remote']}: " if snap.get("remote") else ""  # state: redis://, another machine
     if not snap.get("running"):
-        return not_running(snap.get("bot") or {}, st)
-    parts = [f"bot running (pid {snap.get('pid')})", f"mode {st.get('mode', '?')}",
+        return where + not_running(snap.get("bot") or {}, st)
+    parts = [f"{where}bot running (pid {snap.get('pid')})", f"mode {st.get('mode', '?')}",
              "connected" if st.get("connected") else "NOT CONNECTED"]
     if snap.get("stale"):
         parts.append("NO HEARTBEAT")

@@ -380,6 +380,12 @@ class StateStore:
             for r in rows
         }
 
+    def view(self) -> dict[str, Any]:
+        """What `rbts status` and the Live tab show (also published to Redis with ``state: redis``)."""
+        return {"status": self.status(), "positions": self.positions(), "orders": self.orders(working_only=True),
+                "fills": self.fills(50), "events": self.events(50), "cycle": self.latest_cycle(),
+                "equity": self.equity(2000)}
+
     def count(self, table: str, run: int | None = None) -> int:
         """Rows of a table: of a run (default: the current one) for the tables kept per run."""
         if table not in ("positions", "orders", "fills", "cycles", "equity", "events", "commands", "runs"):
