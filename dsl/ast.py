@@ -226,12 +226,12 @@ class Order(Node):
     ttl: Duration | BarCount | None = None
 
 
-RISK_KINDS: tuple[str, ...] = ("max_daily_loss", "stop_loss", "take_profit", "trailing_stop")
+RISK_KINDS: tuple[str, ...] = ("max_daily_loss", "stop_loss", "take_profit", "trailing_stop", "broker_stop")
 
 
 @dataclass(frozen=True)
 class Risk(Node):
-    kind: Literal["max_daily_loss", "stop_loss", "take_profit", "trailing_stop"]
+    kind: Literal["max_daily_loss", "stop_loss", "take_profit", "trailing_stop", "broker_stop"]
     percent: Percent
 
 

@@ -89,6 +89,7 @@ def resolve_settings(c: Checker) -> ResolvedSettings:
         stop_loss=risks.get("stop_loss"),
         take_profit=risks.get("take_profit"),
         trailing_stop=risks.get("trailing_stop"),
+        broker_stop=risks.get("broker_stop"),
         fees=s.fees.fraction if s.fees else 0.0,
         data_symbols=tuple(sorted(n for n in c.symbols_used if n not in universe)),
         defaulted=tuple(defaulted),
@@ -129,5 +130,6 @@ def warn_semantics(c: Checker, rules: list[CheckedRule], settings: ResolvedSetti
     scopes = {r.scope for r in rules}
     if "entry" not in scopes:
         c.bag.warning("the strategy has no entry rule, so it never buys", Span.point(1, 1))
-    elif "exit" not in scopes and not (settings.stop_loss or settings.take_profit or settings.trailing_stop):
+    elif "exit" not in scopes and not (settings.stop_loss or settings.take_profit or settings.trailing_stop
+                                       or settings.broker_stop):
         c.bag.warning("no exit rule and no stop: positions are never closed", Span.point(1, 1))

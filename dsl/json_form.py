@@ -54,6 +54,10 @@ _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 # ----------------------------------------------------------------------------- AST -> JSON
 
 
+# Risks added after the JSON form's first version: written only when set, so every strategy
+# without them keeps exactly the JSON it had (and older files stay valid).
+OPTIONAL_RISKS = frozenset({"broker_stop"})
+
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -98,7 +102,8 @@ def _settings(s: ast.Strategy, cycle_seconds: int) -> dict:
         "bars": (s.bars or DEFAULT_BARS).text,
         "sizing": {"kind": sizing.kind} if sizing.kind == "equal" else {"kind": sizing.kind, "value": sizing.value},
         "order": order_json,
-        "risk": {f"{kind}_pct": risks.get(kind) for kind in ast.RISK_KINDS},
+        "risk": {f"{kind}_pct": risks.get(kind) for kind in ast.RISK_KINDS
+                 if kind not in OPTIONAL_RISKS or kind in risks},
         "fees_pct": (s.fees or DEFAULT_FEES).value,
     }
 
@@ -275,7 +280,7 @@ class _Decoder:
         sizing = ast.Sizing(s["sizing"]["kind"], s["sizing"].get("value"), span=self.spans.get(at + ("sizing",)))
         risks = tuple(
             ast.Risk(kind, ast.Percent(s["risk"][f"{kind}_pct"], span=self.spans.get(at + ("risk", f"{kind}_pct"))))
-            for kind in ast.RISK_KINDS if s["risk"][f"{kind}_pct"] is not None
+            for kind in ast.RISK_KINDS if s["risk"].get(f"{kind}_pct") is not None
         )
         universe = tuple(ast.Symbol(x, span=self.spans.get(at + ("universe", i))) for i, x in enumerate(s["universe"]))
         return ast.Strategy(

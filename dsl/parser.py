@@ -338,7 +338,7 @@ _READABLE = {
     "COLON": "':'", "EQUAL": "'='", "PERCENT": "'%'", "NUMBER": "a number", "NAME": "a name",
     "SYMBOL": "a symbol", "STRING": "a quoted string", "DURATION": "a duration such as 5m",
     "CLOCK": "a time such as 09:45", "SESSION": "RTH or ETH", "SCOPE": "global, entry or exit",
-    "RISK_KIND": "max_daily_loss, stop_loss, take_profit or trailing_stop", "BARS": "bars",
+    "RISK_KIND": "max_daily_loss, stop_loss, take_profit, trailing_stop or broker_stop", "BARS": "bars",
     "CYCLES": "cycles", "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'",
     "LESSTHAN": "'<'", "MORETHAN": "'>'", "LESSEQUAL": "'<='", "MOREEQUAL": "'>='",
     "CROSS_ABOVE": "crosses_above", "CROSS_BELOW": "crosses_below",

@@ -36,6 +36,7 @@ class ResolvedSettings:
     stop_loss: float | None = None
     take_profit: float | None = None
     trailing_stop: float | None = None
+    broker_stop: float | None = None  # a resting GTC stop at this fraction below the average entry
     fees: float = 0.0  # fraction of notional per fill
     # Symbols used by the rules but not in the universe: subscribed as data only, never traded.
     data_symbols: tuple[str, ...] = ()

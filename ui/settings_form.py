@@ -14,7 +14,7 @@ from rbts.ui.text_edits import replace_settings
 SIZING_LABELS = {"equal": "equal (equity / tickers)", "percent": "% of equity", "fixed": "fixed USD"}
 ORDER_LABELS = {"": "default (limit 0.05%, 1 cycle)", "limit": "limit", "market": "market"}
 RISK_LABELS = {"max_daily_loss": "max daily loss %", "stop_loss": "stop loss %", "take_profit": "take profit %",
-               "trailing_stop": "trailing stop %"}
+               "trailing_stop": "trailing stop %", "broker_stop": "broker stop %"}
 
 
 def _pick(options, value):
@@ -54,7 +54,7 @@ def render_settings_form(doc: Document, symbols: list[str]) -> None:
         ttl = c3.text_input("Limit good for", spec.ttl, placeholder="1 cycle (default), 5m, 2 cycles",
                             key=f"strategy.set.{g}.ttl")
         risks = {}
-        for col, (kind, label) in zip(st.columns(4), RISK_LABELS.items()):
+        for col, (kind, label) in zip(st.columns(len(RISK_LABELS)), RISK_LABELS.items()):
             value = col.number_input(label, min_value=0.0, value=float(spec.risks.get(kind, 0.0)), step=0.5,
                                      format="%g", key=f"strategy.set.{g}.{kind}", help="0 = off")
             if value:

@@ -33,6 +33,7 @@ from rbts.runtime.live.monitor import TOPIC_STATUS
 from rbts.runtime.live.registry import Registry, sha256
 from rbts.runtime.live.safe import SafeModeConfig, SafeModeStrategy
 from rbts.runtime.live.store import StateStore
+from rbts.runtime.strategy.broker_stops import is_broker_stop
 from rbts.runtime.settings import load_settings
 
 
@@ -181,14 +182,15 @@ class LiveController(Controller):
         old = self._current
         if old is not None:
             for order in self.cache.orders_open(strategy_id=self.strategy_id):
-                old.cancel_order(order)
+                if not is_broker_stop(order):  # a broker stop keeps protecting; the new version adopts it
+                    old.cancel_order(order)
             self.stop_strategy(old)
         self._pending = (new, status, time.monotonic() + self._cfg.drain_timeout_s)
         self._continue_swap()
 
     def _continue_swap(self) -> None:
         new, status, deadline = self._pending
-        busy = self.cache.orders_open_count(strategy_id=self.strategy_id) + \
+        busy = sum(not is_broker_stop(o) for o in self.cache.orders_open(strategy_id=self.strategy_id)) + \
             self.cache.orders_inflight_count(strategy_id=self.strategy_id)
         if busy and time.monotonic() < deadline:
             return

@@ -30,6 +30,7 @@ from rbts.compiler.protocol import CycleResult, IncrementalEvaluator
 from rbts.dsl.errors import RbtsError
 from rbts.dsl.settings import ResolvedSettings
 from rbts.runtime.strategy import orders as rules
+from rbts.runtime.strategy.broker_stops import BrokerStops, is_broker_stop
 from rbts.runtime.strategy.bars import bar_spec, bar_types_for
 from rbts.runtime.strategy.config import RuleStrategyConfig
 from rbts.runtime.strategy.recorder import CycleRecord, CycleRecorder, StrategyEvent
@@ -82,6 +83,7 @@ class RuleStrategy(Strategy):
         self._offset: float | None = None
         self._account = None
         self.error: Exception | None = None
+        self._stops = BrokerStops(self, settings.broker_stop)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -107,14 +109,17 @@ class RuleStrategy(Strategy):
             self.msgbus.unsubscribe(topic, self.handle_bar)
             self.msgbus.subscribe(topic, handler)
             self._handlers.append((topic, handler))
+        self._stops.adopt(list(self._open_positions().values()))
 
     def on_stop(self) -> None:
-        # Keep positions (a live reload keeps them); working orders are cancelled.
+        # Keep positions (a live reload keeps them) and their broker stops; working orders are cancelled.
         for topic, handler in self._handlers:
             self.msgbus.unsubscribe(topic, handler)
         self._handlers.clear()
-        for symbol in self._tradable:
-            self.cancel_all_orders(self._ids[symbol])
+        tradable = {self._ids[s] for s in self._tradable}
+        for order in self.cache.orders_open(None, None, self.id):
+            if order.instrument_id in tradable and not is_broker_stop(order):
+                self.cancel_order(order)
 
     # ------------------------------------------------------------------ bars and cycles
 
@@ -200,7 +205,7 @@ class RuleStrategy(Strategy):
 
     def _exits(self, ts: int, result: CycleResult, positions: dict, working: dict) -> None:
         for symbol, position in positions.items():
-            if any(o.side == OrderSide.SELL for o in working.get(symbol, ())):
+            if any(o.side == OrderSide.SELL for o in working.get(symbol, ())) or self._stops.pending_exit(position):
                 continue
             close = self._last_close.get(symbol)
             if close is None:
@@ -239,7 +244,12 @@ class RuleStrategy(Strategy):
         if order.kind == "limit" and not market:
             price = self.cache.instrument(position.instrument_id).make_price(
                 rules.limit_price(close, order.offset, False))
-        self._submit(ts, symbol, OrderSide.SELL, position.quantity, price, position, reason)
+        self._stops.before_exit(  # the broker stop is cancelled first: both never sell the same shares
+            position, lambda: self._submit(ts, symbol, OrderSide.SELL, position.quantity, price, position, reason))
+
+    def note_exit_rule(self, coid: ClientOrderId, rule: str, position_id) -> None:
+        """An exit placed by a helper (the broker stop): its fill closes the trade under ``rule``."""
+        self._exit_rule[coid] = rule
 
     def _submit(self, ts: int, symbol: str, side: OrderSide, qty, price, position, rule: str):
         iid = self._ids[symbol]
@@ -288,7 +298,11 @@ class RuleStrategy(Strategy):
             self.cancel_order(order)
 
     def on_order_canceled(self, event) -> None:
+        self._stops.on_canceled(event.client_order_id)
         self._resend_exit(event.client_order_id, "cancelled")
+
+    def on_order_cancel_rejected(self, event) -> None:
+        self._stops.on_cancel_rejected(event.client_order_id)
 
     def on_order_expired(self, event) -> None:
         if self._halted_session != self._session:  # the venue's GTD ran out before our own alert
@@ -324,12 +338,22 @@ class RuleStrategy(Strategy):
         self._peak[symbol] = max(self._last_close.get(symbol, 0.0), event.avg_px_open)
         rule = self._entry_rule.pop(event.opening_order_id, "")
         self.trade_rules[str(event.position_id)] = (rule, "")
+        self._stops.protect(self.cache.position(event.position_id))
+
+    def on_position_changed(self, event) -> None:
+        position = self.cache.position(event.position_id)
+        if position is not None and position.is_open:
+            self._stops.protect(position)  # the entry filled further: the stop covers every share
 
     def on_position_closed(self, event) -> None:
         symbol = self._symbol_of.get(event.instrument_id)
         self._peak.pop(symbol, None)
         entry, _ = self.trade_rules.get(str(event.position_id), ("", ""))
         self.trade_rules[str(event.position_id)] = (entry, self._exit_rule.get(event.closing_order_id, ""))
+        position = self.cache.position(event.position_id)
+        stop = self._stops.stop_of(position) if position is not None else None
+        if stop is not None and not stop.is_pending_cancel:
+            self.cancel_order(stop)  # closed otherwise (another strategy's flatten): the stop goes too
 
     # ------------------------------------------------------------------ risk
 
@@ -374,6 +398,8 @@ class RuleStrategy(Strategy):
     def _working_orders(self) -> dict[str, list]:
         out: dict[str, list] = {}
         for order in self.cache.orders_open(None, None, self.id) + self.cache.orders_inflight(None, None, self.id):
+            if is_broker_stop(order):
+                continue  # resting protection, not a decision still working
             out.setdefault(self._symbol_of.get(order.instrument_id), []).append(order)
         return out
 

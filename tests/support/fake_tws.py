@@ -275,6 +275,7 @@ class FakeOrder:
     order_ref: str
     account: str
     status: str = "Submitted"
+    aux_price: float | None = None  # a STP order's trigger price
     filled: float = 0.0
     avg_price: float = 0.0
     last_price: float = 0.0
@@ -436,6 +437,50 @@ class FakeTws:
             conn = _Connection(self, sock)
             self._connections.append(conn)
             threading.Thread(target=conn.run, name="fake-tws-conn", daemon=True).start()
+
+    # orders: fills happen here, whether a client is connected or not (a crashed bot's stop still fills)
+    def try_fill(self, order: FakeOrder) -> None:
+        """Fill all at the last price when marketable (a market order always is; a stop once
+        the price is at or beyond its trigger, at that price, as a market order would)."""
+        price = self.last_close(order.contract.symbol)
+        if price is None:
+            return
+        buy = order.action == "BUY"
+        if order.order_type == "LMT" and (price > order.limit_price if buy else price < order.limit_price):
+            return
+        if order.order_type == "STP" and (price < order.aux_price if buy else price > order.aux_price):
+            return
+        with self._lock:
+            if order.status not in ("PreSubmitted", "Submitted"):
+                return
+            qty = order.quantity - order.filled
+            order.filled, order.avg_price, order.last_price, order.status = order.quantity, price, price, "Filled"
+            fill = FakeFill(f"0000e1a7.{self._next_exec:08x}.01.01", datetime.now(UTC), qty, price, order.quantity, price)
+            self._next_exec += 1
+            order.fills.append(fill)
+            held, cost = self.positions.get(order.contract.symbol, (0.0, 0.0))
+            signed = qty if buy else -qty
+            new = held + signed
+            avg = (held * cost + signed * price) / new if new and (held >= 0) == (signed >= 0) else (cost if new else 0.0)
+            self.positions[order.contract.symbol] = (new, avg)
+            self.cash -= signed * price
+            listeners = [c for c in self._connections if c.client_id == order.client_id and not c.closed.is_set()]
+        for conn in listeners:
+            conn.send_fill(order, fill)
+
+    def move_price(self, symbol: str, price: float) -> None:
+        """The market moves (test helper): resting orders of every client may fill, connected or not."""
+        self.prices[symbol] = price
+        with self._lock:
+            resting = [o for o in self.orders.values()
+                       if o.contract.symbol == symbol and o.status in ("PreSubmitted", "Submitted")]
+        for order in resting:
+            self.try_fill(order)
+
+    def working_orders(self, order_type: str | None = None) -> list[FakeOrder]:
+        with self._lock:
+            return [o for o in self.orders.values() if o.status in ("PreSubmitted", "Submitted")
+                    and (order_type is None or o.order_type == order_type)]
 
     def last_close(self, symbol: str) -> float | None:
         """The last price of ``symbol``: the newest bar streamed live, else closed by now."""
@@ -719,7 +764,7 @@ class _Connection:
         if contract is None or contract.sec_type != "STK":
             self.send(msg_error(order_id, 200, "No security definition has been found for the request"))
             return
-        if p["orderType"] not in ("MKT", "LMT"):
+        if p["orderType"] not in ("MKT", "LMT", "STP"):
             self.send(msg_error(order_id, 387, f"Unsupported order type for this exchange and security type: {p['orderType']}"))
             return
         with srv._lock:
@@ -730,11 +775,13 @@ class _Connection:
                     contract=contract, action=p["action"], quantity=float(p["totalQuantity"]),
                     order_type=p["orderType"], limit_price=float(p["lmtPrice"]) if p["lmtPrice"] else None,
                     tif=p["tif"] or "DAY", order_ref=p["orderRef"], account=p["account"] or srv.account,
+                    aux_price=float(p["auxPrice"]) if p["auxPrice"] else None,
                 )
                 srv.orders[order_id] = order
             else:  # a modification of a working order
                 order.quantity = float(p["totalQuantity"])
                 order.limit_price = float(p["lmtPrice"]) if p["lmtPrice"] else None
+                order.aux_price = float(p["auxPrice"]) if p["auxPrice"] else None
             srv._next_order_id = max(srv._next_order_id, order_id + 1)
         self.send(self._open_order(order), msg_order_status(order))
         self._try_fill(order)
@@ -762,28 +809,10 @@ class _Connection:
                 self._try_fill(order)
 
     def _try_fill(self, order: FakeOrder) -> None:
-        """Fill all at the last price when marketable (a market order always is)."""
+        self.server.try_fill(order)
+
+    def send_fill(self, order: FakeOrder, fill: FakeFill) -> None:
         srv = self.server
-        price = srv.last_close(order.contract.symbol)
-        if price is None:
-            return
-        buy = order.action == "BUY"
-        if order.order_type == "LMT" and (price > order.limit_price if buy else price < order.limit_price):
-            return
-        with srv._lock:
-            if order.status not in ("PreSubmitted", "Submitted"):
-                return
-            qty = order.quantity - order.filled
-            order.filled, order.avg_price, order.last_price, order.status = order.quantity, price, price, "Filled"
-            fill = FakeFill(f"0000e1a7.{srv._next_exec:08x}.01.01", datetime.now(UTC), qty, price, order.quantity, price)
-            srv._next_exec += 1
-            order.fills.append(fill)
-            held, cost = srv.positions.get(order.contract.symbol, (0.0, 0.0))
-            signed = qty if buy else -qty
-            new = held + signed
-            avg = (held * cost + signed * price) / new if new and (held >= 0) == (signed >= 0) else (cost if new else 0.0)
-            srv.positions[order.contract.symbol] = (new, avg)
-            srv.cash -= signed * price
         self.send(
             msg_execution(-1, order, fill, srv.account),
             msg_commission(fill),

@@ -75,6 +75,7 @@ def open_order_values(order: FakeOrder) -> dict[str, object]:
         "exchange": c.exchange, "currency": c.currency, "localSymbol": c.symbol, "tradingClass": c.symbol,
         "action": order.action, "totalQuantity": _qty(order.quantity), "orderType": order.order_type,
         "lmtPrice": "" if order.limit_price is None else repr(float(order.limit_price)),
+        "auxPrice": "" if order.aux_price is None else repr(float(order.aux_price)),
         "tif": order.tif, "account": order.account, "orderRef": order.order_ref,
         "clientId": order.client_id, "permId": order.perm_id, "status": order.status,
         "origin": 0, "ocaType": 3, "triggerMethod": 0, "exemptCode": -1,
