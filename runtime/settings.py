@@ -58,6 +58,11 @@ class Settings:
     alerts: tuple = ()
     # "sqlite" (the embedded store) or redis://HOST:PORT: Nautilus' cache and bus in Redis (SPEC §6.4)
     state: str = "sqlite"
+    # `rbts live --detach` runs the bot under a supervisor: restarts after a death, waiting these
+    # seconds (the last one repeats), and gives up after max_crashes deaths within crash_window_s
+    restart_delays_s: tuple = (5.0, 15.0, 60.0, 300.0)
+    max_crashes: int = 5
+    crash_window_s: float = 3600.0
 
     @property
     def catalog_dir(self) -> Path:
@@ -93,11 +98,22 @@ def load_settings(home: str | Path | None = None) -> Settings:
     ib = _apply_env(ib, "RBTS_IB_")
     ray = _apply_env(_apply(settings.ray, _section(data, "ray", path), f"{path} (ray)"), "RBTS_RAY_")
     settings = _apply_env(replace(settings, ib=ib, ray=ray), "RBTS_")
-    settings = replace(settings, alerts=_alerts(data.get("alerts"), str(path)))
+    settings = replace(settings, alerts=_alerts(data.get("alerts"), str(path)),
+                       restart_delays_s=_delays(settings.restart_delays_s, str(path)))
     from rbts.runtime.live.redis_state import parse_state
 
     parse_state(settings.state, str(path))  # a bad URL is an error now, not when the bot starts
     return settings
+
+
+def _delays(value: Any, where: str) -> tuple:
+    try:
+        delays = tuple(float(v) for v in (value if isinstance(value, list | tuple) else [value]))
+    except (TypeError, ValueError):
+        delays = ()
+    if not delays or any(d < 0 for d in delays):
+        raise RbtsError(f"{where}: restart_delays_s must be a list of seconds, e.g. [5, 15, 60, 300]")
+    return delays
 
 
 def _alerts(data: Any, where: str) -> tuple:
@@ -128,7 +144,7 @@ def _apply(obj, data: dict[str, Any], where: str):
 
 def _typed(current: Any, value: Any, where: str) -> Any:
     """A YAML value as the type of the setting's default (an int where a float belongs is fine)."""
-    if current is None or value is None or isinstance(current, (dict, list)):
+    if current is None or value is None or isinstance(current, (dict, list, tuple)):  # tuples: checked by their own parser
         if isinstance(current, dict) and not isinstance(value, dict):
             raise RbtsError(f"{where}: expected a mapping, got {value!r}")
         return value
@@ -144,7 +160,7 @@ def _apply_env(obj, prefix: str):
     changes = {}
     for f in fields(obj):
         raw = os.environ.get(prefix + f.name.upper())
-        if raw is None or f.name in ("home", "symbols", "alerts", *NESTED):
+        if raw is None or f.name in ("home", "symbols", "alerts", "restart_delays_s", *NESTED):
             continue
         current = getattr(obj, f.name)
         try:

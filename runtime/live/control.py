@@ -151,11 +151,17 @@ def bot_pid(settings: Settings) -> int | None:
 
 def start(settings: Settings, mode: str = "replay", file: str | None = None, start_at: str | None = None,
           speed: float | None = None, end: str | None = None, wait_s: float = 30.0) -> int:
-    """Spawn ``rbts live`` detached; returns its pid once it holds the home's lock and has its run."""
+    """Spawn ``rbts live`` detached under its supervisor (rbts.runtime.live.supervisor, which
+    restarts it after a death); returns the bot's pid once it holds the home's lock and has its run."""
+    from rbts.runtime.live import supervisor
+
     held = lock.holder(settings.live_dir)
     if held is not None:
         raise RbtsError(lock.already_running(held))
-    argv = [sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(settings.home), "live"]
+    if supervisor.supervisor_pid(settings):
+        raise RbtsError(f"a supervisor is waiting to restart this home's bot (pid {supervisor.supervisor_pid(settings)})"
+                        ": `rbts stop` first")
+    argv = [sys.executable, "-m", "rbts.runtime.live.supervisor", "--home", str(settings.home), "--", "live"]
     if file:
         argv.append(str(Path(file).resolve()))
     argv += ["--mode", mode]
@@ -174,24 +180,43 @@ def start(settings: Settings, mode: str = "replay", file: str | None = None, sta
     while time.monotonic() < deadline:
         held = lock.holder(settings.live_dir)
         if proc.poll() is not None:
-            if held is not None and held.get("pid") != proc.pid:  # another bot won the race for the home
+            if held is not None and _parent(held.get("pid")) != proc.pid:  # another bot won the race for the home
                 raise RbtsError(lock.already_running(held))
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
             raise RbtsError("the bot exited at start-up: " + " | ".join(tail))
-        if held and held.get("pid") == proc.pid and held.get("run"):
-            return proc.pid
+        if held and held.get("run") and _parent(held.get("pid")) == proc.pid:
+            return held["pid"]
         time.sleep(0.1)
     return proc.pid
 
 
+def _parent(pid: int | None) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def stop(settings: Settings, timeout_s: float = 20.0) -> str:
-    """SIGTERM the bot that holds the home's lock, wait, then SIGKILL; returns what happened."""
+    """SIGTERM the bot's supervisor (so nothing restarts it) and the bot that holds the home's lock,
+    wait, then SIGKILL; returns what happened."""
+    from rbts.runtime.live import supervisor
+
+    guard = supervisor.supervisor_pid(settings)
+    if guard:
+        os.kill(guard, signal.SIGTERM)  # it stops the bot cleanly too, and restarts nothing
     state = bot_state(settings)
+    if (not state.running or not state.pid) and guard:
+        _wait_pid_gone(guard, timeout_s)
+        return f"stopped the supervisor (pid {guard}); no bot was running"
     if not state.running or not state.pid:
         raise RbtsError("no bot is running")
     pid = state.pid
-    os.kill(pid, signal.SIGTERM)
+    if not guard:  # else the supervisor forwards it (twice could cut the bot's clean stop short)
+        os.kill(pid, signal.SIGTERM)
     if _wait_gone(settings, pid, timeout_s):
+        if guard:
+            _wait_pid_gone(guard, timeout_s)  # it sends the "stopped" alerts before it ends
         return f"stopped (pid {pid})"
     os.kill(pid, signal.SIGKILL)
     _wait_gone(settings, pid, 5.0)
@@ -215,6 +240,16 @@ def _wait_gone(settings: Settings, pid: int, timeout_s: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def _wait_pid_gone(pid: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
 
 
 def _alive(pid: int) -> bool:

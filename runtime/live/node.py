@@ -219,6 +219,8 @@ def run(settings: Settings, options: RunOptions, lock) -> int:
         with StateStore(default_path(live_dir), run=number) as store:
             store.set_status(node_status="stopped", connected=False, **({"last_error": detail} if detail else {}))
             store.end_run(number, end, detail)
+            if end == END_STOPPED:  # a death is told by the supervisor, which sees the process end
+                store.log_event(f"bot stopped (run {number}, {options.mode} mode)", kind="stopped")
         if alerts is not None:
             alerts.close()
     return 0

@@ -73,8 +73,10 @@ def flatten_and_wait(home: Path) -> dict:
 def stop_bot(home: Path) -> None:
     """Never leave a bot behind (fixture clean-up)."""
     from rbts.runtime.live.lock import holder
+    from rbts.runtime.live.supervisor import supervisor_pid
+    from rbts.runtime.settings import load_settings
 
-    if holder(home / "live") is not None:
+    if holder(home / "live") is not None or supervisor_pid(load_settings(home)):
         rbts(home, "stop", "--timeout", "5")
 
 
