@@ -153,14 +153,9 @@ def start(settings: Settings, mode: str = "replay", file: str | None = None, sta
           speed: float | None = None, end: str | None = None, wait_s: float = 30.0) -> int:
     """Spawn ``rbts live`` detached under its supervisor (rbts.runtime.live.supervisor, which
     restarts it after a death); returns the bot's pid once it holds the home's lock and has its run."""
-    from rbts.runtime.live import supervisor
-
     held = lock.holder(settings.live_dir)
     if held is not None:
         raise RbtsError(lock.already_running(held))
-    if supervisor.supervisor_pid(settings):
-        raise RbtsError(f"a supervisor is waiting to restart this home's bot (pid {supervisor.supervisor_pid(settings)})"
-                        ": `rbts stop` first")
     argv = [sys.executable, "-m", "rbts.runtime.live.supervisor", "--home", str(settings.home), "--", "live"]
     if file:
         argv.append(str(Path(file).resolve()))
@@ -271,7 +266,9 @@ def restart(settings: Settings, timeout_s: float = 20.0) -> int:
     state = bot_state(settings)
     last = _last_run(settings) or {}
     options = last.get("options") or {}
-    if state.running:
+    from rbts.runtime.live.supervisor import supervisor_pid
+
+    if state.running or supervisor_pid(settings):  # also a supervisor waiting to restart a dead bot
         stop(settings, timeout_s)
     return start(settings, options.get("mode") or last.get("mode") or "replay", None, options.get("start"),
                  options.get("speed"), options.get("end"))

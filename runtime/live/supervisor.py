@@ -40,15 +40,19 @@ def pid_path(settings: Settings) -> Path:
     return settings.live_dir / PID_FILE
 
 
+def supervisor_pid_file(settings: Settings) -> int | None:
+    try:
+        return int(json.loads(pid_path(settings).read_text())["pid"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+
 def supervisor_pid(settings: Settings) -> int | None:
     """The running supervisor's pid, or None."""
     from rbts.runtime.live.control import _alive
 
-    try:
-        pid = int(json.loads(pid_path(settings).read_text())["pid"])
-    except (FileNotFoundError, ValueError, KeyError):
-        return None
-    return pid if _alive(pid) else None
+    pid = supervisor_pid_file(settings)
+    return pid if pid is not None and _alive(pid) else None
 
 
 class Supervisor:
@@ -73,7 +77,8 @@ class Supervisor:
         finally:
             if alerts is not None:
                 alerts.close()
-            pid_path(self.settings).unlink(missing_ok=True)
+            if supervisor_pid_file(self.settings) == os.getpid():  # not a later supervisor's file
+                pid_path(self.settings).unlink(missing_ok=True)
 
     def _loop(self) -> int:
         from rbts.runtime.live import control
@@ -86,6 +91,8 @@ class Supervisor:
             state = control.bot_state(self.settings)
             if self.stopping.is_set() or state.state in ("stopped", "none"):
                 return 0
+            if state.running and state.pid != self.child.pid:
+                return 0 if not first else (code or 1)  # another bot holds the home now: not ours to restart
             if first and state.pid != self.child.pid:
                 return code or 1  # it never began its run: `rbts live --detach` shows why
             last = control._last_run(self.settings) or {}

@@ -34,6 +34,9 @@ def home(small_demo_home, tmp_path, monkeypatch):
     dest = tmp_path / "home"
     shutil.copytree(small_demo_home, dest)
     (tmp_path / "v1.json").write_text(json.dumps(V1))
+    # `--detach` runs under the supervisor: a killed bot stays dead here for as long as a test looks
+    with open(dest / "rbts.yaml", "a") as settings:
+        settings.write("restart_delays_s: [600]\n")
     yield dest
     stop_bot(dest)
     for pid in bots_of(dest):  # never leave an orphan behind, whatever the outcome
@@ -51,7 +54,8 @@ def bots_of(home: Path) -> list[int]:
             state = (proc / "stat").read_text().rsplit(") ", 1)[1][0]
         except (OSError, IndexError):
             continue
-        if state != "Z" and "live" in args and str(home) in args and "--detach" not in args:
+        if state != "Z" and "live" in args and str(home) in args and "--detach" not in args \
+                and "rbts.runtime.live.supervisor" not in args:  # the bot, not its supervisor
             pids.append(int(proc.name))
     return pids
 
