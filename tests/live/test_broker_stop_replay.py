@@ -60,8 +60,7 @@ def test_replay_fills_equal_the_backtest_and_a_swap_keeps_the_resting_stop(home,
     # a new version (same rules, another name) adopts the resting stop: still exactly one
     strategy.write_text(PROTECTED.replace('"protected"', '"protected two"'))
     assert rbts(home, "apply", str(strategy)).returncode == 0
-    with store_of(home) as store:
-        assert store.status()["strategy_version"] == "protected-two v1"
+    wait_for(home, lambda s: s.status().get("strategy_version") == "protected-two v1", what="the new version")
     wait_for(home, lambda s: s.status().get("heartbeat", 0) > 0 and len(s.orders(working_only=True)) == 1,
              what="the store after the swap")
     with store_of(home) as store:
