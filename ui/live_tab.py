@@ -29,7 +29,8 @@ def render_live_tab(settings) -> None:
 
 
 def _controls(settings) -> None:
-    running = bool(control.bot_pid(settings))
+    state = control.bot_state(settings)
+    running = state.running
     st.session_state["live_controls_running"] = running
     flash = st.session_state.pop("live_flash", None)
     if flash:
@@ -49,7 +50,9 @@ def _controls(settings) -> None:
         _act(lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
     if cols[5].button("Stop", key="live_stop_btn", disabled=not running):
         _act(lambda: control.stop(settings))
-    if cols[6].button("Restart", key="live_restart_btn", disabled=not running):
+    if cols[6].button("Restart", key="live_restart_btn", disabled=not (running or state.state == "died"),
+                      help="Stop and start again, resuming: a replay continues from its last cycle with its "
+                           "positions and cash; IB reconciles with the broker. Also after a crash."):
         _act(lambda: f"restarted (pid {control.restart(settings)})")
     with st.expander("Flatten all positions", expanded=False):
         sure = st.checkbox("I want to cancel every order and close every position at market",
