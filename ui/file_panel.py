@@ -152,9 +152,8 @@ def apply_message(applied) -> tuple[str, str, bool]:
         return ("info", f"{label} is now the active strategy. No bot is running: start one to trade it.", True)
     if applied.bot_result is None:
         return ("warning", f"{label} is active; the bot has not confirmed the reload yet.", False)
-    if applied.bot_result.startswith("failed"):
-        return ("error", f"{label} is active but the bot refused it ({applied.bot_result}); "
-                         "it keeps running the previous version.", False)
+    if applied.bot_result.startswith("failed"):  # refused or rolled back: the bot says what runs now
+        return ("error", f"The bot did not apply {label}: {applied.bot_result.removeprefix('failed: ')}", False)
     return ("success", f"{label} applied: the bot reloaded it. {applied.bot_result}".strip(), False)
 
 

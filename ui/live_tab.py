@@ -17,6 +17,7 @@ import streamlit as st
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import control
 from rbts.runtime.live import status_view as live_view
+from rbts.runtime.live.supervisor import supervisor_pid
 from rbts.ui.live_charts import render_charts
 from rbts.ui.session import document
 from rbts.ui import login
@@ -30,11 +31,12 @@ def render_live_tab(settings) -> None:
 
 
 def _controls(settings) -> None:
-    running = bool(control.bot_pid(settings))
     if settings.state != "sqlite" and control.snapshot(settings).get("remote"):
         st.caption("Watching a bot on another machine through Redis (`state:` in rbts.yaml): "
                    "its controls are on that machine.")
         return
+    state = control.bot_state(settings)
+    running = state.running
     st.session_state["live_controls_running"] = running
     flash = st.session_state.pop("live_flash", None)
     if flash:
@@ -52,9 +54,12 @@ def _controls(settings) -> None:
         _act(settings, lambda: start_with(settings, mode, start or None, speed))
     if cols[4].button("Start", key="live_start_btn", disabled=running, type="secondary" if offer else "primary"):
         _act(settings, lambda: f"started (pid {control.start(settings, mode, None, start or None, speed)})")
-    if cols[5].button("Stop", key="live_stop_btn", disabled=not running):
+    waiting = not running and state.state == "died" and supervisor_pid(settings) is not None  # restarting soon
+    if cols[5].button("Stop", key="live_stop_btn", disabled=not (running or waiting)):
         _act(settings, lambda: control.stop(settings))
-    if cols[6].button("Restart", key="live_restart_btn", disabled=not running):
+    if cols[6].button("Restart", key="live_restart_btn", disabled=not (running or state.state == "died"),
+                      help="Stop and start again, resuming: a replay continues from its last cycle with its "
+                           "positions and cash; IB reconciles with the broker. Also after a crash."):
         _act(settings, lambda: f"restarted (pid {control.restart(settings)})")
     with st.expander("Flatten all positions", expanded=False):
         sure = st.checkbox("I want to cancel every order and close every position at market",

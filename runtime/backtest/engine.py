@@ -58,4 +58,27 @@ def build_engine(capital: float, instruments: dict, bars_seconds: int, frames: d
     return engine, total
 
 
-__all__ = ["build_engine"]
+def open_positions(engine: BacktestEngine, strategy, positions: dict[str, tuple[float, float]], instruments: dict,
+                   ts_ns: int) -> None:
+    """Start ``strategy`` holding these positions (symbol -> (quantity, average price)), as a live bot's next
+    version starts with the positions of the one before: each is opened in the cache by one fill at its
+    average price (the account's cash is the engine's starting balance)."""
+    from nautilus_trader.core.uuid import UUID4
+    from nautilus_trader.model.enums import LiquiditySide, OrderSide, OrderType
+    from nautilus_trader.model.events import OrderFilled
+    from nautilus_trader.model.identifiers import AccountId, ClientOrderId, PositionId, TradeId, VenueOrderId
+    from nautilus_trader.model.position import Position
+
+    account = AccountId(f"{BACKTEST_VENUE}-001")
+    for symbol, (qty, avg_px) in sorted(positions.items()):
+        instrument = instruments[symbol]
+        tag = f"CARRIED-{symbol}"
+        fill = OrderFilled(engine.trader_id, strategy.id, instrument.id, ClientOrderId(f"O-{tag}"), VenueOrderId(tag),
+                           account, TradeId(tag), PositionId(f"P-{tag}"),
+                           OrderSide.BUY if qty > 0 else OrderSide.SELL, OrderType.MARKET,
+                           instrument.make_qty(abs(qty)), instrument.make_price(avg_px), USD, Money(0, USD),
+                           LiquiditySide.TAKER, UUID4(), ts_ns, ts_ns)
+        engine.cache.add_position(Position(instrument, fill), OmsType.HEDGING)
+
+
+__all__ = ["build_engine", "open_positions"]

@@ -136,12 +136,14 @@ def simulate(
     settings: ResolvedSettings, evaluator: IncrementalEvaluator, frames: dict[str, pd.DataFrame],
     start: date | None = None, end: date | None = None, progress: Progress | None = None,
     strategy_json: dict | None = None, symbol_settings=None, trade_from: pd.Timestamp | None = None,
-    account_balance: float | None = None,
+    account_balance: float | None = None, positions: dict[str, tuple[float, float]] | None = None,
 ) -> BacktestResult:
     """Run the frames through Nautilus with ``RuleStrategy`` and collect the results.
 
     Bars before ``trade_from`` only warm the rules up (see :mod:`rbts.compiler.warmup`).
     ``account_balance`` (default: the capital) simulates a larger account, as a live bot may have.
+    ``positions`` (symbol -> (quantity, average price)) are held from the start, as by a live
+    bot's new version after an apply (then ``account_balance`` is the cash beside them).
     """
     from nautilus_trader.model.instruments import IndexInstrument
 
@@ -171,6 +173,10 @@ def simulate(
     )
     strategy = RuleStrategy(config, settings, evaluator, recorder)
     engine.add_strategy(strategy)
+    if positions:
+        from rbts.runtime.backtest.engine import open_positions
+
+        open_positions(engine, strategy, positions, instruments, int(first_ts.value) - 1)
     try:
         with warnings.catch_warnings():
             # nautilus 1.231 calls pandas APIs deprecated in pandas 3 (Timestamp.utcnow, floor("d"))

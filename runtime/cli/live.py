@@ -35,11 +35,14 @@ def live_cmd(
                               "default: about 30 sessions before the last bar."),
     end: str = typer.Option(None, "--end", help="Replay: last day/time streamed."),
     speed: float = typer.Option(None, "--speed", min=1, max=10_000, help="Replay speed, x1..x10000 (default from settings)."),
-    detach: bool = typer.Option(False, "--detach", help="Run in the background (pid file in the home's live/)."),
+    detach: bool = typer.Option(False, "--detach", help="Run in the background (`rbts status`/`stop` find it)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the previous run's last persisted cycle "
+                                "(replay: its positions and cash; IB: the broker's positions); `rbts restart` does."),
 ) -> None:
     """Run the live bot (foreground until Ctrl-C / SIGTERM, or --detach)."""
     from rbts.runtime.live import control, node
     from rbts.runtime.live.lock import BotLock
+    from rbts.runtime.live.reasons import reason_of
 
     if mode not in ("replay", "ib"):
         raise typer.BadParameter("use replay or ib", param_hint="--mode")
@@ -47,7 +50,7 @@ def live_cmd(
     speed = speed or settings.replay_speed
     with user_errors():
         if detach:
-            pid = control.start(settings, mode, file, start, speed, end)
+            pid = control.start(settings, mode, file, start, speed, end, resume=resume)
             typer.echo(f"bot started in {mode} mode (pid {pid}); `rbts status` to watch, `rbts stop` to stop")
             return
         with BotLock.acquire(settings.live_dir) as held:  # before anything is touched: one bot per home
@@ -57,10 +60,11 @@ def live_cmd(
                     applied = control.apply_file(settings, file, notify=False)
                     typer.echo(f"active strategy: {applied.version.label}")
                 except RbtsError as exc:
-                    startup_error = exc.render()
+                    startup_error = reason_of(exc)
                     typer.echo(exc.render(), err=True)
                     typer.echo("starting in SAFE MODE (no orders) until a valid strategy is applied", err=True)
-            options = node.RunOptions(mode=mode, start=start, end=end, speed=speed, startup_error=startup_error)
+            options = node.RunOptions(mode=mode, start=start, end=end, speed=speed, startup_error=startup_error,
+                                      resume=resume)
             code = node.run(settings, options, held)
     raise typer.Exit(code)
 
@@ -76,11 +80,14 @@ def apply_cmd(ctx: typer.Context, file: str = typer.Argument(..., help="Strategy
     if not applied.sent_to_bot:
         typer.echo("no bot is running: it will use this version at its next start")
     elif applied.bot_result is None:
-        typer.echo("the bot has not confirmed the reload yet (see `rbts status`)")
+        typer.echo(f"error: the bot has not answered within {control.APPLY_WAIT_S:.0f}s; it may still apply "
+                   "it: see `rbts status`", err=True)
+        raise typer.Exit(1)
+    elif applied.bot_result.startswith("failed"):
+        typer.echo(f"error: the bot {applied.bot_result}", err=True)
+        raise typer.Exit(1)
     else:
         typer.echo(f"bot: {applied.bot_result}")
-        if applied.bot_result.startswith("failed"):
-            raise typer.Exit(1)
 
 
 def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
@@ -107,7 +114,8 @@ def _render_status(snap: dict) -> str:
                      f"unrealised {st.get('unrealized_pnl', 0):+,.2f}")
         lines.append(f"last cycle {format_ts(st.get('last_cycle_ts'))}  last bar {format_ts(st.get('last_bar_ts'))}")
     for p in snap["positions"]:
-        lines.append(f"  position {p['symbol']:<6} {p['qty']:>8g} @ {p['avg_px']:.2f}  unrealised {p['unrealized_pnl']:+.2f}")
+        lines.append(f"  position {p['symbol']:<6} {p['qty']:>8g} @ {p['avg_px']:.2f}  unrealised {p['unrealized_pnl']:+.2f}"
+                     + ("  exit-only (not in the running version: exits only)" if p.get("exit_only") else ""))
     for o in snap["orders"]:
         lines.append(f"  working  {o['symbol']:<6} {o['side']} {o['qty']:g} {o['type']} {o['price'] or ''} {o['status']}")
     for e in snap["events"][:5]:

@@ -22,6 +22,7 @@ from typing import Any
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.live import program
 from rbts.runtime.live import lock
+from rbts.runtime.live.reasons import reason_of
 from rbts.runtime.live.registry import Registry, Version
 from rbts.runtime.live.store import END_DIED, END_KILLED, END_STOPPED, StateStore, default_path
 from rbts.runtime.settings import Settings
@@ -44,17 +45,22 @@ def store(settings: Settings) -> StateStore:
     return StateStore(default_path(settings.live_dir))
 
 
+APPLY_WAIT_S = 60.0  # the bot checks a new version's instruments and history first (IB: paced requests)
+
+
 def apply_text(settings: Settings, text: str, filename: str | None = None, *, notify: bool = True,
-               wait_s: float = 15.0) -> Applied:
-    """Check, store a new registry version, make it active, tell the running bot.
+               wait_s: float = APPLY_WAIT_S) -> Applied:
+    """Check, store a new registry version, make it active, tell the running bot and wait for its answer.
 
     An invalid strategy raises :class:`RbtsError` and changes nothing (the error is
-    also recorded in the state store, so the UI shows it).
+    also recorded in the state store: an event and ``status.last_error``, so the UI shows it).
+    The bot itself may still refuse the version (a symbol it cannot trade, no history): then
+    ``bot_result`` starts with ``failed:`` and the bot runs what it ran before.
     """
     try:
         spec = program.plugin().load_text(text, filename)
     except RbtsError as exc:
-        _record(settings, f"apply rejected ({filename or 'strategy'}): {exc.diagnostics[0].message}")
+        _record(settings, f"apply rejected ({filename or 'strategy'}): {reason_of(exc)}")
         raise
     reg = registry(settings)
     version = reg.save(spec.name, spec.json_text, spec.source_text, filename)
@@ -62,7 +68,7 @@ def apply_text(settings: Settings, text: str, filename: str | None = None, *, no
     if not (notify and bot_pid(settings)):
         return Applied(version, False)
     with store(settings) as st:
-        command = st.send_command("reload")
+        command = st.send_command("reload", sha256=version.sha256)
         result = wait_command(st, command, wait_s)
     return Applied(version, True, result)
 
@@ -72,7 +78,9 @@ def apply_file(settings: Settings, path: str | Path, **kwargs) -> Applied:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RbtsError(f"{path}: cannot read it ({exc})") from None
+        message = f"{path}: cannot read it ({reason_of(exc)})"
+        _record(settings, f"apply rejected: {message}")
+        raise RbtsError(message) from None
     return apply_text(settings, text, str(path), **kwargs)
 
 
@@ -88,9 +96,10 @@ def wait_command(st: StateStore, command_id: int, timeout_s: float) -> str | Non
 
 
 def _record(settings: Settings, message: str) -> None:
-    if default_path(settings.live_dir).exists():
-        with store(settings) as st:
-            st.log_event(message, level="ERROR", kind="apply")
+    """A refused apply, for `rbts status` and the Live tab: an ERROR event and ``status.last_error``."""
+    with store(settings) as st:
+        st.log_event(message, level="ERROR", kind="apply")
+        st.set_status(last_error=message)
 
 
 # ------------------------------------------------------------------- process
@@ -150,9 +159,10 @@ def bot_pid(settings: Settings) -> int | None:
 
 
 def start(settings: Settings, mode: str = "replay", file: str | None = None, start_at: str | None = None,
-          speed: float | None = None, end: str | None = None, wait_s: float = 30.0) -> int:
+          speed: float | None = None, end: str | None = None, wait_s: float = 30.0, *, resume: bool = False) -> int:
     """Spawn ``rbts live`` detached under its supervisor (rbts.runtime.live.supervisor, which
-    restarts it after a death); returns the bot's pid once it holds the home's lock and has its run."""
+    restarts it after a death); returns the bot's pid once it holds the home's lock and has its run.
+    ``resume``: continue from the previous run's last persisted cycle (see rbts.runtime.live.resume)."""
     held = lock.holder(settings.live_dir)
     if held is not None:
         raise RbtsError(lock.already_running(held))
@@ -166,6 +176,8 @@ def start(settings: Settings, mode: str = "replay", file: str | None = None, sta
         argv += ["--end", str(end)]
     if speed:
         argv += ["--speed", str(speed)]
+    if resume:
+        argv.append("--resume")
     settings.live_dir.mkdir(parents=True, exist_ok=True)
     log = settings.live_dir / "bot.out"
     with open(log, "ab") as out:
@@ -262,7 +274,8 @@ def _alive(pid: int) -> bool:
 
 def restart(settings: Settings, timeout_s: float = 20.0) -> int:
     """Stop the bot (if it runs) and start it again with the same mode and replay options, on the
-    active strategy; after a crash this starts the dead run's successor."""
+    active strategy, resuming: a replay continues from the last persisted cycle with its positions
+    and cash, IB reconciles with the broker.  After a crash this starts the dead run's successor."""
     state = bot_state(settings)
     last = _last_run(settings) or {}
     options = last.get("options") or {}
@@ -271,7 +284,7 @@ def restart(settings: Settings, timeout_s: float = 20.0) -> int:
     if state.running or supervisor_pid(settings):  # also a supervisor waiting to restart a dead bot
         stop(settings, timeout_s)
     return start(settings, options.get("mode") or last.get("mode") or "replay", None, options.get("start"),
-                 options.get("speed"), options.get("end"))
+                 options.get("speed"), options.get("end"), resume=True)
 
 
 def flatten(settings: Settings, wait_s: float = 15.0) -> str:

@@ -35,13 +35,19 @@ class FeedWatch:
     last: dict[str, int] = field(default_factory=dict)  # feed -> newest bar ts
     expected: set[str] = field(default_factory=set)
     silent: dict[str, int] = field(default_factory=dict)  # feed -> silent since (ts)
+    since: dict[str, int] = field(default_factory=dict)  # feed -> when it became expected (its first check)
 
     def expect(self, feeds, cycle_s: int) -> None:
+        """The feeds the running strategy needs; one it did not need before is owed bars only from the
+        next check on (an apply that adds a ticker mid-session is not a silence since the open)."""
         self.expected = set(feeds)
         self.cycle_ns = int(cycle_s) * 1_000_000_000
         for feed in list(self.silent):
             if feed not in self.expected:
                 del self.silent[feed]
+        for feed in list(self.since):
+            if feed not in self.expected:
+                del self.since[feed]
 
     def on_bar(self, feed: str, ts_ns: int) -> None:
         if ts_ns > self.last.get(feed, 0):
@@ -52,7 +58,8 @@ class FeedWatch:
         opened = session_open(now_ns)
         went, back = [], []
         for feed in sorted(self.expected):
-            since = max(self.last.get(feed, 0), opened or 0)
+            expected_since = self.since.setdefault(feed, now_ns)
+            since = max(self.last.get(feed, 0), opened or 0, expected_since)
             quiet = opened is not None and now_ns - since > 2 * self.cycle_ns + self.grace_ns
             if quiet and feed not in self.silent:
                 self.silent[feed] = since

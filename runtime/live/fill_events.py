@@ -13,6 +13,8 @@ def fill_event(cache, fill, rule: str | None, ts_ns: int) -> StrategyEvent:
     qty, price = float(fill.last_qty), float(fill.last_px)
     data = {"side": fill.order_side.name, "qty": qty, "price": price, "rule": rule or ""}
     why = f" (rule {rule})" if rule else ""
+    if getattr(fill, "reconciliation", False):  # a fill reported at start-up (resume, IB), not one just now
+        why = " (reconciled at start-up)"
     if fill.order_side.name == "BUY":
         return StrategyEvent(ts_ns, "fill", symbol, f"{symbol} entry filled: bought {qty:g} @ {price:.2f}{why}", data)
     position = cache.position(fill.position_id) if fill.position_id is not None else None

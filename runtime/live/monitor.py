@@ -42,6 +42,7 @@ class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
     store_path: str
     mode: str
     run: int | None = None  # the run this bot process writes (rbts.runtime.live.store runs)
+    resume: dict | None = None  # the checkpoint a resumed run continues from (rbts.runtime.live.resume)
     flush_interval_s: float = 0.5
     calendar: str = "XNYS"  # the session summary is written after this exchange's close
     redis_state: str | None = None  # state: redis://HOST:PORT -> the store's view is published there
@@ -56,11 +57,19 @@ class StoreMonitor(Actor):
         self._last_close: dict[str, float] = {}  # instrument id -> last external close
         self._last_bar_ns = 0
         self._day: CycleDay | None = None  # the session day of the latest cycle and its starting equity
+        self._realized_shift = 0.0  # realised PnL of the runs before a resumed replay (its account restarts)
+        checkpoint = config.resume
+        if checkpoint:
+            self._day = CycleDay(_ny_day(checkpoint["ts"]), checkpoint["equity"] - checkpoint["day_pnl"],
+                                 checkpoint["equity"])
+            if config.mode == "replay":  # the account restarted from the checkpoint (rbts.runtime.live.node)
+                self._realized_shift = checkpoint["realized_pnl"]
         self._cycles: list = []  # (CycleRecord, CycleMarks) not yet written
         self._first_bar_ns = 0
         self._events: list = []
         self._fills: list[dict] = []
-        self._status: dict = {}
+        self._status: dict = {}  # the bot's view (controller + monitor)
+        self._dirty: set[str] = set()  # keys changed since the last flush (the CLI writes the others)
         self._written_orders: dict[str, tuple] = {}
         self._order_versions: dict[str, str | None] = {}
         self._flushes = 0
@@ -79,7 +88,8 @@ class StoreMonitor(Actor):
 
             self._redis = SnapshotWriter(parse_state(self._cfg.redis_state), self._cfg.trader_id)
         self._status.update(node_status="running", mode=self._cfg.mode, pid=os.getpid(),
-                            started=time.time())
+                            started=time.time(), run=self._cfg.run)
+        self._dirty.update(self._status)
         self.msgbus.subscribe("data.bars.*", self._on_bar)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(TOPIC_CYCLE, self._on_cycle)
@@ -90,7 +100,9 @@ class StoreMonitor(Actor):
         self.flush()
 
     def on_stop(self) -> None:
-        self._status.update(node_status="stopped", connected=False)
+        with self._lock:
+            self._status.update(node_status="stopped", connected=False)
+            self._dirty.update(("node_status", "connected"))
         self.flush()
         if self._redis is not None:
             self._publish(final=True)
@@ -127,6 +139,7 @@ class StoreMonitor(Actor):
     def _on_status(self, status: dict) -> None:
         with self._lock:
             self._status.update(status)
+            self._dirty.update(status)
             if "feeds" in status:
                 self._feeds.expect(status["feeds"], status.get("cycle_s") or 60)
 
@@ -173,11 +186,14 @@ class StoreMonitor(Actor):
                 self._log.error(f"publishing the state to Redis failed: {exc!r}")
             self._redis_error = exc
 
-    def _take(self) -> tuple[dict, list, list, list]:
-        """The status and everything buffered since the last flush (the buffers start empty again)."""
+    def _take(self) -> tuple[dict, dict, list, list, list]:
+        """The status, its keys changed since the last flush and everything buffered since then (the
+        buffers start empty again).  Only changed keys are written: a `last_error` the CLI wrote (a
+        refused apply) stays until the bot has something to say about it."""
         with self._lock:
-            taken = dict(self._status), self._cycles, self._events, self._fills
-            self._cycles, self._events, self._fills = [], [], []
+            changed = {k: self._status[k] for k in self._dirty}
+            taken = dict(self._status), changed, self._cycles, self._events, self._fills
+            self._cycles, self._events, self._fills, self._dirty = [], [], [], set()
         return taken
 
     def _check_feeds_locked(self, now: int) -> None:
@@ -215,25 +231,27 @@ class StoreMonitor(Actor):
         self._day.last_equity = equity
         positions = {_symbol(p.instrument_id): {"qty": float(p.signed_qty), "avg_px": p.avg_px_open}
                      for p in self.cache.positions_open()}
-        return CycleMarks(equity, cash, equity - self._day.start_equity, equity - unrealized - self._start_balance(),
+        return CycleMarks(equity, cash, equity - self._day.start_equity, self._realized(equity, unrealized),
                           unrealized, positions)
 
-    def _start_balance(self) -> float:
-        return sum(float(m) for a in self.cache.accounts() for m in a.starting_balances().values())
+    def _realized(self, equity: float, unrealized: float) -> float:
+        """Everything not explained by open positions, since the first run's start."""
+        start = sum(float(m) for a in self.cache.accounts() for m in a.starting_balances().values())
+        return equity - unrealized - start + self._realized_shift
 
     def _write(self, store: StateStore) -> None:
-        status, cycles, events, fills = self._take()
+        status, changed, cycles, events, fills = self._take()
         equity, cash, unrealized = self._marks()
         day = self._day
         # Realised = everything not explained by open positions (NETTING positions reset on reopening).
         store.set_status(
-            **status, heartbeat=time.time(), equity=equity, cash=cash,
-            unrealized_pnl=unrealized, realized_pnl=equity - unrealized - self._start_balance(),
+            **changed, heartbeat=time.time(), equity=equity, cash=cash,
+            unrealized_pnl=unrealized, realized_pnl=self._realized(equity, unrealized),
             session_day=day.day if day is not None else None,
             day_pnl=equity - day.start_equity if day is not None else 0.0,
             last_bar_ts=self._last_bar_ns or None,
         )
-        positions = self._positions()
+        positions = self._positions(set(status.get("exit_only") or ()))
         store.replace_positions(positions)
         store.upsert_orders(self._changed_orders(status.get("strategy_version")))
         if fills:
@@ -243,7 +261,7 @@ class StoreMonitor(Actor):
             store.add_cycle(record.ts_ns, _cycle_rows(record.result), version)
             store.add_equity(record.ts_ns, marks.equity, marks.cash, day_pnl=marks.day_pnl,
                              realized_pnl=marks.realized_pnl, unrealized_pnl=marks.unrealized_pnl,
-                             positions=marks.positions, version=version)
+                             positions=marks.positions, version=version, strategy_equity=record.equity)
         if cycles:
             store.set_status(last_cycle_ts=cycles[-1][0].ts_ns)
         summaries = self._due_summaries(cycles, equity, positions)
@@ -283,12 +301,13 @@ class StoreMonitor(Actor):
             unrealized += float(pos.signed_qty) * (last - pos.avg_px_open)
         return cash + value, cash, unrealized
 
-    def _positions(self) -> list[dict]:
+    def _positions(self, exit_only: set[str]) -> list[dict]:
         rows = []
         for pos in self.cache.positions_open():
             last = self._last_close.get(str(pos.instrument_id), pos.avg_px_open)
+            symbol = _symbol(pos.instrument_id)
             rows.append({
-                "symbol": _symbol(pos.instrument_id), "instrument_id": str(pos.instrument_id),
+                "symbol": symbol, "instrument_id": str(pos.instrument_id), "exit_only": int(symbol in exit_only),
                 "side": pos.side.name, "qty": float(pos.signed_qty), "avg_px": pos.avg_px_open,
                 "unrealized_pnl": float(pos.signed_qty) * (last - pos.avg_px_open),
                 "realized_pnl": float(pos.realized_pnl) if pos.realized_pnl is not None else 0.0,

@@ -29,9 +29,12 @@ class RunOptions:
     end: str | None = None
     startup_error: str | None = None
     log_level: str = "WARNING"  # console; the JSON log file always gets INFO
+    resume: bool = False  # continue from the previous run's last persisted cycle (rbts restart)
 
 
-def build_node(settings: Settings, options: RunOptions, run: int | None = None):
+def build_node(settings: Settings, options: RunOptions, run: int | None = None, checkpoint=None):
+    """The node; ``checkpoint`` (:class:`~rbts.runtime.live.resume.Checkpoint`): what a resumed run
+    continues from."""
     from nautilus_trader.common.config import ImportableActorConfig, LoggingConfig
     from nautilus_trader.config import (
         ImportableControllerConfig,
@@ -45,7 +48,9 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
     live_dir = settings.live_dir
     live_dir.mkdir(parents=True, exist_ok=True)
     store_path = str(default_path(live_dir))
-    data_clients, exec_clients, factories = _clients(settings, options)
+    data_clients, exec_clients, factories = _clients(settings, options, checkpoint)
+    resume = checkpoint.as_config() if checkpoint is not None else None
+    restores = options.mode == "replay" and checkpoint is not None and bool(checkpoint.positions)
     from rbts.runtime.live import redis_state
 
     redis = redis_state.parse_state(settings.state)
@@ -59,7 +64,8 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
                               log_component_levels={"nautilus_common::clock": "ERROR"}
                               if options.mode == "replay" else None),
         data_engine=LiveDataEngineConfig(time_bars_build_with_no_updates=False),
-        exec_engine=LiveExecEngineConfig(reconciliation=options.mode == "ib"),
+        # IB: positions and orders reconcile with the broker; a resumed replay: with its checkpoint
+        exec_engine=LiveExecEngineConfig(reconciliation=options.mode == "ib" or restores),
         # Replay: GTD expiry and fills run on data time inside the Sandbox, not on the wall clock
         # the risk engine would check them against.
         risk_engine=LiveRiskEngineConfig(bypass=options.mode == "replay"),
@@ -68,7 +74,7 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
         actors=[ImportableActorConfig(
             actor_path="rbts.runtime.live.monitor:StoreMonitor",
             config_path="rbts.runtime.live.monitor:StoreMonitorConfig",
-            config={"store_path": store_path, "mode": options.mode, "run": run,
+            config={"store_path": store_path, "mode": options.mode, "run": run, "resume": resume,
                     "calendar": settings.calendar,
                     "redis_state": settings.state if redis is not None else None, "trader_id": TRADER_ID},
         )],
@@ -76,7 +82,7 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
             controller_path="rbts.runtime.live.controller:LiveController",
             config_path="rbts.runtime.live.controller:LiveControllerConfig",
             config={"home": str(settings.home), "store_path": store_path, "mode": options.mode,
-                    "startup_error": options.startup_error, "run": run},
+                    "startup_error": options.startup_error, "run": run, "resume": resume},
         ),
         timeout_connection=30.0,
         timeout_disconnection=5.0,
@@ -89,6 +95,7 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
         if exec_factory is not None:
             node.add_exec_client_factory(name, exec_factory)
     node.build()
+    node.trader.add_strategy(_placeholder(settings, options, checkpoint))  # before start: its claims count
     if options.mode == "replay":
         from rbts.runtime.live.replay import ReplayDataClientFactory
 
@@ -97,16 +104,36 @@ def build_node(settings: Settings, options: RunOptions, run: int | None = None):
     return node
 
 
-def _clients(settings: Settings, options: RunOptions):
+def _placeholder(settings: Settings, options: RunOptions, checkpoint):
+    """Safe mode under the bot's strategy id from the start, claiming the symbols it trades or holds:
+    positions reconciled at start-up (IB, a resumed replay) belong to the bot's strategy, not to
+    Nautilus' EXTERNAL one, so the version the controller starts next manages them."""
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    from rbts.runtime.live.safe import SafeModeConfig, SafeModeStrategy
+
+    spec = _active_spec(settings)
+    symbols = set(spec.settings.symbols if spec is not None else ()) | set(checkpoint.positions if checkpoint else ())
+    ctx = program.BuildContext(options.mode, settings, "", None)
+    claims = []
+    for symbol in sorted(symbols):
+        try:
+            claims.append(InstrumentId.from_str(ctx.instrument_id(symbol)))
+        except RbtsError:
+            continue  # a symbol this home cannot name: the controller refuses the version anyway
+    return SafeModeStrategy(SafeModeConfig(strategy_id=program.STRATEGY_ID, order_id_tag=program.ORDER_ID_TAG,
+                                           external_order_claims=claims))
+
+
+def _clients(settings: Settings, options: RunOptions, checkpoint=None):
     if options.mode == "replay":
-        return _replay_clients(settings, options)
+        return _replay_clients(settings, options, checkpoint)
     if options.mode == "ib":
         return _ib_clients(settings)
     raise RbtsError(f"unknown mode {options.mode!r} (use replay or ib)")
 
 
-def _replay_clients(settings: Settings, options: RunOptions):
-    from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+def _replay_clients(settings: Settings, options: RunOptions, checkpoint=None):
     from nautilus_trader.config import RoutingConfig
 
     from rbts.runtime.live.replay import (
@@ -114,6 +141,7 @@ def _replay_clients(settings: Settings, options: RunOptions):
         VENUE,
         ReplayDataClientConfig,
         ReplayDataClientFactory,
+        ReplayExecClientConfig,
         SandboxLiveExecClientFactory,
     )
 
@@ -123,14 +151,22 @@ def _replay_clients(settings: Settings, options: RunOptions):
     spec = _active_spec(settings)
     capital = spec.settings.capital if spec is not None else settings.capital
     start_ns, end_ns = _replay_window(settings, options)
+    restored: tuple = ()
+    if checkpoint is not None:  # continue after the checkpoint's cycle, with its cash and positions
+        # The positions are opened by reconciliation fills, which the simulated account pays for: it
+        # starts with the checkpoint's cash plus what the positions cost.
+        start_ns = checkpoint.ts + 1
+        capital = checkpoint.cash + sum(p["qty"] * p["avg_px"] for p in checkpoint.positions.values())
+        ctx = program.BuildContext("replay", settings, "", None)
+        restored = tuple((ctx.instrument_id(s), p["qty"], p["avg_px"]) for s, p in sorted(checkpoint.positions.items()))
     data = {REPLAY: ReplayDataClientConfig(
         home=str(settings.home), start_ns=start_ns, end_ns=end_ns, speed=float(options.speed),
         routing=RoutingConfig(default=True),
     )}
-    execs = {VENUE: SandboxExecutionClientConfig(
+    execs = {VENUE: ReplayExecClientConfig(
         venue=VENUE, starting_balances=[f"{capital:.2f} USD"], base_currency="USD", account_type="CASH",
         oms_type="HEDGING", bar_execution=True, trade_execution=False,
-        routing=RoutingConfig(default=True, venues=frozenset({VENUE})),
+        routing=RoutingConfig(default=True, venues=frozenset({VENUE})), positions=restored,
     )}
     return data, execs, {REPLAY: (ReplayDataClientFactory, None), VENUE: (None, SandboxLiveExecClientFactory)}
 
@@ -188,12 +224,17 @@ def run(settings: Settings, options: RunOptions, lock) -> int:
 
     live_dir = settings.live_dir
     live_dir.mkdir(parents=True, exist_ok=True)
+    from rbts.runtime.live.resume import checkpoint_of
+
     described = {"mode": options.mode, "start": options.start, "end": options.end, "speed": options.speed}
     with StateStore(default_path(live_dir)) as store:
+        previous = store.current_run()
+        checkpoint = checkpoint_of(store, previous) if options.resume else None
         number = store.begin_run(options.mode, described)
         store.fail_unfinished_commands(f"the bot of run {number - 1} ended before finishing it")
         store.set_status(node_status="starting", mode=options.mode, pid=os.getpid(), started=time.time(),
-                         heartbeat=time.time(), run=number)
+                         heartbeat=time.time(), run=number, resumed_from=checkpoint.run if checkpoint else None)
+        _announce(store, number, previous, options, checkpoint)
     lock.describe(run=number, started=time.time(), **described)
     end, detail = END_FAILED, None
     # Until the node installs its own handlers (in node.run), SIGTERM is a clean stop too.
@@ -203,9 +244,9 @@ def run(settings: Settings, options: RunOptions, lock) -> int:
     alerts = hub.start(settings)  # every event the store writes from now on may become an alert
     try:
         if options.mode == "ib":
-            _run_ib(settings, options, number)
+            _run_ib(settings, options, number, checkpoint)
         else:
-            _run_node(build_node(settings, options, number))
+            _run_node(build_node(settings, options, number, checkpoint))
         end = END_STOPPED
     except (KeyboardInterrupt, StopRequested):
         end = END_STOPPED
@@ -226,6 +267,26 @@ def run(settings: Settings, options: RunOptions, lock) -> int:
     return 0
 
 
+def _announce(store: StateStore, number: int, previous: int | None, options: RunOptions, checkpoint) -> None:
+    """Say in an event what the new run continues from, or that it starts fresh."""
+    from rbts.runtime.live.resume import describe
+
+    if checkpoint is not None:
+        store.log_event(f"run {number} {describe(checkpoint, options.mode)}", kind="run")
+    elif previous is None:
+        return
+    elif options.resume:
+        store.log_event(f"run {number} starts fresh: run {previous} recorded no cycle to resume from",
+                        level="WARNING", kind="run")
+    elif options.mode == "ib":
+        store.log_event(f"run {number} starts anew after run {previous}: positions and orders reconcile with IB; "
+                        "the strategy starts from its capital", kind="run")
+    else:
+        start = f" from {options.start}" if options.start else ""
+        store.log_event(f"run {number} starts a fresh replay{start}: run {previous}'s positions and cash are not "
+                        "carried over (`rbts restart` resumes a run)", level="WARNING", kind="run")
+
+
 class StopRequested(BaseException):
     """SIGTERM before the node runs (while building it, or waiting for IB)."""
 
@@ -241,7 +302,7 @@ def _run_node(node) -> None:
         node.dispose()
 
 
-def _run_ib(settings: Settings, options: RunOptions, run: int) -> None:
+def _run_ib(settings: Settings, options: RunOptions, run: int, checkpoint=None) -> None:
     """Wait for the gateway, build the node, run it; a build that could not connect starts over."""
     from nautilus_trader.adapters.interactive_brokers import factories
 
@@ -253,7 +314,7 @@ def _run_ib(settings: Settings, options: RunOptions, run: int) -> None:
             attempt = _wait_for_gateway(settings, stop, attempt)
         if attempt < 0:
             return  # stopped while waiting
-        node = build_node(settings, options, run)
+        node = build_node(settings, options, run, checkpoint)
         clients = list(factories.IB_CLIENTS.values())
         if clients and all(c._is_ib_connected.is_set() for c in clients):
             # Connected: from now on reconnect for as long as it takes (IB's nightly restart);

@@ -43,6 +43,9 @@ class BuildContext:
     settings: Any  # rbts.runtime.settings.Settings
     version: str  # registry label, e.g. "vix-calm-ema-cross v3"
     publish: Any  # callable(topic, msg): the node's message bus publish
+    # Symbols the bot holds a position in that the version does not trade: its exit rules, stops,
+    # breaker and flatten must still apply to them, never an entry (SPEC §5).
+    exit_only: tuple[str, ...] = ()
 
     def instrument_id(self, symbol: str) -> str:
         """The Nautilus instrument id of a DSL symbol in this mode (replay: the one sandbox venue)."""

@@ -71,7 +71,8 @@ def node_configs(target: RedisTarget, mode: str) -> dict[str, Any]:
                               password=target.password, connection_timeout=5, response_timeout=5)
     return {
         # replay starts from its catalog with a fresh simulated account: yesterday's replay
-        # orders must not come back; IB keeps them (reconciliation is the better for it)
+        # orders must not come back (a resumed replay gets its positions from the store's
+        # checkpoint); IB keeps them (reconciliation is the better for it)
         "cache": CacheConfig(database=database, encoding="json", buffer_interval_ms=100,
                              flush_on_start=mode == "replay"),
         "message_bus": MessageBusConfig(database=database, encoding="json", stream_per_topic=False,

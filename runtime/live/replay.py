@@ -68,8 +68,6 @@ class ReplayDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
     speed: float = 600.0
     end_ns: int | None = None
     max_gap_s: float = 300.0
-    # How long the player waits for the strategy's subscriptions before the first bar.
-    settle_s: float = 1.0
 
 
 class ReplayDataClient(LiveMarketDataClient):
@@ -86,7 +84,12 @@ class ReplayDataClient(LiveMarketDataClient):
         self._player: asyncio.Task | None = None
         self._engines: list = []  # live engines whose queues must be empty before the next step
         self._requests_in_flight = 0  # history requests not answered yet (a strategy warming up)
+        self._subscriptions_in_flight = 0  # bar subscriptions not registered yet (a strategy starting)
         self.finished = False
+        # The controller holds the replay between two instants while it swaps strategies; the
+        # player starts held (until the first strategy runs) and parks at the next boundary.
+        self._hold = True
+        self._parked = True
         ReplayDataClientFactory.last = self
 
     def watch_engines(self, *engines) -> None:
@@ -96,6 +99,18 @@ class ReplayDataClient(LiveMarketDataClient):
     @property
     def cursor_ns(self) -> int:
         return self._cursor_ns
+
+    def hold(self) -> None:
+        """Stop publishing after the instant in progress (see :attr:`held`)."""
+        self._hold = True
+
+    def release(self) -> None:
+        self._hold = False
+
+    @property
+    def held(self) -> bool:
+        """Held between two instants: every bar up to the cursor applied, its cycle and fills done."""
+        return self._hold and (self._parked or self._player is None or self._player.done())
 
     async def _connect(self) -> None:
         for symbol in self._bars.symbols():
@@ -125,17 +140,22 @@ class ReplayDataClient(LiveMarketDataClient):
             self._series[bar_type] = make_bars(instrument, seconds, frame) if len(frame) else []
         return self._series[bar_type]
 
+    def subscribe_bars(self, command) -> None:
+        self._subscriptions_in_flight += 1  # the player waits for them (see _settle)
+        super().subscribe_bars(command)
+
     async def _subscribe_bars(self, command) -> None:
-        bar_type = command.bar_type
-        if bar_type.aggregation_source != AggregationSource.EXTERNAL:
-            return  # internal bars are aggregated by the DataEngine from external ones
-        bars = self._load(bar_type)
-        if not bars:
-            self._log.error(f"replay: no bars in the catalog for {bar_type}")
-        # Join the stream after the bars already published.
-        self._positions[bar_type] = _first_after(bars, self._cursor_ns)
-        if self._player is None or self._player.done():
-            self._player = self.create_task(self._play(), log_msg="replay player")
+        try:
+            bar_type = command.bar_type
+            bars = self._load(bar_type)
+            if not bars:
+                self._log.error(f"replay: no bars in the catalog for {bar_type}")
+            # Join the stream after the bars already published.
+            self._positions[bar_type] = _first_after(bars, self._cursor_ns)
+            if self._player is None or self._player.done():
+                self._player = self.create_task(self._play(), log_msg="replay player")
+        finally:
+            self._subscriptions_in_flight -= 1
 
     async def _unsubscribe_bars(self, command) -> None:
         self._positions.pop(command.bar_type, None)
@@ -171,10 +191,14 @@ class ReplayDataClient(LiveMarketDataClient):
         self._handle_bars(bar_type, bars, request.id, request.start, request.end, request.params)
 
     async def _play(self) -> None:
-        await asyncio.sleep(self._cfg.settle_s)
         while True:
-            if not self._positions:  # between a strategy swap's unsubscribe and subscribe
-                await asyncio.sleep(0.05)
+            if self._hold or not self._positions:  # a swap in progress, or nothing subscribed
+                self._parked = True
+                await asyncio.sleep(0.02)
+                continue
+            if self._parked:  # released: the new strategy's subscriptions and requests first
+                self._parked = False
+                await self._settle()
                 continue
             nxt = self._next_instant()
             if nxt is None:
@@ -202,7 +226,7 @@ class ReplayDataClient(LiveMarketDataClient):
         return min(spec_seconds(str(bt.spec)) for bt in self._positions) * 1_000_000_000
 
     def _busy(self) -> int:
-        total = self._requests_in_flight
+        total = self._requests_in_flight + self._subscriptions_in_flight
         for engine in self._engines:
             for name in ("data_qsize", "cmd_qsize", "evt_qsize", "req_qsize", "res_qsize"):
                 size = getattr(engine, name, None)
@@ -251,12 +275,47 @@ class ReplayDataClientFactory(LiveDataClientFactory):
         return ReplayDataClient(loop, msgbus, cache, clock, config)
 
 
+class ReplayExecClientConfig(SandboxExecutionClientConfig, frozen=True, kw_only=True):
+    # A resumed replay's positions: (instrument id, signed quantity, average price) each.
+    positions: tuple[tuple[str, float, float], ...] = ()
+
+
 class BarSandboxExecutionClient(SandboxExecutionClient):
-    """The Sandbox exchange, fed with the external bars of its venue (bar execution)."""
+    """The Sandbox exchange, fed with the external bars of its venue (bar execution).
+
+    A resumed replay's positions are reported as the venue's at start-up, once: Nautilus'
+    reconciliation then opens them (owned by the strategy that claims their instruments)."""
+
+    def __init__(self, *, config, **kwargs) -> None:
+        super().__init__(config=config, **kwargs)
+        self._restored = tuple(getattr(config, "positions", ()))
 
     def connect(self) -> None:
         super().connect()
         self._msgbus.subscribe("data.bars.*", handler=self._on_bar)
+
+    async def generate_position_status_reports(self, command) -> list:
+        from decimal import Decimal
+
+        from nautilus_trader.core.uuid import UUID4
+        from nautilus_trader.execution.reports import PositionStatusReport
+        from nautilus_trader.model.enums import PositionSide
+        from nautilus_trader.model.identifiers import InstrumentId
+        from nautilus_trader.model.objects import Quantity
+
+        restored, self._restored = self._restored, ()  # at start-up only
+        now = self._clock.timestamp_ns()
+        reports = []
+        for iid, qty, avg_px in restored:
+            instrument = self._cache.instrument(InstrumentId.from_str(iid))
+            if instrument is None or not qty:
+                continue
+            reports.append(PositionStatusReport(
+                account_id=self.account_id, instrument_id=instrument.id,
+                position_side=PositionSide.LONG if qty > 0 else PositionSide.SHORT,
+                quantity=Quantity(abs(qty), instrument.size_precision), report_id=UUID4(), ts_last=now, ts_init=now,
+                avg_px_open=Decimal(str(avg_px))))
+        return reports
 
     def _on_bar(self, bar: Bar) -> None:
         bar_type = bar.bar_type

@@ -25,6 +25,7 @@ from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
 from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
 from rbts.runtime.live.fill_events import fill_event
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
+from rbts.runtime.live.preflight import HistoryRequest, Needs
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
 from rbts.runtime.live.replay import TOPIC_INSTANT, TOPIC_SETTLED
 from rbts.runtime.live.warmup import SESSIONS_PARAM, WarmUp, history_start_ns
@@ -41,6 +42,7 @@ class LiveRuleStrategy(RuleStrategy):
     """
 
     warmup_sessions: int = 1  # sessions of history the rules need (set by build)
+    _preloaded: dict | None = None  # history the controller fetched and checked before the swap
 
     def on_start(self) -> None:
         self._warm: WarmUp | None = None
@@ -54,19 +56,62 @@ class LiveRuleStrategy(RuleStrategy):
             self._loop.call_soon_threadsafe(func, *args)
 
     # ------------------------------------------------------------------ warm-up
+    def needs(self) -> Needs:
+        """Its instruments and the warm-up history of every bar type it will use (checked before a swap)."""
+        timeframes = self.evaluator.bar_timeframes()
+        today = pd.Timestamp.now(tz="America/New_York").date()
+        start = self._history_start(pd.Timestamp(history_start_ns(today, self.warmup_sessions), tz="UTC"))
+        history = {}
+        for symbol, iid in self._ids.items():
+            for _subscribe, arrives, _seconds in bar_types_for(iid, tuple(timeframes.get(symbol) or (self._base_s,))):
+                external = BarType(arrives.instrument_id, arrives.spec, AggregationSource.EXTERNAL)
+                history.setdefault(external, HistoryRequest(external, symbol, start,
+                                                            {SESSIONS_PARAM: self.warmup_sessions}))
+        return Needs(dict(self._ids), tuple(history.values()))
+
+    def resume_from(self, checkpoint: dict) -> None:
+        """Carry on the session of a run that ended (rbts.runtime.live.resume): its starting equity, the
+        sizing base (account beyond the strategy's capital) and a breaker that tripped that day."""
+        own = checkpoint.get("strategy_equity")
+        if own is None:
+            return
+        self._offset = max(0.0, checkpoint["equity"] - own)
+        self._roll_session(checkpoint["ts"], own)
+        self._session_start_equity = own - checkpoint["day_pnl"]
+        self._last_equity = own
+        if checkpoint.get("halted"):
+            self._halted_session = self._session
+
+    def preload(self, history: dict) -> None:
+        """Start warm with this history (BarType -> bars, each complete up to when it was fetched)."""
+        self._preloaded = history
+
     def _request_history(self) -> None:
         for arrives, (symbol, seconds, shift) in self._bar_keys.items():
             external = BarType(arrives.instrument_id, arrives.spec, AggregationSource.EXTERNAL)
             self._history_keys[external] = (symbol, seconds, shift)
-        self._warm = WarmUp(len(self._history_keys))
-        today = self.clock.utc_now().tz_convert("America/New_York").date()
-        start = pd.Timestamp(history_start_ns(today, self.warmup_sessions), tz="UTC")
-        for bar_type in self._history_keys:
-            self.request_bars(bar_type, start=self._history_start(start), callback=self._on_history,
-                              params={SESSIONS_PARAM: self.warmup_sessions})
+        preloaded, self._preloaded = self._preloaded, None
+        if preloaded is None:
+            requests = [(r.bar_type, r.start, r.params) for r in self.needs().history]
+        else:  # only what closed since it was fetched (IB, a swap that took a while)
+            requests = [(bt, pd.Timestamp(bars[-1].ts_init + 1, tz="UTC"), {})
+                        for bt, bars in preloaded.items() if bars and self._tail_due(bt, bars[-1])]
+        self._warm = WarmUp(len(requests))
+        for bars in (preloaded or {}).values():
+            for bar in bars:
+                self.on_historical_data(bar)
+        for bar_type, start, params in requests:
+            self.request_bars(bar_type, start=start, callback=self._on_history, params=params)
+        if not requests:
+            self._finish_warm_up()
 
     def _history_start(self, start):
         return start
+
+    def _tail_due(self, bar_type: BarType, last) -> bool:
+        """Whether a bar of this type closed after the last one fetched."""
+        seconds = self._history_keys.get(bar_type, (None, self._base_s, 0))[1]
+        return self.clock.timestamp_ns() >= last.ts_init + seconds * 1_000_000_000
 
     def on_historical_data(self, data) -> None:
         if isinstance(data, Bar) and self._warm is not None and not self._warm.done:
@@ -192,6 +237,9 @@ class ReplayRuleStrategy(LiveRuleStrategy):
         # The wall clock means nothing here: the replay counts the sessions back from its cursor.
         return pd.Timestamp("1990-01-01", tz="UTC")
 
+    def _tail_due(self, bar_type: BarType, last) -> bool:
+        return False  # the replay is held during a swap: the checked history is complete
+
     def subscribe_bars(self, bar_type: BarType, *args, **kwargs) -> None:
         if bar_type.is_composite():
             external = BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.EXTERNAL)
@@ -237,11 +285,12 @@ def build(spec, ctx) -> RuleStrategy:
     from rbts.compiler.warmup import warmup_sessions
 
     settings = spec.settings
-    graph = lower(spec.checked)
-    ids = {s: ctx.instrument_id(s) for s in settings.symbols}
+    exit_only = tuple(s for s in getattr(ctx, "exit_only", ()) if s not in settings.universe)
+    graph = lower(_with_exit_only(spec.checked, exit_only))
+    ids = {s: ctx.instrument_id(s) for s in settings.symbols + exit_only}
     config = RuleStrategyConfig(
-        strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, instrument_ids=ids,
-        data_only=tuple(settings.data_symbols),
+        strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, instrument_ids=ids, exit_only=exit_only,
+        data_only=tuple(s for s in settings.data_symbols if s not in exit_only),
         account_venue="IB" if ctx.mode == "ib" else None,  # the IB account id is IB-<account>
         bar_ts_is_open=False,  # replay bars and IB bars (rbts.runtime.ib.clients) are stamped at their close
         eval_delay_ns=1 if ctx.mode == "replay" else 2_000_000_000,  # IB bars arrive up to ~1 s late
@@ -252,6 +301,19 @@ def build(spec, ctx) -> RuleStrategy:
     strategy = cls(config, settings, incremental(graph), recorder)
     strategy.warmup_sessions = warmup_sessions(graph)
     return strategy
+
+
+def _with_exit_only(checked, symbols: tuple[str, ...]):
+    """The checked strategy with ``symbols`` as tickers too, so its per-ticker values and exit rules are
+    evaluated for them (the strategy never enters them; sizing keeps its own universe)."""
+    if not symbols:
+        return checked
+    import dataclasses
+
+    s = checked.settings
+    settings = dataclasses.replace(s, universe=s.universe + symbols,
+                                   data_symbols=tuple(d for d in s.data_symbols if d not in symbols))
+    return dataclasses.replace(checked, settings=settings)
 
 
 __all__ = ["LiveRuleStrategy", "ReplayRuleStrategy", "bar_types_for", "build"]

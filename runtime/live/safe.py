@@ -42,7 +42,8 @@ class SafeModeStrategy(Strategy):
         from rbts.runtime.live.fill_events import fill_event
         from rbts.runtime.live.monitor import TOPIC_EVENT
 
-        self.msgbus.publish(TOPIC_EVENT, fill_event(self.cache, event, "flatten", event.ts_event))
+        rule = "flatten" if self.config.flatten_on_start else None  # else a broker stop or a reconciled fill
+        self.msgbus.publish(TOPIC_EVENT, fill_event(self.cache, event, rule, event.ts_event))
 
     def on_stop(self) -> None:
         for bar_type in self.marked:

@@ -38,6 +38,9 @@ def banner(snap: dict[str, Any]) -> str:
         parts.append(f"SAFE MODE: {st.get('safe_reason')}")
     else:
         parts.append(f"strategy {st.get('strategy_version') or '-'}")
+    held = {p["symbol"] for p in snap.get("positions", []) if p.get("exit_only")}
+    if held:
+        parts.append("EXIT-ONLY: " + ", ".join(sorted(held)))
     return " | ".join(parts)
 
 
@@ -89,9 +92,12 @@ def metrics(snap: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def positions_table(snap: dict[str, Any]) -> pd.DataFrame:
+    """Open positions; ``managed`` says "exit-only" for one the running version holds but does not trade
+    (its exit rules, stops, breaker and flatten apply; never an entry)."""
     rows = [{"symbol": p["symbol"], "qty": p["qty"], "avg price": p["avg_px"],
-             "unrealised": round(p["unrealized_pnl"], 2)} for p in snap.get("positions", [])]
-    return pd.DataFrame(rows, columns=["symbol", "qty", "avg price", "unrealised"])
+             "unrealised": round(p["unrealized_pnl"], 2), "managed": "exit-only" if p.get("exit_only") else ""}
+            for p in snap.get("positions", [])]
+    return pd.DataFrame(rows, columns=["symbol", "qty", "avg price", "unrealised", "managed"])
 
 
 def orders_table(snap: dict[str, Any]) -> pd.DataFrame:
@@ -111,6 +117,7 @@ def rules_table(snap: dict[str, Any]) -> pd.DataFrame:
     """Per ticker: each rule's state, what blocks an entry, and the values the rules compared."""
     cycle = snap.get("cycle") or {}
     global_rules = (cycle.get("") or {}).get("rules", {})
+    exit_only = set((snap.get("status") or {}).get("exit_only") or ())
     rows = []
     for symbol, row in cycle.items():
         if symbol == "":
@@ -119,7 +126,8 @@ def rules_table(snap: dict[str, Any]) -> pd.DataFrame:
         rules = {**global_rules, **row.get("rules", {})}
         rows.append({
             "symbol": symbol,
-            "entry": "blocked by: " + ", ".join(blocked) if blocked else "allowed",
+            "entry": "exit-only: no entries" if symbol in exit_only else
+            "blocked by: " + ", ".join(blocked) if blocked else "allowed",
             "rules": ", ".join(f"{k}={v}" for k, v in rules.items()),
             "values": ", ".join(f"{k}={_num(v)}" for k, v in row.get("values", {}).items()),
             "cycle": format_ts(row.get("ts")),

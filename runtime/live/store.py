@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS cycles (
     "values" TEXT, blocked_by TEXT, strategy_version TEXT, run INTEGER);
 CREATE TABLE IF NOT EXISTS equity (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER, equity REAL, cash REAL, run INTEGER, day_pnl REAL,
-    realized_pnl REAL, unrealized_pnl REAL, positions TEXT, strategy_version TEXT);
+    realized_pnl REAL, unrealized_pnl REAL, positions TEXT, strategy_version TEXT, strategy_equity REAL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, wall REAL, ts INTEGER, level TEXT, kind TEXT,
     message TEXT, run INTEGER);
@@ -59,7 +59,7 @@ ADDED_COLUMNS = {
     "fills": ("run INTEGER",),
     "cycles": ("run INTEGER",),
     "equity": ("run INTEGER", "day_pnl REAL", "realized_pnl REAL", "unrealized_pnl REAL", "positions TEXT",
-               "strategy_version TEXT"),
+               "strategy_version TEXT", "strategy_equity REAL"),
     "events": ("run INTEGER",),
     "positions": ("exit_only INTEGER DEFAULT 0",),
 }
@@ -264,13 +264,16 @@ class StateStore:
 
     def add_equity(self, ts: int, equity: float, cash: float, *, day_pnl: float | None = None,
                    realized_pnl: float | None = None, unrealized_pnl: float | None = None,
-                   positions: Mapping[str, Any] | None = None, version: str | None = None) -> None:
-        """One cycle's marks, as computed at that cycle (``positions``: symbol -> {qty, avg_px})."""
+                   positions: Mapping[str, Any] | None = None, version: str | None = None,
+                   strategy_equity: float | None = None) -> None:
+        """One cycle's marks, as computed at that cycle (``positions``: symbol -> {qty, avg_px};
+        ``strategy_equity``: the strategy's own equity, its capital plus its PnL)."""
         self._db.execute(
             "INSERT INTO equity (ts, equity, cash, day_pnl, realized_pnl, unrealized_pnl, positions, "
-            "strategy_version, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "strategy_version, strategy_equity, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (ts, equity, cash, day_pnl, realized_pnl, unrealized_pnl,
-             json.dumps(positions) if positions is not None else None, version, self._writing_run()),
+             json.dumps(positions) if positions is not None else None, version, strategy_equity,
+             self._writing_run()),
         )
 
     def log_event(self, message: str, *, level: str = "INFO", kind: str = "info", ts: int | None = None) -> None:
@@ -360,7 +363,7 @@ class StateStore:
         """A run's per-cycle marks, oldest first: ts, equity, cash, day_pnl, realized_pnl, unrealized_pnl,
         positions (symbol -> {qty, avg_px}), strategy_version."""
         rows = self._rows("SELECT ts, equity, cash, day_pnl, realized_pnl, unrealized_pnl, positions, "
-                          "strategy_version FROM equity WHERE run IS ? ORDER BY id DESC LIMIT ?",
+                          "strategy_version, strategy_equity FROM equity WHERE run IS ? ORDER BY id DESC LIMIT ?",
                           (self._reading_run(run), limit))
         for row in rows:
             row["positions"] = json.loads(row["positions"]) if row["positions"] else {}

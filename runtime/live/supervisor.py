@@ -10,8 +10,8 @@ many deaths in a window.
 * A first start that ends before it began its run (`rbts live --detach` then reports why), or
   whose run failed with an error within a minute (a settings error, no catalog: a CRITICAL
   ``died`` event), is not retried: restarting cannot fix it.
-* Restarts run ``rbts live`` again with the last run's mode and options on the active strategy
-  (the bot resumes per docs/live.md "Crash or stop").
+* Restarts run ``rbts live --resume`` with the last run's mode and options on the active
+  strategy: the new run continues from the dead run's last cycle (docs/live.md "Restart and crash").
 
 Run as ``python -m rbts.runtime.live.supervisor --home HOME -- live ARGS...``; its pid is in
 ``live/supervisor.pid`` while it runs.
@@ -134,12 +134,12 @@ class Supervisor:
         return [sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(self.settings.home), *args]
 
     def _restart_args(self) -> list[str]:
-        """``live`` with the last run's mode and options, on the active strategy (no file: it is applied)."""
+        """``live --resume`` with the last run's mode and options, on the active strategy (no file: it is applied)."""
         from rbts.runtime.live import control
 
         last = control._last_run(self.settings) or {}
         options = last.get("options") or {}
-        args = ["live", "--mode", options.get("mode") or last.get("mode") or "replay"]
+        args = ["live", "--mode", options.get("mode") or last.get("mode") or "replay", "--resume"]
         for flag in ("start", "end", "speed"):
             if options.get(flag):
                 args += [f"--{flag}", str(options[flag])]

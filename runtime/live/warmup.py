@@ -42,7 +42,7 @@ class WarmUp:
         self.history: list[tuple[int, int, str, tuple]] = []  # (ts, seconds, symbol, ohlcv)
         self.held: list[tuple[Callable, object]] = []  # live bars: (handler, bar)
         self.last: dict[tuple[str, int], int] = {}  # (symbol, seconds) -> newest history ts
-        self.done = requests == 0
+        self.done = False  # until apply()
 
     def expired(self) -> bool:
         return time.monotonic() > self.deadline

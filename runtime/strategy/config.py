@@ -17,6 +17,8 @@ class RuleStrategyConfig(StrategyConfig, frozen=True):
     bar_ts_is_open: the bar feed stamps ``ts_event`` at the bar's open (IB live) rather than its close.
     trade_from_ns: cycles before this instant are a warm-up: evaluated (indicators, crosses and
         windows need them) but they neither trade nor are recorded.
+    exit_only: symbols held from an earlier version that this one does not trade: their positions
+        are exited by its exit rules, stops and breaker, never entered (a live apply, SPEC §5).
     """
 
     instrument_ids: dict[str, str]
@@ -25,3 +27,4 @@ class RuleStrategyConfig(StrategyConfig, frozen=True):
     eval_delay_ns: int = 1
     bar_ts_is_open: bool = False
     trade_from_ns: int = 0
+    exit_only: tuple[str, ...] = ()

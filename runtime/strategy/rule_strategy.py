@@ -49,15 +49,17 @@ class RuleStrategy(Strategy):
         recorder: CycleRecorder | None = None,
     ) -> None:
         super().__init__(config)
-        missing = [s for s in settings.symbols if s not in config.instrument_ids]
+        self._exit_only = frozenset(config.exit_only)
+        symbols = settings.symbols + tuple(s for s in config.exit_only if s not in settings.symbols)
+        missing = [s for s in symbols if s not in config.instrument_ids]
         if missing:
             raise RbtsError(f"no instrument given for {', '.join(missing)}")
         self.settings = settings
         self.evaluator = evaluator
         self.recorder = recorder if recorder is not None else CycleRecorder()
-        self._ids = {s: InstrumentId.from_str(config.instrument_ids[s]) for s in settings.symbols}
+        self._ids = {s: InstrumentId.from_str(config.instrument_ids[s]) for s in symbols}
         self._symbol_of = {iid: s for s, iid in self._ids.items()}
-        self._data_only = set(config.data_only) | set(settings.data_symbols)
+        self._data_only = (set(config.data_only) | set(settings.data_symbols)) - self._exit_only
         self._tradable: list[str] = []
         self._bar_keys: dict[BarType, tuple[str, int, int]] = {}  # type -> (symbol, seconds, stamp shift ns)
         self._base_s = settings.bars_seconds
@@ -93,7 +95,7 @@ class RuleStrategy(Strategy):
             instrument = self.cache.instrument(iid)
             if instrument is None:
                 raise RbtsError(f"instrument {iid} for {symbol} is not loaded")
-            if symbol in self.settings.universe and symbol not in self._data_only \
+            if (symbol in self.settings.universe or symbol in self._exit_only) and symbol not in self._data_only \
                     and instrument.asset_class != AssetClass.INDEX:
                 self._tradable.append(symbol)
             tfs = timeframes.get(symbol) or (self._base_s,)
@@ -220,7 +222,7 @@ class RuleStrategy(Strategy):
             return
         order = self.settings.order
         for symbol in self._tradable:
-            if symbol in positions or working.get(symbol) or not result.enter(symbol):
+            if symbol in self._exit_only or symbol in positions or working.get(symbol) or not result.enter(symbol):
                 continue
             close = self._last_close.get(symbol)
             if close is None:

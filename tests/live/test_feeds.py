@@ -38,6 +38,23 @@ def test_silence_counts_only_inside_the_session():
     assert watch.check(ny("2025-03-11 09:46")) == (["AAPL"], [])
 
 
+def test_a_feed_added_by_an_apply_mid_session_is_owed_bars_from_then_on():
+    """An apply that adds MSFT at 11:00 is not "MSFT silent since the open" (issue #16)."""
+    watch = FeedWatch(grace_ns=0)
+    watch.expect(["AAPL"], 60)
+    for stamp in ("10:56", "10:57", "10:58", "10:59"):
+        watch.on_bar("AAPL", ny(f"2025-03-11 {stamp}"))
+        assert watch.check(ny(f"2025-03-11 {stamp}")) == ([], [])
+    watch.expect(["AAPL", "MSFT"], 60)  # the apply
+    watch.on_bar("AAPL", ny("2025-03-11 11:00"))
+    assert watch.check(ny("2025-03-11 11:00")) == ([], [])
+    watch.on_bar("AAPL", ny("2025-03-11 11:02"))
+    assert watch.check(ny("2025-03-11 11:02")) == ([], [])  # two cycles since the apply: not yet
+    watch.on_bar("AAPL", ny("2025-03-11 11:03"))
+    assert watch.check(ny("2025-03-11 11:03")) == (["MSFT"], [])  # more than two: silent since the apply
+    assert watch.silent == {"MSFT": ny("2025-03-11 11:00")}
+
+
 def test_session_open_honours_holidays_and_early_closes():
     assert session_open(ny("2025-03-11 10:00")) == ny("2025-03-11 09:30")
     assert session_open(ny("2025-03-11 09:30")) is None  # (open, close]

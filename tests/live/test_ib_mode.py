@@ -155,3 +155,45 @@ def test_ib_settings_errors_come_before_any_waiting(tmp_path, monkeypatch):
     assert result.returncode == 1 and "IB account not set" in result.stderr
     with store_of(tmp_path) as store:
         assert store.status()["node_status"] == "stopped"
+
+
+HOLD = STRATEGY.replace('strategy "ib smoke"', 'strategy "ib hold"')
+EXIT = HOLD + "exit out: close > 0\n"
+
+
+@pytest.mark.slow
+def test_positions_open_at_the_broker_across_a_crash_are_the_strategys_again(home, monkeypatch):
+    """kill -9 with a position open at IB; `rbts restart` reconciles it into the bot's strategy (not
+    Nautilus' EXTERNAL one): no second entry, and the exit rule of the next version sells it."""
+    import os
+    import signal
+
+    (home.parent / "hold.rbts").write_text(HOLD)
+    (home.parent / "exit.rbts").write_text(EXIT)
+    settings = load_settings(home)
+    with FakeTws(fake_bars(), live_interval=1.0) as tws:
+        monkeypatch.setenv("RBTS_IB_PORT", str(tws.port))
+        assert rbts(home, "live", str(home.parent / "hold.rbts"), "--mode", "ib", "--detach").returncode == 0
+        wait_for(home, lambda s: s.positions(), timeout=90, what="run 1 holding AAPL")
+        assert tws.wait_for(lambda: tws.positions.get("AAPL", (0, 0))[0] > 0)
+        os.kill(control.bot_state(settings).pid, signal.SIGKILL)
+        wait_for(home, lambda _s: control.bot_state(settings).state == "died", what="run 1 dead")
+        qty, cost = tws.positions["AAPL"]
+
+        restarted = rbts(home, "restart")
+        assert restarted.returncode == 0, restarted.stderr
+        status = wait_for(home, lambda s: s.status() if s.status().get("run") == 2 and s.status().get(
+            "strategy_version") == "ib-hold v1" else None, timeout=90, what="run 2 running v1")
+        position = wait_for(home, lambda s: s.positions(), timeout=60, what="the reconciled position")[0]
+        with store_of(home) as store:
+            events = [e["message"] for e in store.events(50) if e["kind"] == "run"]
+        assert status["resumed_from"] == 1 and any("positions and orders reconcile with IB" in m for m in events)
+        assert (position["symbol"], position["qty"]) == ("AAPL", qty)
+        assert position["avg_px"] == pytest.approx(cost, abs=0.01)
+
+        applied = rbts(home, "apply", str(home.parent / "exit.rbts"))
+        assert applied.returncode == 0, applied.stderr
+        assert tws.wait_for(lambda: [o.action for o in tws.orders.values()] == ["BUY", "SELL"], timeout=90)
+        assert tws.wait_for(lambda: tws.positions["AAPL"][0] == 0, timeout=30)
+        wait_for(home, lambda s: not s.positions(), timeout=60, what="flat in the store")
+        assert rbts(home, "stop").returncode == 0

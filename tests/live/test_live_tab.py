@@ -85,3 +85,16 @@ def test_view_models():
     assert live_view.banner(feeds) == ("bot running (pid 1) | mode ib | connected | "
                                        "FEED SILENT: MSFT since 2025-03-11 09:40 EDT | strategy x v1")
     assert live_view.health(feeds) == "warning"
+
+
+def test_exit_only_positions_are_shown_so():
+    """Positions the running version holds but does not trade (issue #16 defect 3)."""
+    snap = {"running": True, "pid": 1,
+            "status": {"mode": "replay", "connected": True, "strategy_version": "x v2", "exit_only": ["AAPL"]},
+            "positions": [{"symbol": "AAPL", "qty": 50.0, "avg_px": 100.0, "unrealized_pnl": -300.0, "exit_only": True},
+                          {"symbol": "MSFT", "qty": 25.0, "avg_px": 200.0, "unrealized_pnl": 0.0, "exit_only": False}],
+            "cycle": {"AAPL": {"rules": {"always": "true"}, "blocked_by": [], "ts": TS},
+                      "MSFT": {"rules": {"always": "true"}, "blocked_by": [], "ts": TS}}}
+    assert live_view.banner(snap).endswith("| strategy x v2 | EXIT-ONLY: AAPL")
+    assert live_view.positions_table(snap)["managed"].tolist() == ["exit-only", ""]
+    assert live_view.rules_table(snap)["entry"].tolist() == ["exit-only: no entries", "allowed"]

@@ -93,3 +93,51 @@ def test_every_cycle_record_carries_its_own_equity_cash_and_day_pnl(replayed):
     start.iloc[0] = curve["equity"].iloc[0]
     assert rows["day_pnl"].to_numpy() == pytest.approx((curve["equity"] - days.map(start)).to_numpy(), abs=1e-6)
     assert {tuple(sorted(p)) for p in rows["positions"]} >= {(), ("AAPL",)}  # each row says what it held
+
+
+V2 = STRATEGY.replace("ema(close, 8, 5m)", "ema(close, 13, 5m)")
+
+
+@pytest.mark.slow
+def test_a_hot_apply_equals_two_chained_backtests(small_demo_home, tmp_path):
+    """v1 replayed, v2 applied while it runs: the bot's fills and final equity are those of v1 backtested up
+    to the swap's instant T and v2 backtested after it, starting with v1's cash and positions at T."""
+    from support.chained import chained_backtest
+
+    home = tmp_path / "home"
+    shutil.copytree(small_demo_home, home)
+    (tmp_path / "v1.rbts").write_text(STRATEGY)
+    (tmp_path / "v2.rbts").write_text(V2)
+    started = rbts(home, "live", str(tmp_path / "v1.rbts"), "--start", FIRST, "--end", f"{LAST} 23:59",
+                   "--speed", "3000", "--detach")
+    assert started.returncode == 0, started.stderr
+    try:
+        third_day = int(pd.Timestamp("2025-03-12 10:00", tz="America/New_York").value)
+        wait_for(home, lambda s: (s.status().get("last_cycle_ts") or 0) >= third_day, timeout=300,
+                 what="the replay in its third session")
+        applied = rbts(home, "apply", str(tmp_path / "v2.rbts"))
+        assert applied.returncode == 0 and "bot: applied parity v2" in applied.stdout, applied.stderr
+        with store_of(home) as store:
+            swap = next(e for e in store.events(200) if e["kind"] == "apply" and e["message"] == "running parity v2")
+        split = swap["ts"]
+        last_ts = int(pd.Timestamp(f"{LAST} 16:00", tz="America/New_York").value)
+        assert split < last_ts - 3600 * 10**9, "the apply landed at the end of the replay: slow it down"
+        wait_for(home, lambda s: (s.equity(1)[-1:] or [{}])[0].get("ts") == last_ts, timeout=300,
+                 what="the replay's last cycle")
+    finally:
+        stop_bot(home)
+
+    chained = chained_backtest(home, STRATEGY, V2, FIRST, split, LAST)
+    with store_of(home) as store:
+        fills = sorted((f["ts"], f["symbol"], f["side"], f["qty"], round(f["price"], 6)) for f in store.fills(10_000))
+        rows = pd.DataFrame(store.equity(100_000))
+    expected = chained.fills()
+    assert any(f[0] > split for f in expected) and any(f[0] <= split for f in expected)
+    assert fills == expected
+    # both halves of the curve: v1's equity up to T, then v2's own equity (its capital plus its PnL)
+    first, second = chained.first.equity, chained.second.equity
+    before, after = rows[rows["ts"] <= split], rows[rows["ts"] > split]
+    assert before["ts"].tolist() == [t.value for t in first.index]
+    assert before["equity"].to_numpy() == pytest.approx(first["equity"].to_numpy(), abs=1e-6)
+    assert after["ts"].tolist() == [t.value for t in second.index]
+    assert after["strategy_equity"].to_numpy() == pytest.approx(second["equity"].to_numpy(), abs=1e-6)

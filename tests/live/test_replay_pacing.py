@@ -34,6 +34,7 @@ class Player:
         self._series = {bt: [SimpleNamespace(ts_init=ts) for ts in stamps] for bt, stamps in series.items()}
         self._positions = {bt: 0 for bt in series}
         self._cursor_ns = config.start_ns - 1
+        self._hold = self._parked = False  # the controller released it
         self.finished = False
         self.published: list[int] = []
         self._msgbus = SimpleNamespace(publish=self._publish)
@@ -75,7 +76,7 @@ AAPL_5M = BarType.from_str("AAPL.RBTS-5-MINUTE-LAST-EXTERNAL")
 def test_first_night_after_a_start_at_the_session_close_is_shortened_to_one_bar(monkeypatch):
     # the default start (a session close): the 16:00 bar, then the next morning's session
     stamps = [ny("2025-03-10 16:00")] + minutes("2025-03-11", "09:31", 10)
-    config = ReplayDataClientConfig(home="unused", start_ns=ny("2025-03-10 16:00"), speed=600.0, settle_s=0.0)
+    config = ReplayDataClientConfig(home="unused", start_ns=ny("2025-03-10 16:00"), speed=600.0)
     player, sleeps = play(config, {AAPL_1M: stamps}, monkeypatch)
     assert player.published == stamps and player.finished
     paced = [s for cursor, s in sleeps if cursor >= config.start_ns]
@@ -87,7 +88,7 @@ def test_first_night_after_a_start_at_the_session_close_is_shortened_to_one_bar(
 def test_a_weekend_is_one_bar_and_gaps_inside_the_session_keep_their_length(monkeypatch):
     stamps = minutes("2025-03-07", "15:58", 3) + minutes("2025-03-10", "09:31", 2) + minutes("2025-03-10", "09:35", 1)
     five = [ny("2025-03-07 16:00"), ny("2025-03-10 09:35")]  # a higher timeframe the strategy also uses
-    config = ReplayDataClientConfig(home="unused", start_ns=stamps[0], speed=100.0, settle_s=0.0)
+    config = ReplayDataClientConfig(home="unused", start_ns=stamps[0], speed=100.0)
     player, sleeps = play(config, {AAPL_1M: stamps, AAPL_5M: five}, monkeypatch)
     gaps = [s for cursor, s in sleeps if cursor >= config.start_ns]
     # 15:58 -> 15:59 -> 16:00 -> (weekend) 09:31 -> 09:32 -> (two bars missing) 09:35

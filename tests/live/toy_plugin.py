@@ -4,7 +4,9 @@ A toy strategy file is JSON: ``{"toy": 1, "name": "...", "universe": ["AAPL"], "
 "qty": 10, "resting": true}``.  Every ``every`` bars of a symbol it buys ``qty`` at a
 marketable limit when flat, else sells its position at market; with ``resting`` it also
 keeps one far-away buy limit working (so a swap has something to cancel).  It publishes a
-CycleRecord per bar like RuleStrategy does.
+CycleRecord per bar like RuleStrategy does.  Faults for the apply tests: ``"fail_on_start":
+true`` raises in ``on_start``; ``"max_starts": N`` raises when that version starts more than
+N times in the bot's process.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class ToyConfig(StrategyConfig, frozen=True, kw_only=True):
     every: int = 5
     qty: int = 10
     resting: bool = True
+    name: str = "toy"
+    fail_on_start: bool = False
+    max_starts: int = 0  # 0: no limit
+
+
+STARTS: dict[str, int] = {}  # version name -> starts in this process
 
 
 class ToyStrategy(Strategy):
@@ -52,6 +60,11 @@ class ToyStrategy(Strategy):
         self._count: dict[str, int] = {}
 
     def on_start(self) -> None:
+        STARTS[self._cfg.name] = STARTS.get(self._cfg.name, 0) + 1
+        if self._cfg.fail_on_start:
+            raise RuntimeError("toy strategy told to fail on start")
+        if self._cfg.max_starts and STARTS[self._cfg.name] > self._cfg.max_starts:
+            raise RuntimeError(f"toy strategy {self._cfg.name} may start {self._cfg.max_starts} time(s)")
         for bt in self._cfg.bar_types:
             self.subscribe_bars(BarType.from_str(bt))
 
@@ -92,5 +105,7 @@ def build(spec: StrategySpec, ctx):
     bar_types = [f"{ctx.instrument_id(s)}-1-MINUTE-LAST-EXTERNAL" for s in spec.settings.universe]
     config = ToyConfig(strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, bar_types=bar_types,
                        every=int(data.get("every", 5)), qty=int(data.get("qty", 10)),
-                       resting=bool(data.get("resting", True)))
+                       resting=bool(data.get("resting", True)), name=ctx.version,
+                       fail_on_start=bool(data.get("fail_on_start", False)),
+                       max_starts=int(data.get("max_starts", 0)))
     return ToyStrategy(config, ctx.publish)

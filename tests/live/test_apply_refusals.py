@@ -1,0 +1,80 @@
+"""Refused applies are recorded, and reasons are short and printable (issue #16, smaller items).
+
+A refused apply of a binary or missing file used to leave no event, and `status.last_error`
+stayed null; the safe-mode reason for an active file of random bytes was ~1.5 KB of raw bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import pytest
+from livetest import rbts, stop_bot, store_of, use_toy_plugin, wait_for
+
+
+def random_bytes(n: int = 1500) -> bytes:
+    return bytes(random.Random(16).randrange(256) for _ in range(n))
+
+
+def test_a_missing_or_binary_file_is_refused_with_an_event_and_last_error(tmp_path):
+    missing = rbts(tmp_path, "apply", str(tmp_path / "nowhere.rbts"))
+    assert missing.returncode == 1 and "nowhere.rbts: cannot read it" in missing.stderr
+    with store_of(tmp_path) as store:
+        assert "nowhere.rbts: cannot read it" in store.status()["last_error"]
+        assert store.events(1)[0]["level"] == "ERROR" and "apply rejected" in store.events(1)[0]["message"]
+
+    binary = tmp_path / "random.rbts"
+    binary.write_bytes(random_bytes())
+    refused = rbts(tmp_path, "apply", str(binary))
+    assert refused.returncode == 1 and "not UTF-8 text (byte 0x" in refused.stderr
+    with store_of(tmp_path) as store:
+        error = store.status()["last_error"]
+        assert "random.rbts: cannot read it (not UTF-8 text (byte 0x" in error and len(error) < 300
+        assert [e["kind"] for e in store.events(2)] == ["apply", "apply"]
+    assert not (tmp_path / "live" / "active_strategy.json").exists()  # nothing was activated
+
+
+@pytest.fixture
+def toy_home(small_demo_home, tmp_path, monkeypatch):
+    use_toy_plugin(monkeypatch)
+    dest = tmp_path / "home"
+    shutil.copytree(small_demo_home, dest)
+    yield dest
+    stop_bot(dest)
+
+
+@pytest.mark.slow
+def test_a_running_bot_keeps_the_refusal_in_its_status(toy_home, tmp_path):
+    v1 = tmp_path / "v1.json"
+    v1.write_text(json.dumps({"toy": 1, "universe": ["AAPL"], "every": 5}))
+    assert rbts(toy_home, "live", str(v1), "--start", "2025-03-10", "--speed", "3000", "--detach").returncode == 0
+    wait_for(toy_home, lambda s: s.status().get("strategy_version") == "toy v1", what="v1 running")
+    binary = tmp_path / "random.json"
+    binary.write_bytes(random_bytes())
+    assert rbts(toy_home, "apply", str(binary)).returncode == 1
+    status = wait_for(toy_home, lambda s: s.status(), what="status")
+    # the monitor flushes twice a second; the refusal is still in the status after several flushes
+    later = wait_for(toy_home, lambda s: s.status() if s.status()["heartbeat"] > status["heartbeat"] + 1.5 else None,
+                     what="monitor flushes")
+    assert "random.json: cannot read it (not UTF-8 text" in later["last_error"]
+    assert later["strategy_version"] == "toy v1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("junk", [random_bytes(), ("x" * 20 + "\u00e9") * 70], ids=["bytes", "one long line"])
+def test_the_safe_mode_reason_for_a_junk_active_file_is_short(small_demo_home, tmp_path, junk):
+    home = tmp_path / "home"
+    shutil.copytree(small_demo_home, home)
+    live = home / "live"
+    live.mkdir(exist_ok=True)
+    (live / "active_strategy.json").write_bytes(junk if isinstance(junk, bytes) else junk.encode())
+    try:
+        assert rbts(home, "live", "--start", "2025-03-10", "--speed", "3000", "--detach").returncode == 0
+        status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") else None, what="safe mode")
+    finally:
+        stop_bot(home)
+    reason = status["safe_reason"]
+    assert reason.startswith("invalid strategy: ") and len(reason) < 300 and reason.isprintable()
+    assert ("not UTF-8 text (byte 0x" if isinstance(junk, bytes) else "active_strategy.json:1:1: error:") in reason
