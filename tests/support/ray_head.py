@@ -27,6 +27,7 @@ def free_port() -> int:
 # hard-coded, not the setting above); on a loaded 2-core machine that can pass, and the head exits
 # with this line.
 STARTUP_TIMED_OUT = "timed out during startup"
+STARTED = "Ray runtime started."
 
 
 class RayHead:
@@ -39,39 +40,42 @@ class RayHead:
         self.address = f"127.0.0.1:{self.port}"
         # a short path: Ray's unix socket paths must stay under ~107 characters
         self.temp_dir = Path(f"/tmp/rbts-ray-{os.getpid()}-{self.port}")
+        self._log_from = self.log.stat().st_size if self.log.exists() else 0  # this start's part of the log
         ray = Path(sys.executable).with_name("ray")
         self.process = subprocess.Popen(
             [str(ray), "start", "--head", "--block", "--port", str(self.port), "--num-cpus", str(self.cpus),
              "--include-dashboard=false", "--node-ip-address", "127.0.0.1", "--temp-dir", str(self.temp_dir)],
-            env={**os.environ, **LOOPBACK_ENV, **SLOW_MACHINE_ENV}, stdout=open(self.log, "a"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            env={**os.environ, **LOOPBACK_ENV, **SLOW_MACHINE_ENV}, stdout=open(self.log, "a"),
+            stderr=subprocess.STDOUT, start_new_session=True)
 
-    def wait_ready(self, timeout: float = 360.0) -> None:
-        """Until `ray status` answers with the node's resources. On a loaded machine, a head that
-        timed out during its own start-up is started again, and a slow `ray status` (a new Python
-        process importing ray each time) is waited for; both only up to the deadline."""
-        deadline = time.monotonic() + timeout
-        ray = Path(sys.executable).with_name("ray")
-        last = "no answer"
-        while (left := deadline - time.monotonic()) > 0:
-            if self.process.poll() is not None:
-                if STARTUP_TIMED_OUT not in self.log.read_text()[-3000:]:
-                    raise RuntimeError(f"ray head exited: {self.log.read_text()[-2000:]}")
-                self.stop()
-                self._start()
-                continue
-            try:
-                status = subprocess.run([str(ray), "status", "--address", self.address], capture_output=True,
-                                        text=True, env={**os.environ, **LOOPBACK_ENV}, timeout=max(left, 1.0))
-            except subprocess.TimeoutExpired:
-                last = "`ray status` still running at the deadline"
-                break
-            if status.returncode == 0 and "CPU" in status.stdout:
-                return
-            last = (status.stdout + status.stderr)[-500:]
-            time.sleep(1.0)
-        raise RuntimeError(f"ray head at {self.address} not ready after {timeout:.0f} s (load average "
-                           f"{os.getloadavg()[0]:.1f}); last `ray status`: {last}\nhead log: {self.log.read_text()[-2000:]}")
+    def _log(self) -> str:
+        with open(self.log, errors="replace") as fh:
+            fh.seek(self._log_from)
+            return fh.read()
+
+    def wait_ready(self, timeout: float = 360.0, starts: int = 3) -> None:
+        """Until the head reports "Ray runtime started." (printed by `ray start` once its raylet has
+        registered with the GCS, resources included). A head that timed out during its own start-up
+        (load) is started again, each start with the whole timeout, up to `starts` times. The log is
+        read rather than asking `ray status`: that is a new Python process importing ray, which took
+        minutes at load ~17 and kept a dead head from being noticed."""
+        for attempt in range(1, starts + 1):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                text = self._log()
+                if self.process.poll() is not None:
+                    break
+                if STARTED in text:
+                    return
+                time.sleep(0.5)
+            else:
+                break  # still starting at the deadline
+            if STARTUP_TIMED_OUT not in self._log() or attempt == starts:
+                raise RuntimeError(f"ray head exited: {self._log()[-2000:]}")
+            self.stop()
+            self._start()
+        raise RuntimeError(f"ray head at {self.address} not started after {timeout:.0f} s (load average "
+                           f"{os.getloadavg()[0]:.1f})\nhead log: {self._log()[-2000:]}")
 
     def stop(self) -> None:
         """SIGTERM to the head's process group, SIGKILL after a grace period; then its temp dir.
