@@ -34,6 +34,8 @@ def sweep_cmd(
     workers: int = typer.Option(None, "--workers", help="Local worker processes (default: the number of cores)."),
     ray: str = typer.Option(None, "--ray", help="Run on the Ray cluster at HOST:PORT (or rbts.yaml ray.address)."),
     seed: int = typer.Option(0, "--seed", help="Seed of random:N and optuna:N."),
+    prescreen: int = typer.Option(None, "--prescreen", help="Screen every variant vectorised; run only the best K "
+                                  "in Nautilus (grid or random, no walk-forward)."),
     out: Path = typer.Option(None, "--out", help="Result folder (default HOME/sweeps/NAME-TIME); an existing one resumes."),
 ) -> None:
     """Backtest every variant of a strategy's params; rank them; check for overfitting."""
@@ -41,10 +43,11 @@ def sweep_cmd(
     from rbts.runtime.research.sweep import Sweep
 
     _check_usage(search, objective, min_trades, walk_forward, workers)
+    _check_prescreen(prescreen, search, walk_forward)
     settings = settings_from(ctx)
     options = SweepOptions(start=start, end=end, tickers=_split(tickers), capital=capital, search=search,
                            objective=objective, min_trades=min_trades, walk_forward=walk_forward,
-                           anchored=anchored, seed=seed, out=out)
+                           anchored=anchored, seed=seed, out=out, prescreen=prescreen)
     with user_errors():
         text = _read(file)
         request = build_request(text, str(file), options, settings)
@@ -114,6 +117,16 @@ class _progress_view:
         return False
 
 
+def _check_prescreen(k: int | None, search: str, walk_forward: int | None) -> None:
+    if k is None:
+        return
+    if k < 1:
+        raise typer.BadParameter(f"needs K >= 1 variants to confirm, got {k}", param_hint="--prescreen")
+    if search.strip().startswith("optuna") or walk_forward is not None:
+        raise typer.BadParameter("works with --search grid or random:N, without --walk-forward",
+                                 param_hint="--prescreen")
+
+
 def _report(outcome) -> None:
     from rich.console import Console
 
@@ -131,6 +144,11 @@ def _report(outcome) -> None:
     else:
         params = ", ".join(f"{k}={v}" for k, v in best["params"].items())
         console.print(f"best: variant {best['variant']}" + (f" ({params})" if params else ""))
+    pre = data.get("prescreen")
+    if pre:
+        console.print(f"pre-screen: {pre['variants']} variants in {pre['seconds']:.1f} s; the best "
+                      f"{len(pre['confirmed'])} confirmed in Nautilus; Spearman rank correlation "
+                      f"{_figure(pre['spearman'])}")
     if not data["walk_forward"]:
         console.print(f"deflated Sharpe ratio: {_figure(data['deflated_sharpe'])} · "
                       f"probability of backtest overfitting: {_figure(data['pbo'])}")

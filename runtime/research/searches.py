@@ -25,6 +25,14 @@ class ListSearch:
         self._handed = False
         self._left = set(self.variants)
 
+    @classmethod
+    def numbered(cls, variants: dict[int, dict]) -> ListSearch:
+        """Variants that keep their numbers (the best K of a pre-screened grid)."""
+        search = cls([])
+        search.variants = dict(variants)
+        search._left = set(variants)
+        return search
+
     @property
     def total(self) -> int:
         return len(self.variants)

@@ -34,6 +34,7 @@ class SweepOptions:
     seed: int = 0
     out: str | Path | None = None
     space: Mapping[str, Sequence] | None = None  # narrower domains (the app); default: the params' own
+    prescreen: int | None = None  # SPEC §6.3: confirm only the best K of a vectorised pre-screen
 
 
 def param_domains(checked) -> dict[str, tuple]:
@@ -69,7 +70,18 @@ def build_request(text: str, filename: str | None, options: SweepOptions, settin
         file=str(filename or ""), tickers=tickers, capital=options.capital, search=Search.parse(options.search),
         ranking=Ranking(check_objective(options.objective), check_min_trades(options.min_trades)),
         seed=int(options.seed), walk_forward=options.walk_forward, anchored=options.anchored,
-        calendar=settings.calendar)
+        calendar=settings.calendar, prescreen=_prescreen(options))
+
+
+def _prescreen(options: SweepOptions) -> int | None:
+    k = options.prescreen
+    if k is None:
+        return None
+    if k < 1:
+        raise RbtsError(f"--prescreen needs K >= 1 variants to confirm, got {k}")
+    if options.walk_forward or Search.parse(options.search).kind == "optuna":
+        raise RbtsError("--prescreen works with --search grid or random:N, without --walk-forward")
+    return int(k)
 
 
 def _check(text: str, filename: str | None):

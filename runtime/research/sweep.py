@@ -49,6 +49,7 @@ class SweepRequest:
     walk_forward: int | None = None
     anchored: bool = False
     calendar: str = "XNYS"
+    prescreen: int | None = None  # SPEC §6.3: screen every variant, run the best K in Nautilus
 
     def identity(self) -> dict[str, Any]:
         """What must be equal for a folder to be resumed."""
@@ -56,7 +57,8 @@ class SweepRequest:
                 "tickers": list(self.tickers) if self.tickers else None, "capital": self.capital,
                 "space": self.space.as_json(), "search": self.search.text, "seed": self.seed,
                 "objective": self.ranking.objective, "min_trades": self.ranking.min_trades,
-                "walk_forward": self.walk_forward, "anchored": self.anchored}
+                "walk_forward": self.walk_forward, "anchored": self.anchored,
+                **({"prescreen": self.prescreen} if self.prescreen else {})}
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Sweep:
         self._reported, self._report_at = -1, 0.0
         self._started_at = datetime.now(timezone.utc)
         self.progress = ProgressState(total=self._total(), objective=request.ranking.objective)
+        self.prescreen = None  # runtime.prescreen.stage.PrescreenStage, with --prescreen K
 
     # ---------------------------------------------------------------- control
 
@@ -94,6 +97,8 @@ class Sweep:
 
     def run(self) -> SweepOutcome:
         self.folder.check()
+        if self.request.prescreen:
+            self._prescreen()
         setup = RunSetup(self.request.strategy, self.request.home, self.request.capital, self.request.tickers)
         try:
             self.executor.start(setup, runs=max(1, self.progress.total - len(self.folder.finished)))
@@ -115,6 +120,27 @@ class Sweep:
             self.folder.close()
         status = INTERRUPTED if self._stop_reason else FINISHED
         return SweepOutcome(status, self.folder.path, data, self._stop_reason)
+
+    def _prescreen(self) -> None:
+        """Screen every variant vectorised; the sweep then runs only the best K (SPEC §6.3)."""
+        from rbts.runtime.prescreen.stage import run_prescreen
+        from rbts.runtime.research.searches import ListSearch
+
+        r, p = self.request, self.progress
+        p.phase = f"pre-screen of {self.searches[0].total} variants"
+
+        def screened(done: int, total: int) -> None:
+            p.phase = f"pre-screen: {done} of {total} variants"
+            if self.on_progress is not None:
+                self.on_progress(p)
+
+        screened(0, self.searches[0].total)
+
+        self.prescreen = run_prescreen(
+            r.strategy, self.searches[0].variants, r.prescreen, r.ranking.objective, r.ranking.min_trades,
+            r.start, r.end, home=r.home, capital=r.capital, tickers=r.tickers, progress=screened)
+        self.searches = {0: ListSearch.numbered(self.prescreen.kept)}
+        p.total, p.phase = self._total(), f"confirming the best {len(self.prescreen.kept)} in Nautilus"
 
     # ---------------------------------------------------------------- the loop
 
@@ -221,9 +247,15 @@ class Sweep:
         lines = sorted((ln for ln in self.lines.values() if ln["kind"] != TEST),
                        key=lambda ln: (ln["fold"], ln["variant"]))
         rows = [make_row(ln, names) for ln in lines]
-        self.folder.write("results.csv", to_csv(rows, result_columns(names, bool(self.folds))))
-        best, dsr, pbo = self._conclusions(lines, rows, running)
+        confirmed, extra = rows, ()
+        if self.prescreen is not None:
+            rows, extra = self.prescreen.rows(rows, names), (self.prescreen.column,)
+        self.folder.write("results.csv", to_csv(rows, result_columns(names, bool(self.folds), extra)))
+        best, dsr, pbo = self._conclusions(lines, confirmed, running)
         data = self._summary(best, dsr, pbo, running, rows)
+        if self.prescreen is not None:
+            data["prescreen"] = self.prescreen.summary(confirmed)
+            data["spearman"] = data["prescreen"]["spearman"]
         self.folder.write("sweep.json", sweep_json(data))
         if best is not None and not running:
             self._write_best(best)
@@ -264,7 +296,8 @@ class Sweep:
             "objective": r.ranking.objective, "min_trades": r.ranking.min_trades,
             "walk_forward": ({"folds": r.walk_forward, "anchored": r.anchored} if r.walk_forward else None),
             "executor": self.executor.describe(),
-            "counts": {"variants": max(len(s.variants) for s in self.searches.values()),
+            "counts": {"variants": len(self.prescreen.variants) if self.prescreen is not None
+                       else max(len(s.variants) for s in self.searches.values()),
                        "runs": p.total, "done": p.done, "ok": sum(1 for x in self.lines.values() if x["status"] == "ok"),
                        "error": p.errors, "resumed": p.resumed, "rows": len(rows)},
             "best": best, "deflated_sharpe": dsr, "pbo": pbo,
