@@ -221,11 +221,11 @@ def stop(settings: Settings, timeout_s: float = 20.0) -> str:
     pid = state.pid
     if not guard:  # else the supervisor forwards it (twice could cut the bot's clean stop short)
         os.kill(pid, signal.SIGTERM)
-    if _wait_gone(settings, pid, timeout_s):
+    if _wait_gone(settings, pid, timeout_s) or not _kill(pid):  # not _kill: it ended just after the wait
+        _wait_gone(settings, pid, 5.0)
         if guard:
             _wait_pid_gone(guard, timeout_s)  # it sends the "stopped" alerts before it ends
         return f"stopped (pid {pid})"
-    os.kill(pid, signal.SIGKILL)
     _wait_gone(settings, pid, 5.0)
     with store(settings) as st:
         st.set_status(node_status="killed", connected=False)
@@ -233,6 +233,15 @@ def stop(settings: Settings, timeout_s: float = 20.0) -> str:
         if state.run is not None:
             st.end_run(state.run, END_KILLED, f"did not stop within {timeout_s:.0f}s; killed by `rbts stop`")
     return f"killed (pid {pid}) after {timeout_s:.0f}s"
+
+
+def _kill(pid: int) -> bool:
+    """SIGKILL; False when the process was already gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _wait_gone(settings: Settings, pid: int, timeout_s: float) -> bool:
