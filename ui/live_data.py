@@ -106,8 +106,11 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 
 def _equity(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows) if rows else empty(EQUITY_COLUMNS)
-    if "day_pnl" not in frame:  # a store that does not record it per cycle
-        frame["day_pnl"] = day_pnl(frame["ts"].to_numpy("int64"), frame["equity"].to_numpy(float))
+    recorded = pd.to_numeric(frame["day_pnl"], errors="coerce") if "day_pnl" in frame else None
+    if recorded is None or recorded.isna().any():  # a store (or rows) that does not record it per cycle
+        computed = pd.Series(day_pnl(frame["ts"].to_numpy("int64"), frame["equity"].to_numpy(float)), dtype=float,
+                             index=frame.index)
+        frame["day_pnl"] = computed if recorded is None else recorded.fillna(computed)
     return frame[EQUITY_COLUMNS].astype({"ts": "int64", "equity": float, "cash": float, "day_pnl": float})
 
 

@@ -326,6 +326,6 @@ def run_starts(equity: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     modes = dict(zip(runs["run"], runs["mode"], strict=True)) if len(runs) else {}
     rows = []
     for previous, (run, ts) in zip(firsts.index[:-1], list(firsts.items())[1:], strict=True):
-        how = ended.get(previous) or "died"
+        how = ended.get(previous) if isinstance(ended.get(previous), str) else "died"
         rows.append((int(ts), int(run), f"run {int(run)} ({modes.get(run, '?')}) started; run {int(previous)} {how}"))
     return pd.DataFrame(rows, columns=columns)
