@@ -93,10 +93,11 @@ def _first_kept_cycle(db: sqlite3.Connection, run: _RunFilter) -> int:
 
 
 def _orders(rows: list[dict]) -> pd.DataFrame:
-    """Working orders, with the cycle that decided each when the store records it (``decided_ts``)."""
+    """Orders, with the cycle that decided each and why when the store records them."""
     frame = _frame(rows, ORDER_COLUMNS)
-    if rows and "decided_ts" in rows[0]:
-        frame["decided_ts"] = [r["decided_ts"] for r in rows]
+    for column in ("decided_ts", "reason"):
+        if rows and column in rows[0]:
+            frame[column] = [r[column] for r in rows]
     return frame
 
 

@@ -29,6 +29,7 @@ from nautilus_trader.model.objects import Price
 
 from rbts.runtime.live.feeds import FeedWatch
 from rbts.runtime.live.store import StateStore
+from rbts.runtime.strategy import decision
 
 TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.strategy.recorder.CycleRecord
 TOPIC_EVENT = "rbts.event"  # rbts.runtime.strategy.recorder.StrategyEvent
@@ -270,6 +271,7 @@ class StoreMonitor(Actor):
             self._written_orders[coid] = key
             self._order_versions.setdefault(coid, version)
             price = getattr(order, "price", None)
+            decided_ts, reason = decision.parse(order.tags)
             rows.append({
                 "client_order_id": coid, "symbol": _symbol(order.instrument_id), "side": order.side_string(),
                 "type": order.type_string(), "qty": float(order.quantity),
@@ -277,6 +279,7 @@ class StoreMonitor(Actor):
                 "filled_qty": float(order.filled_qty),
                 "avg_px": float(order.avg_px) if order.avg_px else None,
                 "strategy_version": self._order_versions[coid], "ts_init": order.ts_init,
+                "decided_ts": decided_ts, "reason": reason,
             })
         return rows
 

@@ -100,9 +100,14 @@ def test_fill_markers_sit_at_the_fill_prices_and_times_and_explain_the_decision(
 def test_an_orders_recorded_cycle_decides(frames):
     from dataclasses import replace
 
-    recorded = frames.orders.assign(decided_ts=[ts_at(1), None, None])
-    notes = live_model.fill_notes(replace(frames, orders=recorded), "AAPL")
+    orders = frames.orders.set_index("client_order_id")
+    orders.loc["O-1", ["decided_ts", "reason"]] = [ts_at(1), "up"]
+    orders.loc["O-2", ["decided_ts", "reason"]] = [WALL, "stop_loss"]  # a wall-clock stamp is never used
+    notes = live_model.fill_notes(replace(frames, orders=orders.reset_index()), "AAPL")
     assert notes["decided"].tolist() == [ts_at(1), ts_at(6)]
+    buy, sell = notes["text"]
+    assert "every global and entry rule true (up)" in buy and "decided at the 09:40 cycle" in buy
+    assert "cycle (figures v1): stop_loss" in sell
 
 
 def test_working_limits_are_lines_at_their_price(frames):
@@ -215,3 +220,16 @@ def test_charts_read_the_current_run_and_per_day_reads_them_all(tmp_path):
     assert runs["end_state"][0] == "stopped" and pd.isna(runs["end_state"][1])
     starts = live_model.run_starts(equity, runs)
     assert starts.values.tolist() == [[ts_at(10), 2, "run 2 (replay) started; run 1 stopped"]]
+
+
+def test_the_adapter_reads_each_orders_recorded_cycle_and_reason(store_path):
+    with StateStore(store_path) as store:
+        store.upsert_orders([{"client_order_id": "O-4", "symbol": "AAPL", "side": "SELL", "type": "MARKET",
+                              "qty": 10.0, "price": None, "status": "FILLED", "filled_qty": 10.0, "avg_px": 100.0,
+                              "strategy_version": "figures v2", "ts_init": WALL + 3, "decided_ts": ts_at(20),
+                              "reason": "trailing_stop"}])
+        store.add_fills([{"ts": ts_at(21), "client_order_id": "O-4", "symbol": "AAPL", "side": "SELL", "qty": 10.0,
+                          "price": 100.0, "trade_id": "T-4", "strategy_version": "figures v2"}])
+    notes = live_model.fill_notes(read_frames(store_path, "AAPL", SCOPES), "AAPL")
+    last = notes.iloc[-1]
+    assert last["decided"] == ts_at(20) and ": trailing_stop" in last["text"]
