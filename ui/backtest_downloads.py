@@ -35,14 +35,14 @@ def run_report(result, settings: Settings) -> str:
 
 
 def render_downloads(result, settings: Settings, key: str) -> None:
-    cols = st.columns(len(SINGLE_FILES) + 2)
+    cols = st.columns([1, 1, 1.1, 1.4, 1.3, 3])  # packed to the left, in one row
     for col, (name, mime, text) in zip(cols, SINGLE_FILES, strict=False):
         col.download_button(name, lambda text=text: text(result), file_name=name, mime=mime,
                             icon=":material/download:", on_click="ignore", key=f"{key}.{name}")
-    cols[-2].download_button("Run folder (.zip)", lambda: run_zip(result), file_name=f"{folder_name(result)}.zip",
+    cols[3].download_button("Run folder (.zip)", lambda: run_zip(result), file_name=f"{folder_name(result)}.zip",
                              mime="application/zip", icon=":material/folder_zip:", on_click="ignore",
                              key=f"{key}.zip")
-    cols[-1].download_button("HTML report", lambda: run_report(result, settings),
+    cols[4].download_button("HTML report", lambda: run_report(result, settings),
                              file_name=f"{folder_name(result)}-report.html", mime="text/html",
                              icon=":material/description:", on_click="ignore", key=f"{key}.html",
                              help="Equity vs buy-and-hold, drawdown, monthly returns, per ticker, metrics "

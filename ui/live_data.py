@@ -93,10 +93,11 @@ def _first_kept_cycle(db: sqlite3.Connection, run: _RunFilter) -> int:
 
 
 def _orders(rows: list[dict]) -> pd.DataFrame:
-    """Working orders, with the cycle that decided each when the store records it (``decided_ts``)."""
+    """Orders, with the cycle that decided each and why when the store records them."""
     frame = _frame(rows, ORDER_COLUMNS)
-    if rows and "decided_ts" in rows[0]:
-        frame["decided_ts"] = [r["decided_ts"] for r in rows]
+    for column in ("decided_ts", "reason"):
+        if rows and column in rows[0]:
+            frame[column] = [r[column] for r in rows]
     return frame
 
 
@@ -106,8 +107,11 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 
 def _equity(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows) if rows else empty(EQUITY_COLUMNS)
-    if "day_pnl" not in frame:  # a store that does not record it per cycle
-        frame["day_pnl"] = day_pnl(frame["ts"].to_numpy("int64"), frame["equity"].to_numpy(float))
+    recorded = pd.to_numeric(frame["day_pnl"], errors="coerce") if "day_pnl" in frame else None
+    if recorded is None or recorded.isna().any():  # a store (or rows) that does not record it per cycle
+        computed = pd.Series(day_pnl(frame["ts"].to_numpy("int64"), frame["equity"].to_numpy(float)), dtype=float,
+                             index=frame.index)
+        frame["day_pnl"] = computed if recorded is None else recorded.fillna(computed)
     return frame[EQUITY_COLUMNS].astype({"ts": "int64", "equity": float, "cash": float, "day_pnl": float})
 
 

@@ -178,14 +178,11 @@ def deciding_cycles(frames: LiveFrames, fills: pd.DataFrame) -> np.ndarray:
     records it (``orders.decided_ts``), else the first cycle of the last run of cycles at or before
     the fill whose rules called for that side (every global and entry rule true for a buy, an exit
     rule true for a sell), else the last cycle at or before the fill."""
-    recorded = {}
-    if "decided_ts" in frames.orders:
-        recorded = {k: v for k, v in zip(frames.orders["client_order_id"], frames.orders["decided_ts"],
-                                         strict=True) if pd.notna(v)}
+    recorded = _recorded(frames.orders, "decided_ts")
     out, decisions = [], {}
     for symbol, side, coid, ts in zip(fills["symbol"], fills["side"], fills["client_order_id"], fills["ts"],
                                       strict=True):
-        if coid in recorded:
+        if coid in recorded and int(recorded[coid]) <= int(ts):  # never a cycle after the fill
             out.append(int(recorded[coid]))
             continue
         if (symbol, side) not in decisions:
@@ -203,6 +200,14 @@ def _run_start(times: np.ndarray, calls: np.ndarray, upto: int) -> int:
     last = int(np.flatnonzero(calls[:upto])[-1])
     gaps = np.flatnonzero(~calls[:last])
     return int(times[gaps[-1] + 1 if len(gaps) else 0])
+
+
+def _recorded(orders: pd.DataFrame, column: str) -> dict:
+    """client order id -> the store's ``column`` for the orders that have it."""
+    if column not in orders:
+        return {}
+    return {k: v for k, v in zip(orders["client_order_id"], orders[column], strict=True)
+            if v is not None and not (isinstance(v, float) and np.isnan(v))}
 
 
 def _decisions(frames: LiveFrames, symbol: str, side: str) -> tuple[np.ndarray, np.ndarray]:
@@ -224,9 +229,10 @@ def fill_notes(frames: LiveFrames, symbol: str) -> pd.DataFrame:
     breaker for a sell)."""
     fills = frames.fills[frames.fills["symbol"] == symbol].reset_index(drop=True)
     decided = deciding_cycles(frames, fills)
+    reasons = _recorded(frames.orders, "reason")
     names = line_names(indicator_lines(frames, symbol))
-    notes = [_fill_text(frames, symbol, fill, at, names) for fill, at in zip(fills.itertuples(), decided,
-                                                                               strict=True)]
+    notes = [_fill_text(frames, symbol, fill, at, names, reasons.get(fill.client_order_id))
+             for fill, at in zip(fills.itertuples(), decided, strict=True)]
     return fills.assign(decided=decided, text=notes)
 
 
@@ -240,10 +246,11 @@ def _cycle(frames: LiveFrames, symbol: str, ts: int) -> tuple[dict, dict]:
     return rules, values
 
 
-def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int, names: dict[str, str]) -> str:
+def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int, names: dict[str, str],
+               reason: str | None) -> str:
     rules, values = _cycle(frames, symbol, decided)
     head = f"<b>{fill.side} {fill.qty:g} {symbol} @ {fill.price:,.2f}</b> · {to_times([fill.ts])[0]:%Y-%m-%d %H:%M}"
-    why = _why(frames, symbol, fill.side, rules, decided)
+    why = _recorded_why(fill.side, reason) if reason else _why(frames, symbol, fill.side, rules, decided)
     deciding = ("global", "entry") if fill.side == "BUY" else ("exit",)
     shown = [f"{name} = {state}" for name, state in rules.items() if frames.scopes.get(name, "rule") in
              (*deciding, "rule")]
@@ -252,6 +259,17 @@ def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int, names: dict[
     version = getattr(fill, "version", None) or "-"
     return "<br>".join([head, f"decided at the {to_times([decided])[0]:%H:%M} cycle ({version}): {why}",
                         *shown, *numbers])
+
+
+RISK_REASONS = {"stop_loss": "stop_loss", "take_profit": "take_profit", "trailing_stop": "trailing_stop",
+                "max_daily_loss": "max_daily_loss breaker", "flatten": "flatten"}
+
+
+def _recorded_why(side: str, reason: str) -> str:
+    """The cause the strategy recorded with the order (rbts.runtime.strategy.decision)."""
+    if side == "BUY":
+        return f"every global and entry rule true ({reason.replace('+', ', ')})"
+    return RISK_REASONS.get(reason) or f"exit rule {reason} true"
 
 
 def _why(frames: LiveFrames, symbol: str, side: str, rules: dict, decided: int) -> str:
@@ -326,6 +344,6 @@ def run_starts(equity: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     modes = dict(zip(runs["run"], runs["mode"], strict=True)) if len(runs) else {}
     rows = []
     for previous, (run, ts) in zip(firsts.index[:-1], list(firsts.items())[1:], strict=True):
-        how = ended.get(previous) or "died"
+        how = ended.get(previous) if isinstance(ended.get(previous), str) else "died"
         rows.append((int(ts), int(run), f"run {int(run)} ({modes.get(run, '?')}) started; run {int(previous)} {how}"))
     return pd.DataFrame(rows, columns=columns)

@@ -30,6 +30,7 @@ from nautilus_trader.model.objects import Price
 from rbts.runtime.alerts.summary import SessionSummary
 from rbts.runtime.live.feeds import FeedWatch
 from rbts.runtime.live.store import StateStore
+from rbts.runtime.strategy import decision
 from rbts.runtime.strategy.recorder import StrategyEvent
 
 TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.strategy.recorder.CycleRecord
@@ -324,6 +325,7 @@ class StoreMonitor(Actor):
             self._written_orders[coid] = key
             self._order_versions.setdefault(coid, version)
             price = getattr(order, "price", None)
+            decided_ts, reason = decision.parse(order.tags)
             rows.append({
                 "client_order_id": coid, "symbol": _symbol(order.instrument_id), "side": order.side_string(),
                 "type": order.type_string(), "qty": float(order.quantity),
@@ -331,6 +333,7 @@ class StoreMonitor(Actor):
                 "filled_qty": float(order.filled_qty),
                 "avg_px": float(order.avg_px) if order.avg_px else None,
                 "strategy_version": self._order_versions[coid], "ts_init": order.ts_init,
+                "decided_ts": decided_ts, "reason": reason,
             })
         return rows
 

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS positions (
 CREATE TABLE IF NOT EXISTS orders (
     client_order_id TEXT PRIMARY KEY, symbol TEXT, side TEXT, type TEXT, qty REAL,
     price REAL, status TEXT, filled_qty REAL, avg_px REAL, strategy_version TEXT,
-    ts_init INTEGER, updated REAL, terminal INTEGER, run INTEGER);
+    ts_init INTEGER, updated REAL, terminal INTEGER, run INTEGER, decided_ts INTEGER, reason TEXT);
 CREATE TABLE IF NOT EXISTS fills (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER, client_order_id TEXT, symbol TEXT,
     side TEXT, qty REAL, price REAL, trade_id TEXT, strategy_version TEXT, run INTEGER);
@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 # Columns added since the first schema (an older store gains them when opened).
 ADDED_COLUMNS = {
-    "orders": ("run INTEGER",),
+    "orders": ("run INTEGER", "decided_ts INTEGER", "reason TEXT"),  # the cycle (data time) and rule behind it
     "fills": ("run INTEGER",),
     "cycles": ("run INTEGER",),
     "equity": ("run INTEGER", "day_pnl REAL", "realized_pnl REAL", "unrealized_pnl REAL", "positions TEXT",
@@ -232,13 +232,14 @@ class StateStore:
         now, run = time.time(), self._writing_run()
         self._db.executemany(
             "INSERT INTO orders (client_order_id, symbol, side, type, qty, price, status, filled_qty, avg_px, "
-            "strategy_version, ts_init, updated, terminal, run) VALUES (:client_order_id, :symbol, :side, :type, "
-            ":qty, :price, :status, :filled_qty, :avg_px, :strategy_version, :ts_init, :updated, :terminal, :run) "
+            "strategy_version, ts_init, updated, terminal, run, decided_ts, reason) VALUES (:client_order_id, "
+            ":symbol, :side, :type, :qty, :price, :status, :filled_qty, :avg_px, :strategy_version, :ts_init, "
+            ":updated, :terminal, :run, :decided_ts, :reason) "
             "ON CONFLICT(client_order_id) DO UPDATE SET status=excluded.status, "
             "filled_qty=excluded.filled_qty, avg_px=excluded.avg_px, price=excluded.price, "
             "updated=excluded.updated, terminal=excluded.terminal",
-            [{**r, "updated": now, "terminal": int(r["status"] in TERMINAL_ORDER_STATES), "run": run}
-             for r in rows],
+            [{"decided_ts": None, "reason": None, **r, "updated": now,
+              "terminal": int(r["status"] in TERMINAL_ORDER_STATES), "run": run} for r in rows],
         )
 
     def add_fills(self, rows: Iterable[Mapping[str, Any]]) -> None:

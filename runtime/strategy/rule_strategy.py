@@ -29,6 +29,7 @@ from nautilus_trader.trading.strategy import Strategy
 from rbts.compiler.protocol import CycleResult, IncrementalEvaluator
 from rbts.dsl.errors import RbtsError
 from rbts.dsl.settings import ResolvedSettings
+from rbts.runtime.strategy import decision
 from rbts.runtime.strategy import orders as rules
 from rbts.runtime.strategy.broker_stops import BrokerStops, is_broker_stop
 from rbts.runtime.strategy.bars import bar_spec, bar_types_for
@@ -258,13 +259,14 @@ class RuleStrategy(Strategy):
         if symbol not in self._tradable:  # never an order on a data-only symbol
             raise RbtsError(f"refusing to trade data-only symbol {symbol}")
         quantity = self.cache.instrument(iid).make_qty(qty)
+        tags = [decision.tag(ts, rule)]
         if price is None:
-            order = self.order_factory.market(iid, side, quantity)
+            order = self.order_factory.market(iid, side, quantity, tags=tags)
         else:
             deadline = ts + rules.ttl_seconds(self.settings) * 1_000_000_000
             order = self.order_factory.limit(
                 iid, side, quantity, price, time_in_force=TimeInForce.GTD,
-                expire_time=pd.Timestamp(deadline + self.config.eval_delay_ns, tz="UTC"))
+                expire_time=pd.Timestamp(deadline + self.config.eval_delay_ns, tz="UTC"), tags=tags)
             self._deadlines[order.client_order_id] = deadline
             name = f"rbts-ttl-{order.client_order_id}"
             self._ttl_alerts[name] = deadline
@@ -325,7 +327,8 @@ class RuleStrategy(Strategy):
         ts = self.clock.timestamp_ns()
         reason = self._exit_rule.get(coid, "exit")
         self._event(ts, "exit_market", symbol, f"exit limit {how} unfilled; selling at market", rule=reason)
-        self._sell(ts, symbol, position, reason, self._last_close.get(symbol, 0.0), market=True)
+        decided, _ = decision.parse(order.tags)  # the market re-send carries the exit's own cycle
+        self._sell(decided or ts, symbol, position, reason, self._last_close.get(symbol, 0.0), market=True)
 
     def on_order_rejected(self, event) -> None:
         self._event(event.ts_event, "order_rejected", self._symbol_of.get(event.instrument_id),

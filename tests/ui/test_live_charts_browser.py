@@ -153,7 +153,7 @@ def _first_run(page, home, tmp_path) -> None:
                            arg=TICKER, timeout=180_000)
     _settled(page)
     text = _hover_last_buy(page)
-    assert "BUY" in text and "decided at the" in text and "every global and entry rule true" in text
+    assert "BUY" in text and "decided at the" in text and "every global and entry rule true (up)" in text
 
     # an apply marks the version change on the equity chart
     (tmp_path / "v2.rbts").write_text(STRATEGY.replace("ema(close, 8, 5m)", "ema(close, 10, 5m)"))

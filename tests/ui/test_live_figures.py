@@ -100,9 +100,14 @@ def test_fill_markers_sit_at_the_fill_prices_and_times_and_explain_the_decision(
 def test_an_orders_recorded_cycle_decides(frames):
     from dataclasses import replace
 
-    recorded = frames.orders.assign(decided_ts=[ts_at(1), None, None])
-    notes = live_model.fill_notes(replace(frames, orders=recorded), "AAPL")
+    orders = frames.orders.set_index("client_order_id")
+    orders.loc["O-1", ["decided_ts", "reason"]] = [ts_at(1), "up"]
+    orders.loc["O-2", ["decided_ts", "reason"]] = [WALL, "stop_loss"]  # a wall-clock stamp is never used
+    notes = live_model.fill_notes(replace(frames, orders=orders.reset_index()), "AAPL")
     assert notes["decided"].tolist() == [ts_at(1), ts_at(6)]
+    buy, sell = notes["text"]
+    assert "every global and entry rule true (up)" in buy and "decided at the 09:40 cycle" in buy
+    assert "cycle (figures v1): stop_loss" in sell
 
 
 def test_working_limits_are_lines_at_their_price(frames):
@@ -183,3 +188,48 @@ def test_per_day_equity_across_runs_by_hand():
     assert list(line.x) == ["2025-03-03", "2025-03-04", "2025-03-05"] and list(bars.y) == [50.0, -10.0, -50.0]
     assert bars.marker.color == (theme.UP, theme.DOWN, theme.DOWN)
     assert len(fig.layout.shapes) == 2 and fig.layout.annotations[0].hovertext.startswith("run 2")
+
+
+def test_day_pnl_where_the_store_has_none(tmp_path):
+    """Rows without a recorded day PnL get equity minus the previous day's last equity (the first day: its first)."""
+    path = tmp_path / "state.db"
+    ny = lambda text: pd.Timestamp(text, tz="America/New_York").value  # noqa: E731
+    with StateStore(path) as store:
+        for ts, value in (("2025-03-03 10:00", 10_000.0), ("2025-03-03 16:00", 10_050.0),
+                          ("2025-03-04 10:00", 10_020.0)):
+            store.add_cycle(ny(ts), {"": {"rules": {}, "values": {}}}, "v1")
+            store.add_equity(ny(ts), value, value)
+    assert read_frames(path).equity["day_pnl"].tolist() == [0.0, 50.0, -30.0]
+
+
+def test_charts_read_the_current_run_and_per_day_reads_them_all(tmp_path):
+    from rbts.ui.live_data import read_daily
+
+    path = tmp_path / "state.db"
+    with StateStore(path) as store:
+        first = store.begin_run("replay", {})
+        write_cycles(store, 10)
+        store.end_run(first, "stopped")
+        store.begin_run("replay", {})
+        write_cycles(store, 5, start=10)
+    frames = read_frames(path, "AAPL", SCOPES)
+    assert sorted(set(frames.cycles["ts"])) == [ts_at(i) for i in range(10, 15)]
+    assert frames.equity["ts"].tolist() == [ts_at(i) for i in range(10, 15)]
+    equity, runs = read_daily(path)
+    assert equity["run"].tolist() == [1] * 10 + [2] * 5
+    assert runs["end_state"][0] == "stopped" and pd.isna(runs["end_state"][1])
+    starts = live_model.run_starts(equity, runs)
+    assert starts.values.tolist() == [[ts_at(10), 2, "run 2 (replay) started; run 1 stopped"]]
+
+
+def test_the_adapter_reads_each_orders_recorded_cycle_and_reason(store_path):
+    with StateStore(store_path) as store:
+        store.upsert_orders([{"client_order_id": "O-4", "symbol": "AAPL", "side": "SELL", "type": "MARKET",
+                              "qty": 10.0, "price": None, "status": "FILLED", "filled_qty": 10.0, "avg_px": 100.0,
+                              "strategy_version": "figures v2", "ts_init": WALL + 3, "decided_ts": ts_at(20),
+                              "reason": "trailing_stop"}])
+        store.add_fills([{"ts": ts_at(21), "client_order_id": "O-4", "symbol": "AAPL", "side": "SELL", "qty": 10.0,
+                          "price": 100.0, "trade_id": "T-4", "strategy_version": "figures v2"}])
+    notes = live_model.fill_notes(read_frames(store_path, "AAPL", SCOPES), "AAPL")
+    last = notes.iloc[-1]
+    assert last["decided"] == ts_at(20) and ": trailing_stop" in last["text"]
