@@ -81,6 +81,9 @@ def _read(source: Any, filename: str | None) -> tuple[str | None, dict | None, s
     if isinstance(source, Path):
         return read_text(source), None, ("json" if source.suffix.lower() == ".json" else "rbts")
     if isinstance(source, str):
+        if "\n" not in source and source.strip().lower().endswith((".rbts", ".json")):
+            raise RbtsError(f"{source.strip()!r} looks like a file name: a string is a strategy's text; "
+                            "pass a Path to read a file", filename=filename)
         json_name = filename is not None and filename.lower().endswith(".json")
         return source, None, ("json" if json_name or is_json_text(source) else "rbts")
     if isinstance(source, dict):

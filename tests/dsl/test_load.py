@@ -25,7 +25,7 @@ def test_text_path_json_file_json_dict_and_json_text_agree():
 
 
 def test_a_string_is_always_text_never_a_path():
-    with pytest.raises(RbtsError, match="unexpected"):
+    with pytest.raises(RbtsError, match="looks like a file name: a string is a strategy's text; pass a Path"):
         load_strategy(str(RBTS))
 
 
