@@ -54,7 +54,7 @@ def main() -> None:
     ideal = float(gaps.sum()) / args.speed
 
     started = time.perf_counter()
-    result = run_backtest(str(STRATEGY), str(first_day.date()), str(last_day.date()), home=home)
+    result = run_backtest(STRATEGY, str(first_day.date()), str(last_day.date()), home=home)
     backtest_s = time.perf_counter() - started
 
     env = {k: v for k, v in os.environ.items() if k != "RBTS_LIVE_PLUGIN"}

@@ -30,6 +30,16 @@ class CheckedRule:
     rule: ast.Rule
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a checked strategy was read from (set by :func:`rbts.dsl.load.load_strategy`)."""
+
+    filename: str | None  # the file, or the name given to a text (error messages)
+    text: str | None  # the text as read (None for a JSON dict)
+    form: Literal["rbts", "json"]
+    recorded_name: str | None = None  # a JSON form's "name" (kept when its name was defaulted)
+
+
 @dataclass
 class CheckedStrategy:
     strategy: ast.Strategy
@@ -38,6 +48,7 @@ class CheckedStrategy:
     lets: dict[str, ast.Let]
     warnings: list[Diagnostic] = field(default_factory=list)
     _info: dict[int, ExprInfo] = field(default_factory=dict, repr=False)
+    origin: Origin | None = None
 
     @property
     def rule_names(self) -> list[str]:
@@ -49,6 +60,20 @@ class CheckedStrategy:
 
     def let_info(self, name: str) -> ExprInfo:
         return self.info(self.lets[name].expr)
+
+    def json_form(self) -> dict:
+        """The JSON form (SPEC §2.6); a name not written comes from the file (its stem, or the
+        name a JSON form recorded)."""
+        from rbts.dsl.json_form import to_json
+
+        origin = self.origin
+        return to_json(self.strategy, filename=origin.filename if origin else None, settings=self.settings,
+                       default_name=origin.recorded_name if origin else None)
+
+    def render_warnings(self) -> list[str]:
+        """Each warning as ``FILE:LINE:COL: warning: ...`` with its source line."""
+        origin = self.origin
+        return [w.render(origin.filename if origin else None, origin.text if origin else None) for w in self.warnings]
 
     def constant(self, node: ast.Node) -> int | float:
         """The value of a numeric constant argument (``9``, ``-0.5``, ``2%`` as 0.02)."""

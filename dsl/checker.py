@@ -304,14 +304,10 @@ def check(strategy: ast.Strategy, filename: str | None = None) -> CheckedStrateg
 
 
 def check_text(text: str, filename: str | None = None) -> CheckedStrategy:
-    """Parse and check in one step; errors carry the source for rendering."""
-    from rbts.dsl.parser import parse
+    """Parse and check a strategy's text (the front door, :func:`rbts.dsl.load.load_strategy`)."""
+    from rbts.dsl.load import load_strategy
 
-    strategy = parse(text, filename)
-    try:
-        return check(strategy, filename)
-    except RbtsError as exc:
-        raise exc.with_source(filename, text) from None
+    return load_strategy(text, filename=filename)
 
 
 def diagnose(text: str) -> tuple[CheckedStrategy | None, list[Diagnostic]]:

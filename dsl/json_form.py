@@ -342,10 +342,9 @@ def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.St
     """
     text = None
     if isinstance(source, bytes):
-        try:
-            source = source.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise RbtsError(f"the JSON file is not UTF-8 (byte {exc.start})", filename=filename) from None
+        from rbts.dsl.load import decode
+
+        source = decode(source, filename)
     if isinstance(source, str):
         text, data = source, _load_text(source, filename)
     else:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from rbts.dsl import json_form
-from rbts.dsl.checker import CheckedStrategy, check, check_text
-from rbts.dsl.errors import RbtsError, decode_text
+from rbts.dsl.checked import CheckedStrategy
+from rbts.dsl.errors import RbtsError
 from rbts.dsl.formatter import format_strategy
+from rbts.dsl.load import decode, load_strategy, read_text
 from rbts.runtime.settings import Settings
 
 MAX_IMPORT_BYTES = 1_000_000
@@ -32,15 +33,10 @@ def import_text(filename: str, data: bytes) -> str:
         raise RbtsError(f"{filename}: choose a .rbts or .json file")
     if len(data) > MAX_IMPORT_BYTES:
         raise RbtsError(f"{filename}: the file is larger than {MAX_IMPORT_BYTES // 1000} kB")
-    text = decode_text(data, filename)
-    if suffix == ".json":
-        try:
-            strategy = json_form.from_json(text, filename)
-            check(strategy, filename)
-        except RbtsError as exc:
-            raise exc.with_source(filename, text) from None
-        return format_strategy(strategy)
-    check_text(text, filename)
+    checked = load_strategy(decode(data, filename), filename=filename)
+    if checked.origin.form == "json":
+        return format_strategy(checked.strategy)
+    text = checked.origin.text
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -65,6 +61,5 @@ def version_text(version) -> str:
     """A stored version's text: the .rbts saved with it, else its JSON formatted."""
     source = version.json_path.with_suffix(".rbts")
     if source.exists():
-        return source.read_text(encoding="utf-8")
-    return format_strategy(json_form.from_json(version.json_path.read_text(encoding="utf-8"),
-                                               str(version.json_path)))
+        return read_text(source)
+    return format_strategy(json_form.from_json(read_text(version.json_path), str(version.json_path)))

@@ -7,6 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from rbts.dsl.checker import diagnose
+from rbts.dsl.errors import RbtsError
+from rbts.dsl.load import read_text
 from rbts.ui.document import Document, describe
 
 DOC_KEY = "strategy.doc"
@@ -19,8 +21,8 @@ universe: AAPL
 
 def example_text() -> str:
     try:
-        return EXAMPLE.read_text()
-    except OSError:  # the examples folder is not installed
+        return read_text(EXAMPLE)
+    except RbtsError:  # the examples folder is not installed
         return BLANK
 
 

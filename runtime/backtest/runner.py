@@ -21,6 +21,7 @@ import pandas as pd
 
 from rbts.compiler.protocol import IncrementalEvaluator
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.limits import capital_problem
 from rbts.dsl.settings import ResolvedSettings
 from rbts.runtime.backtest import reports
 from rbts.runtime.backtest.metrics import compute_metrics
@@ -68,17 +69,20 @@ def run_backtest(
     strategy: Any, start: str | date, end: str | date, capital: float | None = None,
     symbols: list[str] | None = None, home: str | Path | None = None, progress: Progress | None = None,
 ) -> BacktestResult:
-    """Backtest a strategy (.rbts/.json path, text, JSON dict or CheckedStrategy) on catalog bars."""
+    """Backtest a strategy on catalog bars: a CheckedStrategy, or what
+    :func:`rbts.dsl.load.load_strategy` reads (a .rbts/.json ``Path``, a text, a JSON dict)."""
     from rbts.compiler.program import compile_strategy
     from rbts.compiler.warmup import warmup_range
-    from rbts.runtime.backtest.loading import load_checked, run_settings
+    from rbts.dsl.checked import CheckedStrategy
+    from rbts.dsl.load import load_strategy
     from rbts.runtime.data.catalog import BarStore
     from rbts.runtime.settings import load_settings
 
     first, last = parse_day(start, "start"), parse_day(end, "end")
     if last < first:
         raise RbtsError(f"--end {last} is before --start {first}")
-    checked, strategy_json = load_checked(strategy)
+    checked = strategy if isinstance(strategy, CheckedStrategy) else load_strategy(strategy)
+    strategy_json = checked.json_form()
     settings = run_settings(checked.settings, capital, symbols)
     checked = dataclasses.replace(checked, settings=settings)
     home_settings = load_settings(home)
@@ -111,6 +115,23 @@ def covered_days(frames: dict[str, pd.DataFrame], first: date, last: date, trade
     covered_first = max(first, min(_ny_day(f.index[f.index >= trade_from][0]) for f in frames.values()))
     covered_last = min(last, max(_ny_day(f.index[-1]) for f in frames.values()))
     return covered_first, covered_last
+
+
+def run_settings(settings: ResolvedSettings, capital: float | None, symbols: list[str] | None) -> ResolvedSettings:
+    """The strategy's settings with this run's capital and tickers (the universe) put in."""
+    changes: dict[str, Any] = {}
+    if capital is not None:
+        problem = capital_problem(capital)
+        if problem:
+            raise RbtsError(f"--capital: {problem}")
+        changes["capital"] = float(capital)
+    if symbols:
+        universe = tuple(dict.fromkeys(s.strip().upper() for s in symbols if s.strip()))
+        if not universe:
+            raise RbtsError("--symbols: give at least one ticker")
+        changes["universe"] = universe
+        changes["data_symbols"] = tuple(s for s in settings.data_symbols if s not in universe)
+    return dataclasses.replace(settings, **changes) if changes else settings
 
 
 def _missing_sessions(first: date, last: date, covered_first: date, covered_last: date) -> bool:

@@ -42,14 +42,12 @@ class BacktestJob:
     def __init__(self, strategy: Any, start: str, end: str, capital: float | None = None,
                  symbols: list[str] | None = None, home: str | Path | None = None) -> None:
         if not isinstance(strategy, (str, dict, Path)):  # a CheckedStrategy: hand its JSON form over
-            from rbts.runtime.backtest.loading import load_checked
-
-            strategy = load_checked(strategy)[1]
+            strategy = strategy.json_form()
         context = multiprocessing.get_context("spawn")
         self._queue = context.Queue()
         self._process = context.Process(
-            target=_child, args=(self._queue, strategy if not isinstance(strategy, Path) else str(strategy),
-                                 str(start), str(end), capital, symbols, str(home) if home else None),
+            target=_child, args=(self._queue, strategy, str(start), str(end), capital, symbols,
+                                 str(home) if home else None),
             daemon=True, name="rbts-backtest")
         self.state = RUNNING
         self.progress = 0.0

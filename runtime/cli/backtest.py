@@ -36,7 +36,7 @@ def backtest_cmd(
         if out is not None:
             check_out_dir(out, "--out")
         with _progress() as progress:
-            result = run_backtest(str(file), start, end, capital=capital, symbols=tickers,
+            result = run_backtest(file, start, end, capital=capital, symbols=tickers,
                                   home=settings.home, progress=progress)
         if out is not None:
             try:

@@ -11,41 +11,19 @@ from pathlib import Path
 
 import typer
 
-from rbts.dsl.errors import RbtsError, decode_text
+from rbts.dsl.errors import RbtsError
 from rbts.runtime.cli.common import user_errors
 from rbts.runtime.files import atomic_write
 
 
-def read_source(path: Path) -> str:
-    """The text of a strategy file, or an RbtsError naming the file."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise RbtsError(f"no such file: {path}", filename=str(path)) from None
-    except IsADirectoryError:
-        raise RbtsError(f"{path} is a folder, not a strategy file", filename=str(path)) from None
-    except OSError as exc:
-        raise RbtsError(f"cannot read {path}: {exc.strerror}", filename=str(path)) from None
-    return decode_text(data, str(path))
-
-
 def load_checked(path: Path):
-    """Parse (``.rbts``) or load (``.json``) a strategy and check it: a CheckedStrategy."""
-    from rbts.dsl.checker import check
-    from rbts.dsl.json_form import from_json
-    from rbts.dsl.parser import parse
+    """A strategy file (.rbts or .json) through the front door; its warnings go to stderr."""
+    from rbts.dsl.load import load_strategy
 
-    text = read_source(path)
-    filename = str(path)
-    try:
-        strategy = from_json(text, filename) if path.suffix.lower() == ".json" else parse(text, filename)
-        checked = check(strategy, filename)
-    except RbtsError as exc:
-        raise exc.with_source(filename, text) from None
-    for warning in checked.warnings:
-        typer.echo(warning.render(filename, text), err=True)
+    checked = load_strategy(path)
+    for warning in checked.render_warnings():
+        typer.echo(warning, err=True)
     return checked
-
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -78,14 +56,9 @@ def compile_command(
 
 
 def _compile(file: Path, out: Path | None, graph: bool) -> None:
-    from rbts.dsl.json_form import dumps, to_json
+    from rbts.dsl.json_form import dumps
 
     checked = load_checked(file)
-    default_name = None
-    if file.suffix.lower() == ".json":  # keep the name recorded at export, not this file's
-        from rbts.dsl.json_form import recorded_name
-
-        default_name = recorded_name(read_source(file))
     if graph:
         built = _graph(checked)
         if out is not None and out.suffix.lower() == ".json":
@@ -95,8 +68,7 @@ def _compile(file: Path, out: Path | None, graph: bool) -> None:
         else:
             text = built.to_text().rstrip("\n") + "\n"
     else:
-        text = dumps(to_json(checked.strategy, filename=str(file), settings=checked.settings,
-                             default_name=default_name))
+        text = dumps(checked.json_form())  # a JSON file keeps the name recorded at export
     if out is None:
         sys.stdout.write(text)
     else:
@@ -118,10 +90,11 @@ def fmt_command(
 
 def _fmt(file: Path, check: bool) -> None:
     from rbts.dsl.formatter import format_source
+    from rbts.dsl.load import read_text
 
     if file.suffix.lower() == ".json":
         raise RbtsError(f"{file} is a JSON form; rbts fmt formats .rbts text (rbts compile reads JSON)")
-    text = read_source(file)
+    text = read_text(file)
     try:
         formatted = format_source(text, str(file))
     except RbtsError as exc:

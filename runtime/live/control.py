@@ -76,7 +76,7 @@ def apply_text(settings: Settings, text: str, filename: str | None = None, *, no
 def apply_file(settings: Settings, path: str | Path, **kwargs) -> Applied:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # the front door's encoding rule (a BOM ignored)
     except (OSError, UnicodeDecodeError) as exc:
         message = f"{path}: cannot read it ({reason_of(exc)})"
         _record(settings, f"apply rejected: {message}")

@@ -177,7 +177,9 @@ class LiveController(Controller):
             return
         self._active_sha = digest
         try:
-            spec = program.plugin().load_text(data.decode("utf-8"), str(self._registry.active_path))
+            # the front door's encoding rule (UTF-8, a BOM ignored); a bad byte's reason stays short
+            path = str(self._registry.active_path)
+            spec = program.plugin().load_text(data.decode("utf-8-sig"), path)
             label = version.label if version else f"{spec.name} (unregistered {digest[:8]})"
             exit_only = held_outside(self.cache, self.strategy_id, spec)
             strategy = self._build(spec, label, exit_only)

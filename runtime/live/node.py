@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.load import decode
 from rbts.runtime.live import program
 from rbts.runtime.live.registry import Registry
 from rbts.runtime.live.store import StateStore, default_path
@@ -186,7 +187,7 @@ def _active_spec(settings: Settings):
     if active is None:
         return None
     try:
-        return program.plugin().load_text(active[0].decode("utf-8"), "active_strategy.json")
+        return program.plugin().load_text(decode(active[0], "active_strategy.json"), "active_strategy.json")
     except Exception:
         return None  # the controller reports it and starts in safe mode
 

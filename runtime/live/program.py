@@ -68,25 +68,20 @@ def plugin() -> ModuleType:
 
 
 def load_file(path: str | Path) -> StrategySpec:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RbtsError(f"{path}: cannot read it ({exc})") from None
-    return plugin().load_text(text, str(path))
+    from rbts.dsl.load import read_text
+
+    return plugin().load_text(read_text(Path(path)), str(path))
 
 
 # ------------------------------------------------------------------ the default plugin
 def load_text(text: str, filename: str | None = None) -> StrategySpec:
-    """Parse + check a ``.rbts`` text or a JSON form (detected by its first character)."""
-    from rbts.runtime.backtest.loading import load_checked
+    """Parse + check a ``.rbts`` text or a JSON form (through the front door)."""
+    from rbts.dsl.load import load_strategy
 
-    try:
-        checked, data = load_checked(text if "\n" in text or text.lstrip().startswith("{") else text + "\n")
-    except RbtsError as exc:
-        raise exc.with_source(filename, text) from None
-    source = None if text.lstrip().startswith("{") else text
-    return StrategySpec(checked.settings.name, checked.settings, json.dumps(data, indent=2) + "\n", source, checked)
+    checked = load_strategy(text, filename=filename)
+    source = None if checked.origin.form == "json" else text
+    return StrategySpec(checked.settings.name, checked.settings, json.dumps(checked.json_form(), indent=2) + "\n",
+                        source, checked)
 
 
 def build(spec: StrategySpec, ctx: BuildContext):

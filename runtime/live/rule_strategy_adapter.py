@@ -280,13 +280,12 @@ class ReplayRuleStrategy(LiveRuleStrategy):
 
 
 def build(spec, ctx) -> RuleStrategy:
-    from rbts.compiler.incremental import incremental
-    from rbts.compiler.lowering import lower
+    from rbts.compiler.program import compile_strategy
     from rbts.compiler.warmup import warmup_sessions
 
     settings = spec.settings
     exit_only = tuple(s for s in getattr(ctx, "exit_only", ()) if s not in settings.universe)
-    graph = lower(_with_exit_only(spec.checked, exit_only))
+    program = compile_strategy(_with_exit_only(spec.checked, exit_only))
     ids = {s: ctx.instrument_id(s) for s in settings.symbols + exit_only}
     config = RuleStrategyConfig(
         strategy_id=STRATEGY_ID, order_id_tag=ORDER_ID_TAG, instrument_ids=ids, exit_only=exit_only,
@@ -298,8 +297,8 @@ def build(spec, ctx) -> RuleStrategy:
     recorder = CycleRecorder()
     recorder.subscribe(on_cycle=lambda r: ctx.publish(TOPIC_CYCLE, r), on_event=lambda e: ctx.publish(TOPIC_EVENT, e))
     cls = ReplayRuleStrategy if ctx.mode == "replay" else LiveRuleStrategy
-    strategy = cls(config, settings, incremental(graph), recorder)
-    strategy.warmup_sessions = warmup_sessions(graph)
+    strategy = cls(config, settings, program.incremental(), recorder)
+    strategy.warmup_sessions = warmup_sessions(program.graph)
     return strategy
 
 

@@ -103,7 +103,7 @@ class _Run:
     """One pre-screen: settings, graphs, frames and the date range shared by its groups."""
 
     def __init__(self, variants, start, end, capital, symbols, home):
-        from rbts.runtime.backtest.loading import run_settings
+        from rbts.runtime.backtest.runner import run_settings
         from rbts.runtime.backtest.runner import parse_day
         from rbts.runtime.settings import load_settings
         from rbts.dsl.errors import RbtsError

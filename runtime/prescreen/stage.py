@@ -99,7 +99,7 @@ def run_prescreen(strategy, variants: Mapping[int, dict], k: int, objective: str
 def _checked(variant):
     """A CheckedStrategy from what a sweep strategy makes of one variant's values (text or checked)."""
     if isinstance(variant, str):
-        from rbts.runtime.backtest.loading import load_checked
+        from rbts.dsl.load import load_strategy
 
-        return load_checked(variant if "\n" in variant else variant + "\n")[0]
+        return load_strategy(variant)
     return variant

@@ -52,8 +52,7 @@ def fingerprint(checked) -> str:
 
 
 def build_request(text: str, filename: str | None, options: SweepOptions, settings: Settings) -> SweepRequest:
-    from rbts.runtime.backtest.loading import run_settings
-    from rbts.runtime.backtest.runner import parse_day
+    from rbts.runtime.backtest.runner import parse_day, run_settings
 
     checked = _check(text, filename)
     first, last = parse_day(options.start, "start"), parse_day(options.end, "end")

@@ -88,13 +88,9 @@ class ParamStrategy:
 
 
 def load_source(source: str):
-    """The checked strategy of DSL or JSON text, through the front door when it exists."""
-    try:
-        from rbts.dsl.load import load_strategy
-    except ImportError:  # before the registry's single front door landed
-        from rbts.runtime.backtest.loading import load_checked
+    """The checked strategy of DSL or JSON text, through the front door."""
+    from rbts.dsl.load import load_strategy
 
-        return load_checked(source if "\n" in source or source.lstrip().startswith("{") else source + "\n")[0]
     return load_strategy(source)
 
 

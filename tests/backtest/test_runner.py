@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from rbts.compiler.lowering import lower
 from rbts.dsl.checker import check_text
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.backtest.metrics import METRIC_KEYS
-from rbts.runtime.backtest.runner import run_backtest
+from rbts.runtime.backtest.runner import run_backtest, run_settings
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings
 
@@ -160,3 +161,12 @@ def test_metrics_cover_the_days_with_bars(small_demo_home):
     early = run_backtest(STRATEGY, "2025-02-24", "2025-03-04", home=small_demo_home)  # no bars before 03-03
     assert early.metrics["start"] == "2025-03-03"
     assert "bars cover 2025-03-03 .. 2025-03-04 of the requested 2025-02-24 .. 2025-03-04" in early.metrics["warnings"]
+
+
+def test_run_settings_overrides():
+    settings = check_text((Path(__file__).resolve().parents[2] / "examples" / "vix_ema_cross.rbts").read_text()).settings
+    changed = run_settings(settings, 5000, ["amd", " nvda", "AMD"])
+    assert changed.capital == 5000 and changed.universe == ("AMD", "NVDA") and changed.data_symbols == ("VIX",)
+    assert run_settings(settings, None, None) is settings
+    with pytest.raises(RbtsError, match="capital must be between 1 and"):
+        run_settings(settings, 0, None)

@@ -41,7 +41,7 @@ def replayed(small_demo_home, tmp_path_factory):
     strategy = root / "parity.rbts"
     strategy.write_text(STRATEGY)
     out = root / "backtest"
-    run_backtest(str(strategy), FIRST, LAST, home=home).write(out)
+    run_backtest(strategy, FIRST, LAST, home=home).write(out)
     last_cycle = int(pd.Timestamp(pd.read_csv(out / "equity.csv")["ts"].iloc[-1]).value)
     started = rbts(home, "live", str(strategy), "--start", FIRST, "--end", f"{LAST} 23:59", "--speed", "10000",
                    "--detach")

@@ -16,8 +16,8 @@ import pandas as pd
 
 from rbts.compiler.program import compile_strategy
 from rbts.compiler.warmup import warmup_range, warmup_sessions
-from rbts.runtime.backtest.loading import load_checked, run_settings
-from rbts.runtime.backtest.runner import BacktestResult, simulate
+from rbts.dsl.load import load_strategy
+from rbts.runtime.backtest.runner import BacktestResult, run_settings, simulate
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.live.warmup import history_start_ns
 from rbts.runtime.settings import load_settings
@@ -53,7 +53,8 @@ def trade_fills(trades: pd.DataFrame) -> list[tuple]:
 
 def _run(home, text: str, load_from: pd.Timestamp, trade_from: pd.Timestamp, until: pd.Timestamp | None,
          first: date, last: date, **kwargs) -> BacktestResult:
-    checked, strategy_json = load_checked(text)
+    checked = load_strategy(text)
+    strategy_json = checked.json_form()
     settings = run_settings(checked.settings, None, None)
     program = compile_strategy(checked)
     frames = BarStore(load_settings(home)).load_frames(settings.symbols, load_from.tz_convert(NEW_YORK).date(), last,
@@ -68,7 +69,7 @@ def chained_backtest(home, v1: str, v2: str, first_day: str, split_ns: int, last
     split = pd.Timestamp(split_ns, tz="UTC")
     split_day = split.tz_convert(NEW_YORK).date()
     first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
-    load_from, trade_from = warmup_range(compile_strategy(load_checked(v1)[0]), first_day)
+    load_from, trade_from = warmup_range(compile_strategy(load_strategy(v1)), first_day)
     load_from = pd.Timestamp(load_from, tz=NEW_YORK).tz_convert("UTC") - pd.Timedelta(1, "ns")
     one = _run(home, v1, load_from, trade_from, split, first, split_day)
 
@@ -78,7 +79,7 @@ def chained_backtest(home, v1: str, v2: str, first_day: str, split_ns: int, last
         float((closed["qty"] * closed["exit_price"]).sum())  # no fees
     held = {t.symbol: (float(t.qty), float(t.entry_price)) for t in one.trades[one.trades["exit_ts"].isna()].itertuples()}
 
-    sessions = warmup_sessions(compile_strategy(load_checked(v2)[0]).graph)
+    sessions = warmup_sessions(compile_strategy(load_strategy(v2)).graph)
     history_from = pd.Timestamp(history_start_ns(split_day, sessions), tz="UTC") - pd.Timedelta(1, "ns")
     two = _run(home, v2, history_from, split + pd.Timedelta(1, "ns"), None, split_day, last,
                account_balance=cash, positions=held)
