@@ -22,7 +22,12 @@ def check_declarations(strategy: ast.Strategy, filename: str | None) -> dict[str
     bag = DiagnosticBag()
     domains: dict[str, ParamDomain] = {}
     lets = {stmt.name: stmt for stmt in strategy.lets}
+    seen: set[str] = set()
     for param in strategy.params:
+        if param.name in seen:  # the parser reports this in text; a JSON form can hold it too
+            bag.error(f"param {param.name} is declared twice", param.span)
+            continue
+        seen.add(param.name)
         if param.name in RESERVED:
             bag.error(f"cannot name a param {param.name!r}: it is {_what(param.name)}", param.span)
             continue

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, localcontext
 from typing import Literal
 
 from rbts.dsl import ast
@@ -152,6 +152,12 @@ def domain_of(param: ast.Param) -> ParamDomain:
 
 
 def _range_keys(param: ast.Param, dom: ast.ParamRange) -> list[Decimal]:
+    # Exact for any two floats (from 5e-324 to 1.8e308 a quotient has at most ~650 digits).
+    with localcontext(Context(prec=2000, Emax=MAX_EMAX, Emin=MIN_EMIN)):
+        return _exact_range_keys(param, dom)
+
+
+def _exact_range_keys(param: ast.Param, dom: ast.ParamRange) -> list[Decimal]:
     low, high = _literal_key(dom.low), _literal_key(dom.high)
     if dom.step is None:
         if param.kind == "duration":
@@ -171,7 +177,8 @@ def _range_keys(param: ast.Param, dom: ast.ParamRange) -> list[Decimal]:
         raise _error(f"param {param.name}: {value_text(_plain(dom.low))}..{value_text(_plain(dom.high))} is not a "
                      f"whole number of steps of {value_text(_plain(dom.step))}", dom.step or dom)
     if count + 1 > MAX_VALUES:
-        raise _error(f"param {param.name}: the domain holds {int(count) + 1:,} values, more than {MAX_VALUES:,}", dom)
+        held = f"{int(count) + 1:,} values" if count < 10**12 else "more values than that"
+        raise _error(f"param {param.name}: the domain holds {held}, more than {MAX_VALUES:,}", dom)
     return [(low + i * step).normalize() for i in range(int(count) + 1)]
 
 

@@ -221,3 +221,19 @@ def test_the_json_form_carries_the_params_and_reads_back():
                                  "high": "15m", "step": "5m"}
     back = load_strategy(data)
     assert back.strategy == checked.strategy and back.params == checked.params
+
+
+def test_a_json_form_cannot_declare_a_param_twice():
+    import json
+
+    data = load_strategy(EXAMPLE).json_form()
+    data["params"].append(dict(data["params"][0]))
+    with pytest.raises(RbtsError, match="param fast is declared twice") as info:
+        load_strategy(json.dumps(data, indent=1), filename="x.json")
+    assert info.value.diagnostics[0].span is not None
+
+
+def test_extreme_ranges_are_errors_not_crashes():
+    assert "more values than that, more than 10,000" in error_of("param x = 1e-300 in 1e-300..1e300 step 1e-300\n"
+                                                                 "entry: close > x\n")
+    assert load("param x = 1e300 in 1e300..1e300 step 1e-300\nentry: close > x\n").params["x"].values == (1e300,)
