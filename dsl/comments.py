@@ -54,7 +54,7 @@ def _split_lines(text: str) -> list[_Line]:
                 code, comment, col = raw[:i], raw[i:].rstrip(), i
                 break
         out.append(_Line(code.rstrip(), comment, col, depth))
-        depth = max(0, depth + code.count("(") - code.count(")"))
+        depth = max(0, depth + code.count("(") + code.count("[") - code.count(")") - code.count("]"))
     return out
 
 

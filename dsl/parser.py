@@ -568,7 +568,7 @@ def _blank_statement(lines: list[str], line_no: int) -> bool:
 
 def _paren_delta(line: str) -> int:
     code = line.split("#", 1)[0]
-    return code.count("(") - code.count(")")
+    return code.count("(") + code.count("[") - code.count(")") - code.count("]")  # a param list may span lines
 
 
 def _open_before(lines: list[str], last: int) -> list[int]:

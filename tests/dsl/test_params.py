@@ -237,3 +237,11 @@ def test_extreme_ranges_are_errors_not_crashes():
     assert "more values than that, more than 10,000" in error_of("param x = 1e-300 in 1e-300..1e300 step 1e-300\n"
                                                                  "entry: close > x\n")
     assert load("param x = 1e300 in 1e300..1e300 step 1e-300\nentry: close > x\n").params["x"].values == (1e300,)
+
+
+def test_a_param_list_may_continue_over_lines_and_keeps_its_comments():
+    from rbts.dsl.formatter import format_source
+
+    text = "universe: AAPL\nparam n = 9 in [5,  # short\n  9, 13]\nentry: close > ema(close, n)\nexit: close < 1\n"
+    out = format_source(text)
+    assert "param n = 9 in [5, 9, 13]  # short" in out and load_strategy(out).params["n"].values == (5, 9, 13)
