@@ -91,6 +91,13 @@ class Percent(Node):
     def fraction(self) -> float:
         return self.value / 100
 
+    @property
+    def text(self) -> str:
+        """``2%`` as the language writes it."""
+        from rbts.dsl.formatter import format_number
+
+        return f"{format_number(self.value)}%"
+
 
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -105,6 +112,16 @@ class Name(Node):
 @dataclass(frozen=True)
 class Symbol(Node):
     """A ticker or index: ``AAPL``, ``BRK.B`` or quoted ``"BRK B"``; as a series, its close."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ParamRef(Node):
+    """A use of a declared ``param`` where a literal of its kind may stand (SPEC §6.1).
+
+    Everything that runs a strategy sees it replaced by its bound value
+    (:func:`rbts.dsl.params.instantiate`); only the declared form keeps it."""
 
     name: str
 
@@ -202,7 +219,7 @@ class Or(Node):
     right: Cond
 
 
-Expr = Union[Number, Percent, Name, Symbol, Call, Neg, BinOp]
+Expr = Union[Number, Percent, Name, Symbol, Call, Neg, BinOp, ParamRef]
 Cond = Union[Compare, Cross, Between, TimeIn, TimeBetween, Within, For, Not, And, Or, Name, Call]
 """A ``Name`` can be a let bound to a condition; the checker enforces kinds."""
 
@@ -214,7 +231,7 @@ class Sizing(Node):
     """``sizing: equal`` | ``sizing: N%`` (of equity) | ``sizing: N`` (USD)."""
 
     kind: Literal["equal", "percent", "fixed"]
-    value: int | float | None = None
+    value: int | float | ParamRef | None = None
 
 
 @dataclass(frozen=True)
@@ -222,8 +239,8 @@ class Order(Node):
     """``order: market`` | ``order: limit P% ttl W`` (W a duration or ``N cycles``)."""
 
     kind: Literal["limit", "market"]
-    offset: Percent | None = None
-    ttl: Duration | BarCount | None = None
+    offset: Percent | ParamRef | None = None
+    ttl: Duration | BarCount | ParamRef | None = None
 
 
 RISK_KINDS: tuple[str, ...] = ("max_daily_loss", "stop_loss", "take_profit", "trailing_stop", "broker_stop")
@@ -232,7 +249,49 @@ RISK_KINDS: tuple[str, ...] = ("max_daily_loss", "stop_loss", "take_profit", "tr
 @dataclass(frozen=True)
 class Risk(Node):
     kind: Literal["max_daily_loss", "stop_loss", "take_profit", "trailing_stop", "broker_stop"]
-    percent: Percent
+    percent: Percent | ParamRef
+
+
+# ----------------------------------------------------------------------------- params (SPEC §6.1)
+
+ParamLiteral = Union[Number, Percent, Duration]
+"""A param's default and domain bounds; a Number or Percent here may be negative."""
+
+PARAM_KINDS: tuple[str, ...] = ("number", "percent", "duration")
+
+
+def literal_kind(node: Node) -> str:
+    """``number``, ``percent`` or ``duration``: the kind of a param literal."""
+    return {Number: "number", Percent: "percent", Duration: "duration"}[type(node)]
+
+
+@dataclass(frozen=True)
+class ParamRange(Node):
+    """``LO..HI [step S]``; ``step`` is None when not written (an integer range steps by 1)."""
+
+    low: ParamLiteral
+    high: ParamLiteral
+    step: ParamLiteral | None = None
+
+
+@dataclass(frozen=True)
+class ParamList(Node):
+    """``[V1, V2, ...]``, in the order written."""
+
+    values: tuple[ParamLiteral, ...]
+
+
+@dataclass(frozen=True)
+class Param(Node):
+    """``param NAME = DEFAULT in DOMAIN``."""
+
+    name: str
+    default: ParamLiteral
+    domain: ParamRange | ParamList
+
+    @property
+    def kind(self) -> str:
+        return literal_kind(self.default)
 
 
 # ----------------------------------------------------------------------------- statements
@@ -261,7 +320,7 @@ class Strategy(Node):
     rules in source order (a let is usable in every later line)."""
 
     SETTINGS: ClassVar[tuple[str, ...]] = (
-        "name", "universe", "capital", "cycle", "bars", "sizing", "order", "risks", "fees",
+        "name", "universe", "capital", "cycle", "bars", "sizing", "order", "risks", "fees", "params",
     )
 
     name: str | None = None
@@ -273,6 +332,7 @@ class Strategy(Node):
     order: Order | None = None
     risks: tuple[Risk, ...] = ()
     fees: Percent | None = None
+    params: tuple[Param, ...] = ()
     body: tuple[Let | Rule, ...] = ()
 
     @property

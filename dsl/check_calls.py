@@ -100,19 +100,18 @@ def check_argument(c: Checker, fn: Function, spec: Arg, arg: ast.Node, ctx: int)
 
 
 def check_values(c: Checker, fn: Function, spec: Arg, arg: ast.Node, usage: str) -> bool:
-    """A numeric argument: a literal whose value passes the argument's constraints."""
-    values = c.literal_values(arg)
-    if values is None or (spec.kind != "number" and not all(isinstance(v, int) for v in values)):
+    """A numeric argument: a literal (or a number param) whose every value passes the argument's constraints."""
+    found = c.first_problem(fn, spec, arg)
+    if found is None:
+        return True
+    problem, value = found
+    if problem is None:
         what = "a number" if spec.kind == "number" else \
             "a whole number of bars (or a window)" if spec.kind == "count" else f"a whole number of at least {spec.minimum}"
         c.err(f"{fn.name} expects {what} here", arg, usage)
-        return False
-    for value in values:
-        problem = spec.problem(fn.name, value)
-        if problem is not None:
-            c.err(problem, arg, usage if "expects" in problem else None)
-            return False
-    return True
+    else:
+        c.err(problem + c.param_note(arg, value), arg, usage if "expects" in problem else None)
+    return False
 
 
 def check_relations(c: Checker, fn: Function, args: list[ast.Node]) -> bool:
@@ -122,9 +121,11 @@ def check_relations(c: Checker, fn: Function, args: list[ast.Node]) -> bool:
     ok = True
     for rel in fn.relations:
         low, high = by_name[rel.low], by_name[rel.high]
-        problem = rel.problem(fn.name, max(c.literal_values(low)), min(c.literal_values(high)))
+        lows, highs = c.literal_values(low), c.literal_values(high)
+        problem = rel.problem(fn.name, max(lows), min(highs))
         if problem is not None:
-            c.err(problem, high)
+            notes = [c.param_note(node, value) for node, value in ((low, max(lows)), (high, min(highs)))]
+            c.err(problem + "".join(n for n in notes if n), high)
             ok = False
     return ok
 

@@ -31,22 +31,34 @@ def check_settings(c: Checker) -> None:
         c.bars = DEFAULT_BARS_SECONDS
     if s.cycle is not None:
         c.check_timeframe(s.cycle, "cycle")
-    if s.sizing is not None:
-        if s.sizing.kind == "percent" and not 0 < s.sizing.value <= 100:
-            c.err("sizing percent must be above 0% and at most 100%", s.sizing)
-        if s.sizing.kind == "fixed" and not s.sizing.value > 0:
-            c.err("sizing amount must be positive", s.sizing)
+    if s.sizing is not None and s.sizing.kind != "equal":
+        node = _sizing_node(s.sizing)
+        where = node if isinstance(node, ast.ParamRef) else s.sizing
+        for value, note in c.setting_values(node):
+            if s.sizing.kind == "percent" and not 0 < value <= 100:
+                c.err("sizing percent must be above 0% and at most 100%" + note, where)
+                break
+            if s.sizing.kind == "fixed" and not value > 0:
+                c.err("sizing amount must be positive" + note, where)
+                break
     if s.order is not None and s.order.kind == "limit":
-        if s.order.offset is not None and not 0 <= s.order.offset.value < 100:
-            c.err("limit offset must be at least 0% and below 100%", s.order.offset)
+        if s.order.offset is not None:
+            _check_each(c, s.order.offset, lambda v: 0 <= v < 100, "limit offset must be at least 0% and below 100%")
         ttl = s.order.ttl
         if isinstance(ttl, ast.Duration) and ttl.seconds % c.bars:
             c.err(f"ttl {ttl.text} is not a multiple of the bar size {ast.Duration(c.bars).text}", ttl)
     for risk in s.risks:
-        if not 0 < risk.percent.value < 100:
-            c.err(f"{risk.kind} must be above 0% and below 100%", risk.percent)
+        _check_each(c, risk.percent, lambda v: 0 < v < 100, f"{risk.kind} must be above 0% and below 100%")
     if s.fees is not None and not 0 <= s.fees.value < 100:
         c.err("fees must be at least 0% and below 100%", s.fees)
+
+
+def _check_each(c: Checker, node: ast.Node, ok, message: str) -> None:
+    """Report the first value of a setting's literal or param that is not ``ok``."""
+    for value, note in c.setting_values(node):
+        if not ok(value):
+            c.err(message + note, node)
+            return
 
 
 def check_universe(c: Checker) -> None:
@@ -69,13 +81,13 @@ def resolve_settings(c: Checker) -> ResolvedSettings:
                  if getattr(s, k) is None]
     universe = tuple(sym.name for sym in s.universe or ())
     cycle = s.cycle.seconds if s.cycle is not None else min(c.compared_timeframes, default=c.bars)
-    risks = {r.kind: r.percent.fraction for r in s.risks}
+    risks = {r.kind: c.default_value(r.percent) / 100 for r in s.risks}
     sizing = s.sizing or ast.Sizing("equal")
     sizing_value = None
     if sizing.kind == "percent":
-        sizing_value = sizing.value / 100
+        sizing_value = c.default_value(_sizing_node(sizing)) / 100
     elif sizing.kind == "fixed":
-        sizing_value = float(sizing.value)
+        sizing_value = float(c.default_value(_sizing_node(sizing)))
     return ResolvedSettings(
         name=s.name or "",
         universe=universe,
@@ -84,7 +96,7 @@ def resolve_settings(c: Checker) -> ResolvedSettings:
         bars_seconds=c.bars,
         sizing_kind=sizing.kind,
         sizing_value=sizing_value,
-        order=resolve_order(s.order, cycle),
+        order=resolve_order(s.order, cycle, c.default_value),
         max_daily_loss=risks.get("max_daily_loss"),
         stop_loss=risks.get("stop_loss"),
         take_profit=risks.get("take_profit"),
@@ -96,14 +108,18 @@ def resolve_settings(c: Checker) -> ResolvedSettings:
     )
 
 
-def resolve_order(order: ast.Order | None, cycle: int) -> ResolvedOrder:
+def _sizing_node(sizing: ast.Sizing) -> ast.Node:
+    return sizing.value if isinstance(sizing.value, ast.Node) else ast.Number(sizing.value)
+
+
+def resolve_order(order: ast.Order | None, cycle: int, value_of=lambda node: node.value) -> ResolvedOrder:
     if order is None:
         return replace(ResolvedOrder(), ttl_seconds=cycle)
     if order.kind == "market":
         return ResolvedOrder("market", 0.0, None)
     ttl = order.ttl
     ttl_s = cycle if ttl is None else (ttl.count * cycle if isinstance(ttl, ast.BarCount) else ttl.seconds)
-    offset = order.offset.fraction if order.offset is not None else ResolvedOrder().offset
+    offset = value_of(order.offset) / 100 if order.offset is not None else ResolvedOrder().offset
     return ResolvedOrder("limit", offset, ttl_s)
 
 

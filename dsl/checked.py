@@ -49,6 +49,16 @@ class CheckedStrategy:
     warnings: list[Diagnostic] = field(default_factory=list)
     _info: dict[int, ExprInfo] = field(default_factory=dict, repr=False)
     origin: Origin | None = None
+    # Params (SPEC §6.1): name -> rbts.dsl.param_domains.ParamDomain, in declaration order, each
+    # ``default`` the value in force.  ``strategy`` is the declared form (params and their uses,
+    # for the formatter, the JSON form and the app); ``rules``, ``lets``, ``settings`` and
+    # ``info`` are of ``program``, the strategy with every use replaced by its value.
+    params: dict = field(default_factory=dict)
+    program: ast.Strategy | None = None
+
+    def __post_init__(self):
+        if self.program is None:
+            self.program = self.strategy
 
     @property
     def rule_names(self) -> list[str]:

@@ -40,9 +40,14 @@ MAX_HINTS = 100
 class Checker(Backend):
     """Checks one strategy; ``on_<Node>`` checks an expression node in a timeframe context."""
 
-    def __init__(self, strategy: ast.Strategy, filename: str | None):
+    def __init__(self, strategy: ast.Strategy, filename: str | None, params: dict | None = None,
+                 problem_cache: dict | None = None):
         self.s = strategy
         self.filename = filename
+        # The domains of the number and percent params still in the AST (see rbts.dsl.params):
+        # every value of a domain is checked where a literal's value matters.
+        self.params = params or {}
+        self.problem_cache = {} if problem_cache is None else problem_cache
         self.bag = DiagnosticBag()
         self.info: dict[int, ExprInfo] = {}
         self.lets: dict[str, ast.Let] = {}
@@ -74,12 +79,65 @@ class Checker(Backend):
         return True
 
     def literal_values(self, node: ast.Node) -> list[int | float] | None:
-        """The values a numeric constant argument can take (None: it is not one)."""
+        """The values a numeric constant argument can take (None: it is not one): a
+        literal's one value, or every value of a number param's domain."""
         if isinstance(node, ast.Number):
             return [node.value]
-        if isinstance(node, ast.Neg) and isinstance(node.operand, ast.Number):
-            return [-node.operand.value]
+        if isinstance(node, ast.Neg) and isinstance(node.operand, (ast.Number, ast.ParamRef)):
+            inner = self.literal_values(node.operand)
+            return None if inner is None else [-v for v in inner]
+        if isinstance(node, ast.ParamRef):
+            domain = self.params.get(node.name)
+            return list(domain.values) if domain is not None and domain.kind == "number" else None
         return None
+
+    def first_problem(self, fn, spec, arg: ast.Node) -> tuple[str | None, object] | None:
+        """None when every value of a numeric argument passes its constraints; else (problem,
+        value), problem None when the argument is not a literal of the right shape.  A param's
+        domain is checked once per function argument, not again for each variant checked."""
+        ref = arg.operand if isinstance(arg, ast.Neg) else arg
+        key = (fn.name, spec.name, isinstance(arg, ast.Neg), ref.name) if isinstance(ref, ast.ParamRef) else None
+        if key is not None and key in self.problem_cache:
+            return self.problem_cache[key]
+        values = self.literal_values(arg)
+        found = None
+        if values is None or (spec.kind != "number" and not all(isinstance(v, int) for v in values)):
+            found = (None, None)
+        else:
+            for value in values:
+                problem = spec.problem(fn.name, value)
+                if problem is not None:
+                    found = (problem, value)
+                    break
+        if key is not None:
+            self.problem_cache[key] = found
+        return found
+
+    def param_note(self, node: ast.Node, value) -> str:
+        """`` (param n = 0)`` when ``node`` is a param use (``value`` its value there), else ''."""
+        ref = node.operand if isinstance(node, ast.Neg) else node
+        if not isinstance(ref, ast.ParamRef):
+            return ""
+        from rbts.dsl.param_domains import value_text
+
+        shown = -value if isinstance(node, ast.Neg) and isinstance(value, (int, float)) else value
+        return f" (param {ref.name} = {value_text(shown)})"
+
+    def setting_values(self, node: ast.Node) -> list[tuple[int | float, str]]:
+        """(number as written, note) for each value a setting's literal or param can take."""
+        if isinstance(node, ast.ParamRef):
+            domain = self.params.get(node.name)
+            if domain is None:
+                return []
+            return [(v.value if isinstance(v, ast.Percent) else v, self.param_note(node, v)) for v in domain.values]
+        return [(node.value, "")]
+
+    def default_value(self, node: ast.Node):
+        """A setting's value: a literal's, or a param's default (while every value is being checked)."""
+        if isinstance(node, ast.ParamRef):
+            value = self.params[node.name].default
+            return value.value if isinstance(value, ast.Percent) else value
+        return node.value
 
     # -- entry point
     def run(self) -> CheckedStrategy:
@@ -173,6 +231,13 @@ class Checker(Backend):
 
     on_Percent = on_Number
 
+    def on_ParamRef(self, node: ast.ParamRef, ctx):
+        domain = self.params.get(node.name)
+        if domain is None or domain.kind == "duration":  # durations are replaced before checking
+            self.err(f"param {node.name} cannot be used here", node)
+            return None
+        return ExprInfo("number", None, constant=True)
+
     def on_Name(self, node: ast.Name, ctx):
         if node.name in ast.FIELDS:
             return ExprInfo("number", ctx, per_ticker=True)
@@ -207,8 +272,9 @@ class Checker(Backend):
         right = self.number_operand(node.right, ctx, f"an operand of {node.op}")
         if left is None or right is None:
             return None
-        if node.op == "/" and isinstance(node.right, ast.Number) and node.right.value == 0:
-            self.err("division by zero", node.right)
+        divisors = self.literal_values(node.right) if node.op == "/" else None
+        if divisors is not None and 0 in divisors:
+            self.err(f"division by zero{self.param_note(node.right, 0)}", node.right)
             return None
         return _combine(left, right, "number")
 
@@ -299,8 +365,21 @@ def _first_per_ticker(node: ast.Node, checker: Checker) -> ast.Node | None:
 
 
 def check(strategy: ast.Strategy, filename: str | None = None) -> CheckedStrategy:
-    """Check a parsed strategy; raises RbtsError with every error found."""
+    """Check a parsed strategy; raises RbtsError with every error found.
+
+    A strategy with params is checked for every value of their domains (:mod:`rbts.dsl.params`).
+    """
+    if strategy.params or _uses_params(strategy):
+        from rbts.dsl.params import check_params
+
+        return check_params(strategy, filename)
     return Checker(strategy, filename).run()
+
+
+def _uses_params(strategy: ast.Strategy) -> bool:
+    from rbts.dsl.param_refs import uses
+
+    return bool(uses(strategy))
 
 
 def check_text(text: str, filename: str | None = None) -> CheckedStrategy:

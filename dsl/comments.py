@@ -54,7 +54,7 @@ def _split_lines(text: str) -> list[_Line]:
                 code, comment, col = raw[:i], raw[i:].rstrip(), i
                 break
         out.append(_Line(code.rstrip(), comment, col, depth))
-        depth = max(0, depth + code.count("(") - code.count(")"))
+        depth = max(0, depth + code.count("(") + code.count("[") - code.count(")") - code.count("]"))
     return out
 
 
@@ -62,6 +62,7 @@ _SETTING_KEYS = {"strategy": "name", "universe": "universe", "capital": "capital
                  "bars": "bars", "sizing": "sizing", "order": "order", "fees": "fees"}
 _FIRST_WORD = re.compile(r"\s*([a-z_]+)")
 _RISK = re.compile(r"\s*risk\s*:\s*([a-z_]+)")
+_PARAM = re.compile(r"\s*param\s+([a-z_][a-z0-9_]*)")
 
 
 def _statement_starts(lines: list[_Line]) -> tuple[dict[str, int], list[int]]:
@@ -80,6 +81,9 @@ def _statement_starts(lines: list[_Line]) -> tuple[dict[str, int], list[int]]:
         if word and word.group(1) == "risk":
             risk = _RISK.match(line.code)
             key = f"risk:{risk.group(1)}" if risk else None
+        if word and word.group(1) == "param":
+            param = _PARAM.match(line.code)
+            key = f"param:{param.group(1)}" if param else None
         if key is not None:
             settings.setdefault(key, number)
         else:

@@ -60,15 +60,39 @@ def format_clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def format_window(window: ast.Duration | ast.BarCount, unit: str = "bar") -> str:
-    """``5m`` or ``3 bars`` (``1 bar``); ``unit="cycle"`` for an order's ttl."""
+def format_window(window: ast.Duration | ast.BarCount | ast.ParamRef, unit: str = "bar") -> str:
+    """``5m`` or ``3 bars`` (``1 bar``); ``unit="cycle"`` for an order's ttl; a param's name."""
     if isinstance(window, ast.Duration):
         return window.text
+    if isinstance(window, ast.ParamRef):
+        return window.name
     return f"{window.count} {unit}{'' if window.count == 1 else 's'}"
 
 
-def format_percent(percent: ast.Percent) -> str:
+def format_percent(percent: ast.Percent | ast.ParamRef) -> str:
+    if isinstance(percent, ast.ParamRef):
+        return percent.name
     return f"{format_number(percent.value)}%"
+
+
+def format_param_literal(node: ast.Number | ast.Percent | ast.Duration) -> str:
+    """A param's default or domain bound: ``-0.25``, ``2%``, ``5m`` (a sign written as such)."""
+    if isinstance(node, ast.Duration):
+        return node.text
+    text = format_number(node.value + 0 if isinstance(node.value, float) else node.value)  # never "-0.0"
+    return f"{text}%" if isinstance(node, ast.Percent) else text
+
+
+def format_param(param: ast.Param) -> str:
+    """``param NAME = DEFAULT in LO..HI [step S]`` or ``... in [V1, V2, ...]``."""
+    dom = param.domain
+    if isinstance(dom, ast.ParamList):
+        domain = f"[{', '.join(format_param_literal(v) for v in dom.values)}]"
+    else:
+        domain = f"{format_param_literal(dom.low)}..{format_param_literal(dom.high)}"
+        if dom.step is not None:
+            domain += f" step {format_param_literal(dom.step)}"
+    return f"param {param.name} = {format_param_literal(param.default)} in {domain}"
 
 
 # ----------------------------------------------------------------------------- expressions
@@ -100,6 +124,9 @@ class _Printer(Backend):
         return format_percent(n), ATOM
 
     def on_Name(self, n: ast.Name):
+        return n.name, ATOM
+
+    def on_ParamRef(self, n: ast.ParamRef):
         return n.name, ATOM
 
     def on_Symbol(self, n: ast.Symbol):
@@ -163,6 +190,8 @@ _PRINTER = _Printer()
 def format_sizing(sizing: ast.Sizing) -> str:
     if sizing.kind == "equal":
         return "equal"
+    if isinstance(sizing.value, ast.ParamRef):
+        return sizing.value.name
     suffix = "%" if sizing.kind == "percent" else ""
     return f"{format_number(sizing.value)}{suffix}"
 
@@ -204,6 +233,8 @@ def setting_lines(strategy: ast.Strategy) -> list[tuple[str, str]]:
         out.append((f"risk:{risk.kind}", f"risk: {risk.kind} {format_percent(risk.percent)}"))
     if s.fees is not None:
         out.append(("fees", f"fees: {format_percent(s.fees)}"))
+    for param in s.params:  # after the settings, before the lets (SPEC §6.1)
+        out.append((f"param:{param.name}", format_param(param)))
     return out
 
 

@@ -18,6 +18,7 @@ import json
 import math
 import re
 from dataclasses import fields
+from dataclasses import replace as dc_replace
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -25,6 +26,7 @@ from rbts.dsl import ast
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.json_positions import Path, json_path, value_spans
 from rbts.dsl.limits import MAX_INT_DIGITS, literal_problem
+from rbts.dsl.param_refs import resolve_param_refs
 from rbts.dsl.json_validate import schema, validate
 from rbts.dsl.settings import ResolvedSettings
 
@@ -44,7 +46,7 @@ _TAGS: dict[type, str] = {
     ast.Call: "call", ast.Neg: "neg", ast.BinOp: "binop", ast.Compare: "compare", ast.Cross: "cross",
     ast.Between: "between", ast.TimeIn: "time_in", ast.TimeBetween: "time_between",
     ast.Within: "within", ast.For: "for", ast.Not: "not", ast.And: "and", ast.Or: "or",
-    ast.Duration: "duration", ast.BarCount: "bars", ast.Let: "let", ast.Rule: "rule",
+    ast.Duration: "duration", ast.BarCount: "bars", ast.Let: "let", ast.Rule: "rule", ast.ParamRef: "param",
 }
 _CLASSES = {tag: cls for cls, tag in _TAGS.items()}
 _DURATION = re.compile(r"([1-9][0-9]*)([smhd])")
@@ -87,14 +89,47 @@ def _encode_ttl(ttl: ast.Duration | ast.BarCount) -> str | dict:
     return ttl.text if isinstance(ttl, ast.Duration) else {"cycles": ttl.count}
 
 
+def _param_literal(node: ast.Node) -> int | float | str:
+    return node.text if isinstance(node, ast.Duration) else node.value
+
+
+def _encode_param(param: ast.Param) -> dict:
+    out: dict[str, Any] = {"name": param.name, "kind": param.kind, "default": _param_literal(param.default)}
+    dom = param.domain
+    if isinstance(dom, ast.ParamList):
+        out["values"] = [_param_literal(v) for v in dom.values]
+    else:
+        out["low"], out["high"] = _param_literal(dom.low), _param_literal(dom.high)
+        if dom.step is not None:
+            out["step"] = _param_literal(dom.step)
+    return out
+
+
+def _setting_params(s: ast.Strategy) -> dict[str, str]:
+    """setting -> param name, for each setting given by a param."""
+    slots = {"sizing": s.sizing.value if s.sizing else None}
+    if s.order is not None:
+        slots["order.offset"], slots["order.ttl"] = s.order.offset, s.order.ttl
+    slots.update({f"risk.{r.kind}": r.percent for r in s.risks})
+    return {key: node.name for key, node in slots.items() if isinstance(node, ast.ParamRef)}
+
+
 def _settings(s: ast.Strategy, cycle_seconds: int) -> dict:
+    """Every setting explicit; a setting given by a param holds the param's default (its value)."""
+    defaults = {p.name: p.default for p in s.params}
+
+    def value(node):
+        return defaults[node.name] if isinstance(node, ast.ParamRef) and node.name in defaults else node
+
     order = s.order or ast.Order("limit")
     order_json: dict[str, Any] = {"kind": order.kind}
     if order.kind == "limit":
-        order_json["offset_pct"] = (order.offset or DEFAULT_OFFSET).value
-        order_json["ttl"] = _encode_ttl(order.ttl or DEFAULT_TTL)
+        order_json["offset_pct"] = value(order.offset or DEFAULT_OFFSET).value
+        order_json["ttl"] = _encode_ttl(value(order.ttl or DEFAULT_TTL))
     sizing = s.sizing or DEFAULT_SIZING
-    risks = {r.kind: r.percent.value for r in s.risks}
+    if isinstance(sizing.value, ast.ParamRef):
+        sizing = ast.Sizing(sizing.kind, value(sizing.value).value)
+    risks = {r.kind: value(r.percent).value for r in s.risks}
     return {
         "universe": [sym.name for sym in s.universe or ()],
         "capital": (s.capital or DEFAULT_CAPITAL).value,
@@ -140,13 +175,19 @@ def to_json(
     name = strategy.name
     if name is None:
         name = default_name or (FilePath(filename).stem if filename else "strategy")
-    return {
+    out = {
         "rbts": VERSION,
         "name": name,
         "settings": _settings(strategy, cycle),
         "defaulted": _defaulted(strategy),
-        "body": [encode_node(stmt) for stmt in strategy.body],
     }
+    if strategy.params:  # only when there are params: files without them stay as they were
+        out["params"] = [_encode_param(p) for p in strategy.params]
+    setting_params = _setting_params(strategy)
+    if setting_params:
+        out["setting_params"] = setting_params
+    out["body"] = [encode_node(stmt) for stmt in strategy.body]
+    return out
 
 
 def dumps(data: dict | ast.Strategy, **kwargs) -> str:
@@ -283,7 +324,7 @@ class _Decoder:
             for kind in ast.RISK_KINDS if s["risk"].get(f"{kind}_pct") is not None
         )
         universe = tuple(ast.Symbol(x, span=self.spans.get(at + ("universe", i))) for i, x in enumerate(s["universe"]))
-        return ast.Strategy(
+        strategy = ast.Strategy(
             name=None if "name" in defaulted else data["name"],
             universe=None if "universe" in defaulted and not universe else universe,
             capital=written("capital", ast.Number(s["capital"], span=self.spans.get(at + ("capital",))), DEFAULT_CAPITAL),
@@ -293,9 +334,59 @@ class _Decoder:
             order=order,
             risks=risks,
             fees=written("fees", ast.Percent(s["fees_pct"], span=self.spans.get(at + ("fees_pct",))), DEFAULT_FEES),
+            params=tuple(self.param(p, ("params", i)) for i, p in enumerate(data.get("params", ()))),
             body=tuple(self.node(stmt, ("body", i)) for i, stmt in enumerate(data["body"])),
             span=Span(1, 1, 1, 1),
         )
+        return resolve_param_refs(self.setting_params(strategy, data.get("setting_params", {})))
+
+    # -- params (SPEC §6.1)
+    def param(self, data: dict, path: Path) -> ast.Param:
+        kind = data["kind"]
+        default = self.param_literal(kind, data["default"], path + ("default",))
+        if "values" in data:
+            domain = ast.ParamList(tuple(self.param_literal(kind, v, path + ("values", i))
+                                         for i, v in enumerate(data["values"])), span=self.spans.get(path + ("values",)))
+        else:
+            low, high = (self.param_literal(kind, data[k], path + (k,)) for k in ("low", "high"))
+            step = self.param_literal(kind, data["step"], path + ("step",)) if "step" in data else None
+            domain = ast.ParamRange(low, high, step, span=self.spans.get(path))
+        return ast.Param(data["name"], default, domain, span=self.spans.get(path))
+
+    def param_literal(self, kind: str, value, path: Path) -> ast.Node:
+        span = self.spans.get(path)
+        if kind == "duration":
+            if not isinstance(value, str):
+                raise self.error(f"a duration param's values are durations such as \"5m\", not {value!r}", path)
+            return self.duration(value, path)
+        if isinstance(value, str) or isinstance(value, bool):
+            raise self.error(f"a {kind} param's values are numbers, not {value!r}", path)
+        return ast.Number(value, span=span) if kind == "number" else ast.Percent(value, span=span)
+
+    def setting_params(self, s: ast.Strategy, refs: dict) -> ast.Strategy:
+        """The settings named in ``setting_params`` given by their param (their listed value is its default)."""
+        at = ("setting_params",)
+        ref = {key: ast.ParamRef(name, span=self.spans.get(at + (key,))) for key, name in refs.items()}
+        changes: dict[str, Any] = {}
+        if "sizing" in ref:
+            if s.sizing is None or s.sizing.kind == "equal":
+                raise self.error("sizing is given by a param, but the sizing is `equal`", at + ("sizing",))
+            changes["sizing"] = dc_replace(s.sizing, value=ref["sizing"])
+        for part in ("offset", "ttl"):
+            if f"order.{part}" in ref:
+                if s.order is None or s.order.kind != "limit":
+                    raise self.error(f"the order {part} is given by a param, but the order is not a limit order",
+                                     at + (f"order.{part}",))
+                s = dc_replace(s, order=dc_replace(s.order, **{part: ref[f"order.{part}"]}))
+        risks = {r.kind: r for r in s.risks}
+        for key, node in ref.items():
+            if key.startswith("risk."):
+                kind = key.split(".", 1)[1]
+                if kind not in risks:
+                    raise self.error(f"{kind} is given by a param, but settings.risk.{kind}_pct is null", at + (key,))
+                risks[kind] = dc_replace(risks[kind], percent=node)
+        changes["risks"] = tuple(risks[k] for k in ast.RISK_KINDS if k in risks)
+        return dc_replace(s, **changes)
 
     def order(self, data: dict, defaulted: set[str], path: Path) -> ast.Order | None:
         span = self.spans.get(path)

@@ -50,8 +50,9 @@ def load_strategy(source: Path | str | dict, *, overrides: Mapping[str, str] | N
                   filename: str | None = None) -> CheckedStrategy:
     """Parse (or decode) and check a strategy; ``filename`` names a text in error messages.
 
-    ``overrides`` maps parameter names to values as written (``{"fast": "12"}``), like
-    ``--set fast=12``; an unknown name is an error.
+    ``overrides`` maps param names to values as written (``{"fast": "12"}``), like
+    ``--set fast=12``: :func:`rbts.dsl.params.bind`; an unknown name or a value outside
+    the param's domain is an error naming the param.
     """
     from rbts.dsl.checker import check
     from rbts.dsl.json_form import from_json, recorded_name
@@ -71,8 +72,9 @@ def load_strategy(source: Path | str | dict, *, overrides: Mapping[str, str] | N
         raise exc.with_source(filename, text) from None
     checked.origin = Origin(filename, text, form, name)
     if overrides:
-        unknown = ", ".join(sorted(overrides))
-        raise RbtsError(f"unknown parameter {unknown}: the strategy declares no parameters", filename=filename)
+        from rbts.dsl.params import bind
+
+        return bind(checked, overrides)
     return checked
 
 

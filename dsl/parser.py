@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from rbts.dsl import ast, limits
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
+from rbts.dsl.param_refs import resolve_param_refs
 
 MAX_ERRORS = 50
 MAX_INT_DIGITS = 100
@@ -33,9 +34,9 @@ class _ParenNewlines:
     def process(self, stream):
         depth = 0
         for tok in stream:
-            if tok.type == "LPAR":
+            if tok.type in ("LPAR", "LSQB"):
                 depth += 1
-            elif tok.type == "RPAR":
+            elif tok.type in ("RPAR", "RSQB"):
                 depth = max(0, depth - 1)
             elif tok.type == "_NL" and depth > 0:
                 continue
@@ -111,6 +112,15 @@ def _number(tok: Token) -> int | float:
     if not math.isfinite(value):
         raise _NodeError(f"number {text[:20]} is too large", _tok_span(tok))
     return value
+
+
+def _signed(tok: Token) -> int | float:
+    """A param's literal: NUMBER, or NEG_NUMBER (``-0.25``, the sign in the token)."""
+    if tok.type != "NEG_NUMBER":
+        return _number(tok)
+    digits = str(tok)[1:].lstrip(" \t")
+    return -_number(Token("NUMBER", digits, line=tok.line, column=tok.column, end_line=tok.end_line,
+                          end_column=tok.end_column)) + 0
 
 
 def _int(tok: Token, what: str) -> int:
@@ -194,9 +204,43 @@ class _ToAst(Transformer):
         return ast.Order("market", span=_span(meta))
 
     def order_limit(self, meta, items):
-        offset = ast.Percent(_number(items[0]), span=_tok_span(items[0]))
         ttl = items[1] if len(items) > 1 else None
-        return ast.Order("limit", offset, ttl, span=_span(meta))
+        return ast.Order("limit", items[0], ttl, span=_span(meta))
+
+    def offset_percent(self, meta, items):
+        return ast.Percent(_number(items[0]), span=_tok_span(items[0]))
+
+    def param_ref(self, meta, items):
+        return ast.ParamRef(str(items[0]), span=_tok_span(items[0]))
+
+    def sizing_param(self, meta, items):
+        return ast.Sizing("fixed", ast.ParamRef(str(items[0]), span=_tok_span(items[0])), span=_span(meta))
+
+    def risk_param(self, meta, items):
+        kind, name = items
+        ref = ast.ParamRef(str(name), span=_tok_span(name))
+        return ("risk", ast.Risk(str(kind), ref, span=_span(meta)), _span(meta))
+
+    # -- params (SPEC §6.1)
+    def param(self, meta, items):
+        name, default, domain = items
+        return ("param", ast.Param(str(name), default, domain, span=_span(meta)), _span(meta))
+
+    def param_range(self, meta, items):
+        low, high, *step = items
+        return ast.ParamRange(low, high, step[0] if step else None, span=_span(meta))
+
+    def param_list(self, meta, items):
+        return ast.ParamList(tuple(items), span=_span(meta))
+
+    def param_number(self, meta, items):
+        return ast.Number(_signed(items[0]), span=_span(meta))
+
+    def param_percent(self, meta, items):
+        return ast.Percent(_signed(items[0]), span=_span(meta))
+
+    def param_duration(self, meta, items):
+        return _duration(items[0])
 
     def ttl_duration(self, meta, items):
         return _duration(items[0])
@@ -312,9 +356,15 @@ def _assemble(items) -> ast.Strategy:
     risks: dict[str, ast.Risk] = {}
     body = []
     errors: list[Diagnostic] = []
+    params: dict[str, ast.Param] = {}
     for kind, node, span in items:
         if kind == "body":
             body.append(node)
+        elif kind == "param":
+            if node.name in params:
+                errors.append(Diagnostic(f"param {node.name} is declared twice (first on line {params[node.name].span.line})",
+                                         span))
+            params[node.name] = node
         elif kind == "risk":
             if node.kind in risks:
                 errors.append(Diagnostic(f"risk {node.kind} is set twice (first on line {risks[node.kind].span.line})", span))
@@ -328,7 +378,8 @@ def _assemble(items) -> ast.Strategy:
     if errors:
         raise RbtsError(errors)
     ordered = tuple(sorted(risks.values(), key=lambda r: ast.RISK_KINDS.index(r.kind)))
-    return ast.Strategy(**values, risks=ordered, body=tuple(body), span=Span(1, 1, 1, 1))
+    strategy = ast.Strategy(**values, risks=ordered, params=tuple(params.values()), body=tuple(body), span=Span(1, 1, 1, 1))
+    return resolve_param_refs(strategy)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -341,14 +392,15 @@ _READABLE = {
     "RISK_KIND": "max_daily_loss, stop_loss, take_profit, trailing_stop or broker_stop", "BARS": "bars",
     "CYCLES": "cycles", "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'",
     "LESSTHAN": "'<'", "MORETHAN": "'>'", "LESSEQUAL": "'<='", "MOREEQUAL": "'>='",
-    "CROSS_ABOVE": "crosses_above", "CROSS_BELOW": "crosses_below",
+    "CROSS_ABOVE": "crosses_above", "CROSS_BELOW": "crosses_below", "LSQB": "'['", "RSQB": "']'",
+    "NEG_NUMBER": "a negative number",
 }
 
 
 _KEYWORDS = {
     "strategy", "universe", "capital", "cycle", "bars", "sizing", "order", "risk", "fees", "let",
     "global", "entry", "exit", "and", "or", "not", "within", "for", "between", "time", "in",
-    "crosses", "crosses_above", "crosses_below", "equal", "limit", "market", "ttl",
+    "crosses", "crosses_above", "crosses_below", "equal", "limit", "market", "ttl", "param", "step",
 }
 
 
@@ -516,7 +568,7 @@ def _blank_statement(lines: list[str], line_no: int) -> bool:
 
 def _paren_delta(line: str) -> int:
     code = line.split("#", 1)[0]
-    return code.count("(") - code.count(")")
+    return code.count("(") + code.count("[") - code.count(")") - code.count("]")  # a param list may span lines
 
 
 def _open_before(lines: list[str], last: int) -> list[int]:

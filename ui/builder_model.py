@@ -315,6 +315,8 @@ class RuleSpec:
 
 def rule_spec(rule: ast.Rule) -> RuleSpec | None:
     """The builder form of a rule, or None when the rule must stay read-only."""
+    if any(isinstance(n, ast.ParamRef) for n in rule.walk()):
+        return None  # the builder writes numbers only (a rule using a param is edited in the code)
     parts: list[ast.Node] = []
     node = rule.cond
     while isinstance(node, ast.And):

@@ -24,6 +24,13 @@ def _pick(options, value):
 
 def render_settings_form(doc: Document, symbols: list[str]) -> None:
     strategy = doc.valid.strategy
+    from rbts.dsl.ast import ParamRef
+    from rbts.dsl.param_refs import setting_refs
+
+    given_by_params = sorted({n.name for n in setting_refs(strategy) if isinstance(n, ParamRef)})
+    if given_by_params:  # the form edits literal values only; it must not overwrite a param's use
+        st.info(f"Settings here use params ({', '.join(given_by_params)}): edit them in the code.")
+        return
     spec = spec_from_strategy(strategy)
     g = session.gen("settings")
     with st.form(f"strategy.settings.{g}", border=False):

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import check_out_dir, is_terminal, settings_from
+from rbts.runtime.cli.common import SET_HELP, check_out_dir, is_terminal, parse_sets, settings_from
 
 
 def register(app: typer.Typer) -> None:
@@ -26,17 +26,21 @@ def backtest_cmd(
     capital: float = typer.Option(None, "--capital", help="Initial capital in USD (default: the strategy's)."),
     symbols: str = typer.Option(None, "--symbols", help="Comma-separated tickers replacing the universe."),
     out: Path = typer.Option(None, "--out", help="Folder for metrics.json, equity.csv, trades.csv, ..."),
+    sets: list[str] = typer.Option(None, "--set", help=SET_HELP, metavar="NAME=VALUE"),
 ) -> None:
     """Backtest a strategy on stored bars and report its metrics."""
+    from rbts.dsl.load import load_strategy
     from rbts.runtime.backtest.runner import run_backtest
 
     tickers = [s for s in (symbols or "").replace(" ", ",").split(",") if s.strip()] or None
+    overrides = parse_sets(sets)
     try:
         settings = settings_from(ctx)
         if out is not None:
             check_out_dir(out, "--out")
+        strategy = load_strategy(file, overrides=overrides) if overrides else file
         with _progress() as progress:
-            result = run_backtest(file, start, end, capital=capital, symbols=tickers,
+            result = run_backtest(strategy, start, end, capital=capital, symbols=tickers,
                                   home=settings.home, progress=progress)
         if out is not None:
             try:

@@ -56,3 +56,21 @@ def user_errors() -> Iterator[None]:
     except RbtsError as exc:
         typer.echo(exc.render(), err=True)
         raise typer.Exit(1) from None
+
+
+SET_HELP = "Set a param: NAME=VALUE (repeatable), e.g. --set fast=12 --set tf=15m; the default stays in the file."
+
+
+def parse_sets(values: list[str] | None) -> dict[str, str]:
+    """``--set NAME=VALUE`` options -> ``{NAME: VALUE}``; a malformed or repeated one is a usage
+    error (exit 2).  Whether NAME is a param and VALUE in its domain is the strategy's to say."""
+    out: dict[str, str] = {}
+    for item in values or ():
+        name, eq, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not eq or not name or not value:
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        if name in out:
+            raise typer.BadParameter(f"{name} is set twice", param_hint="--set")
+        out[name] = value
+    return out

@@ -12,15 +12,16 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import user_errors
+from rbts.runtime.cli.common import SET_HELP, parse_sets, user_errors
 from rbts.runtime.files import atomic_write
 
 
-def load_checked(path: Path):
-    """A strategy file (.rbts or .json) through the front door; its warnings go to stderr."""
+def load_checked(path: Path, overrides: dict[str, str] | None = None):
+    """A strategy file (.rbts or .json) through the front door, with ``--set`` overrides; its
+    warnings go to stderr."""
     from rbts.dsl.load import load_strategy
 
-    checked = load_strategy(path)
+    checked = load_strategy(path, overrides=overrides)
     for warning in checked.render_warnings():
         typer.echo(warning, err=True)
     return checked
@@ -45,20 +46,23 @@ def compile_command(
     file: Path = typer.Argument(..., help="A strategy: .rbts text or its .json form.", metavar="FILE"),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
     graph: bool = typer.Option(False, "--graph", help="Print the indicator graph instead of the JSON form."),
+    sets: list[str] = typer.Option(None, "--set", help=SET_HELP, metavar="NAME=VALUE"),
 ) -> None:
     """Parse and check a strategy; print its JSON form (or its indicator graph).
 
     Every setting is written out with its default resolved. Errors are printed as
     FILE:LINE:COL: error: MESSAGE with the source line, and exit with status 1.
+    With --set, the JSON form holds the set values as the params' defaults.
     """
+    overrides = parse_sets(sets)
     with user_errors():
-        _compile(file, out, graph)
+        _compile(file, out, graph, overrides)
 
 
-def _compile(file: Path, out: Path | None, graph: bool) -> None:
+def _compile(file: Path, out: Path | None, graph: bool, overrides: dict[str, str] | None = None) -> None:
     from rbts.dsl.json_form import dumps
 
-    checked = load_checked(file)
+    checked = load_checked(file, overrides)
     if graph:
         built = _graph(checked)
         if out is not None and out.suffix.lower() == ".json":

@@ -12,7 +12,7 @@ import time
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import settings_from, user_errors
+from rbts.runtime.cli.common import SET_HELP, parse_sets, settings_from, user_errors
 
 NOT_RUNNING = 3
 
@@ -38,6 +38,8 @@ def live_cmd(
     detach: bool = typer.Option(False, "--detach", help="Run in the background (`rbts status`/`stop` find it)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the previous run's last persisted cycle "
                                 "(replay: its positions and cash; IB: the broker's positions); `rbts restart` does."),
+    sets: list[str] = typer.Option(None, "--set", help=SET_HELP + " Saved with the applied version: a restart "
+                                   "runs the same values.", metavar="NAME=VALUE"),
 ) -> None:
     """Run the live bot (foreground until Ctrl-C / SIGTERM, or --detach)."""
     from rbts.runtime.live import control, node
@@ -46,18 +48,22 @@ def live_cmd(
 
     if mode not in ("replay", "ib"):
         raise typer.BadParameter("use replay or ib", param_hint="--mode")
+    overrides = parse_sets(sets)
+    if overrides and not file:
+        raise typer.BadParameter("needs a strategy FILE to set params of (the active strategy holds its values)",
+                                 param_hint="--set")
     settings = settings_from(ctx)
     speed = speed or settings.replay_speed
     with user_errors():
         if detach:
-            pid = control.start(settings, mode, file, start, speed, end, resume=resume)
+            pid = control.start(settings, mode, file, start, speed, end, resume=resume, overrides=overrides)
             typer.echo(f"bot started in {mode} mode (pid {pid}); `rbts status` to watch, `rbts stop` to stop")
             return
         with BotLock.acquire(settings.live_dir) as held:  # before anything is touched: one bot per home
             startup_error = None
             if file:
                 try:
-                    applied = control.apply_file(settings, file, notify=False)
+                    applied = control.apply_file(settings, file, notify=False, overrides=overrides)
                     typer.echo(f"active strategy: {applied.version.label}")
                 except RbtsError as exc:
                     startup_error = reason_of(exc)
@@ -69,13 +75,22 @@ def live_cmd(
     raise typer.Exit(code)
 
 
-def apply_cmd(ctx: typer.Context, file: str = typer.Argument(..., help="Strategy file (.rbts or .json).")) -> None:
-    """Check a strategy, save it as a new registry version, make it active and reload the bot."""
+def apply_cmd(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., help="Strategy file (.rbts or .json)."),
+    sets: list[str] = typer.Option(None, "--set", help=SET_HELP + " Saved with the new version: a restart runs "
+                                   "the same values.", metavar="NAME=VALUE"),
+) -> None:
+    """Check a strategy, save it as a new registry version, make it active and reload the bot.
+
+    With --set, the saved version (and the active strategy) holds the set values as its params'
+    defaults; the file itself is not changed."""
     from rbts.runtime.live import control
 
     settings = settings_from(ctx)
+    overrides = parse_sets(sets)
     with user_errors():
-        applied = control.apply_file(settings, file)
+        applied = control.apply_file(settings, file, overrides=overrides)
     typer.echo(f"saved {applied.version.label} and made it active")
     if not applied.sent_to_bot:
         typer.echo("no bot is running: it will use this version at its next start")

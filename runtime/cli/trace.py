@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
-from rbts.runtime.cli.common import check_out_file, is_terminal, settings_from, user_errors
+from rbts.runtime.cli.common import SET_HELP, check_out_file, is_terminal, parse_sets, settings_from, user_errors
 
 MAX_TABLE_ROWS = 200
 
@@ -25,13 +25,15 @@ def trace_command(
     start: str = typer.Option(None, "--start", help="First day (YYYY-MM-DD, New York) or ISO time."),
     end: str = typer.Option(None, "--end", help="Last day (inclusive) or ISO time."),
     csv: Path = typer.Option(None, "--csv", help="Write the trace as CSV to this file."),
+    sets: list[str] = typer.Option(None, "--set", help=SET_HELP, metavar="NAME=VALUE"),
 ) -> None:
     """Trace a strategy's rules cycle by cycle on stored bars."""
+    overrides = parse_sets(sets)
     with user_errors():
-        _trace(ctx, file, symbol, start, end, csv)
+        _trace(ctx, file, symbol, start, end, csv, overrides)
 
 
-def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) -> None:
+def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None, overrides=None) -> None:
     from rbts.compiler.program import compile_strategy
     from rbts.compiler.trace import trace_strategy
     from rbts.compiler.warmup import warmup_range
@@ -41,7 +43,7 @@ def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None) ->
     _check_range(start, end)
     if csv is not None:
         check_out_file(csv, "--csv")
-    checked = load_checked(file)
+    checked = load_checked(file, overrides)
     settings = checked.settings
     symbol = (symbol or settings.universe[0]).strip().strip('"')
     program = compile_strategy(checked)

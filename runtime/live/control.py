@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -49,15 +50,21 @@ APPLY_WAIT_S = 60.0  # the bot checks a new version's instruments and history fi
 
 
 def apply_text(settings: Settings, text: str, filename: str | None = None, *, notify: bool = True,
-               wait_s: float = APPLY_WAIT_S) -> Applied:
+               wait_s: float = APPLY_WAIT_S, overrides: Mapping[str, str] | None = None) -> Applied:
     """Check, store a new registry version, make it active, tell the running bot and wait for its answer.
 
-    An invalid strategy raises :class:`RbtsError` and changes nothing (the error is
+    ``overrides`` (``--set``) become the params' defaults in the text that is stored and made
+    active, so the bot -- and any restart of it -- runs those values.
+    An invalid strategy (or override) raises :class:`RbtsError` and changes nothing (the error is
     also recorded in the state store: an event and ``status.last_error``, so the UI shows it).
     The bot itself may still refuse the version (a symbol it cannot trade, no history): then
     ``bot_result`` starts with ``failed:`` and the bot runs what it ran before.
     """
     try:
+        if overrides:
+            from rbts.dsl.params import with_defaults
+
+            text = with_defaults(text, overrides, filename)
         spec = program.plugin().load_text(text, filename)
     except RbtsError as exc:
         _record(settings, f"apply rejected ({filename or 'strategy'}): {reason_of(exc)}")
@@ -159,7 +166,8 @@ def bot_pid(settings: Settings) -> int | None:
 
 
 def start(settings: Settings, mode: str = "replay", file: str | None = None, start_at: str | None = None,
-          speed: float | None = None, end: str | None = None, wait_s: float = 30.0, *, resume: bool = False) -> int:
+          speed: float | None = None, end: str | None = None, wait_s: float = 30.0, *, resume: bool = False,
+          overrides: Mapping[str, str] | None = None) -> int:
     """Spawn ``rbts live`` detached under its supervisor (rbts.runtime.live.supervisor, which
     restarts it after a death); returns the bot's pid once it holds the home's lock and has its run.
     ``resume``: continue from the previous run's last persisted cycle (see rbts.runtime.live.resume)."""
@@ -178,6 +186,8 @@ def start(settings: Settings, mode: str = "replay", file: str | None = None, sta
         argv += ["--speed", str(speed)]
     if resume:
         argv.append("--resume")
+    for name, value in (overrides or {}).items():
+        argv += ["--set", f"{name}={value}"]
     settings.live_dir.mkdir(parents=True, exist_ok=True)
     log = settings.live_dir / "bot.out"
     with open(log, "ab") as out:

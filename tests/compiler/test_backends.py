@@ -26,6 +26,7 @@ from rbts.ui.builder_model import INDICATORS, TRANSFORMS
 VALUE_NODES = (ast.Number, ast.Percent, ast.Name, ast.Symbol, ast.Call, ast.Neg, ast.BinOp, ast.Compare, ast.Cross,
                ast.Between, ast.TimeIn, ast.TimeBetween, ast.Within, ast.For, ast.Not, ast.And, ast.Or)
 WINDOW_NODES = (ast.Duration, ast.BarCount)
+PARAM_NODES = (ast.ParamRef,)  # checked and formatted; replaced by its value before lowering
 
 
 def _call_text(fn: Function) -> str:
@@ -80,16 +81,23 @@ def test_the_builder_offers_every_indicator_and_transform_from_the_registry():
 
 
 @pytest.mark.parametrize("backend, nodes", [
-    (Checker, VALUE_NODES + WINDOW_NODES), (_Printer, VALUE_NODES + WINDOW_NODES), (Lowering, VALUE_NODES),
+    (Checker, VALUE_NODES + WINDOW_NODES + PARAM_NODES), (_Printer, VALUE_NODES + WINDOW_NODES + PARAM_NODES),
+    (Lowering, VALUE_NODES),
 ], ids=["checker", "formatter", "lowering"])
 def test_every_ast_backend_handles_every_node(backend, nodes):
     assert [n.__name__ for n in nodes if not backend.handles(n.__name__)] == []
 
 
+def test_lowering_never_meets_a_param():
+    """The compiler sees bound values only: a param use is replaced before lowering."""
+    assert not Lowering.handles("ParamRef")
+
+
 def test_the_node_lists_are_every_expression_class():
     expression_like = {cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.Node)}
-    statements_and_settings = {ast.Node, ast.Strategy, ast.Let, ast.Rule, ast.Sizing, ast.Order, ast.Risk}
-    assert expression_like - statements_and_settings == set(VALUE_NODES + WINDOW_NODES)
+    statements_and_settings = {ast.Node, ast.Strategy, ast.Let, ast.Rule, ast.Sizing, ast.Order, ast.Risk,
+                               ast.Param, ast.ParamRange, ast.ParamList}
+    assert expression_like - statements_and_settings == set(VALUE_NODES + WINDOW_NODES + PARAM_NODES)
 
 
 @pytest.mark.parametrize("backend", [_Vector, IncrementalProgram, warmup._Lookback, _Describe],

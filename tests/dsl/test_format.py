@@ -278,7 +278,7 @@ def test_edited_asts_are_written_exactly(path, rnd):
     rnd.shuffle(body)
     body.insert(rnd.randint(0, len(body)), A.Rule("exit", None, A.TimeIn("ETH")))
     edited = A.Strategy(name=old.name, universe=old.universe, capital=None, cycle=old.cycle,
-                        bars=A.Duration(300), body=tuple(body))
+                        bars=A.Duration(300), params=old.params, body=tuple(body))
     out = format_source(text, strategy=edited)
     assert parse(out) == edited
     assert format_source(out) == out

@@ -72,5 +72,5 @@ def test_warnings_render_with_their_file(tmp_path):
 
 
 def test_overrides_of_unknown_parameters_are_errors():
-    with pytest.raises(RbtsError, match="unknown parameter fast"):
+    with pytest.raises(RbtsError, match="unknown param fast"):
         load_strategy(RBTS, overrides={"fast": "12"})

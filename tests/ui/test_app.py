@@ -248,3 +248,13 @@ def test_full_chart_explains_why_a_rule_is_not_true_now(app):
     assert not app.exception
     shown = " ".join(m.value for m in app.markdown)
     assert "Not true now because" in shown or "Every condition of this rule holds" in shown
+
+
+def test_a_strategy_with_params_opens(app):
+    """Params in the text (SPEC §6.1): the tab shows the rules; settings given by params are left to the code."""
+    text = (Path(__file__).resolve().parents[2] / "tests" / "corpus" / "valid" / "params_everywhere.rbts").read_text()
+    _doc(app).set_text(text, from_editor=False)
+    app.run()
+    assert not app.exception, app.exception
+    assert _doc(app).is_valid and len(_rule_cards(app)) == 4
+    assert any("use params" in i.value for i in app.info)
