@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 # Each module defines register(app); they import their heavy dependencies lazily.
-COMMAND_MODULES = ("language", "data", "trace", "backtest", "report", "sweep", "live", "ui", "alerts")
+COMMAND_MODULES = ("language", "data", "trace", "backtest", "report", "sweep", "live", "ui", "alerts", "service")
 
 
 @app.callback()
