@@ -445,6 +445,12 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str) -> Diagnostic:
     word = re.match(r"[A-Za-z_]\w*", text.split("\n")[tok.line - 1][tok.column - 1:]) if tok.line else None
     if word and word.group(0).lower() in _KEYWORDS and word.group(0) != word.group(0).lower():
         hint = f"keywords are lower case: `{word.group(0).lower()}`"
+    before = re.search(r"([a-z_][a-z0-9_]*)\s*$", text.split("\n")[tok.line - 1][: tok.column - 1]) if tok.line else None
+    if str(tok) in ("bars", "bar", "cycles", "cycle") and before and before.group(1) not in _KEYWORDS | {
+            "bars", "bar", "cycles", "cycle"}:
+        hint = ("a bar count is a whole number such as `3 bars`; a param cannot count bars or cycles: "
+                "use a duration param (`param w = 15m in [5m, 15m]` ... `within w`), or a number param where a "
+                "function takes a number of bars, as prev does")
     if str(tok) in ("<", "<=", ">", ">=", "crosses_above", "crosses_below", "crosses") and _after_comparison(exc):
         message = "comparisons do not chain"
         hint = "use `x between a and b`, or join two comparisons with `and`"

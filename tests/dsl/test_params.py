@@ -245,3 +245,8 @@ def test_a_param_list_may_continue_over_lines_and_keeps_its_comments():
     text = "universe: AAPL\nparam n = 9 in [5,  # short\n  9, 13]\nentry: close > ema(close, n)\nexit: close < 1\n"
     out = format_source(text)
     assert "param n = 9 in [5, 9, 13]  # short" in out and load_strategy(out).params["n"].values == (5, 9, 13)
+
+
+def test_a_name_counting_bars_gets_a_hint_to_use_a_duration_param():
+    text = error_of("param k = 3 in 1..5\nentry: close > 1 within k bars\n")
+    assert "t.rbts:3:27: error: unexpected 'bars'" in text and "use a duration param" in text
