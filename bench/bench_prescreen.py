@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -76,13 +77,14 @@ def run_rbts(args, text_of) -> dict:
     from rbts.runtime.prescreen.screen import screen
 
     import rbts.runtime.prescreen.portfolio  # noqa: F401  (numba functions load from the cache here)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     variants = [check_text(text_of(args.tickers, f, s)) for f, s in grid(args.variants)]
     t1 = time.perf_counter()
     result = screen(variants, args.start, args.end, home=args.home)
     t2 = time.perf_counter()
     table = result.table
-    return {"check_s": t1 - t0, "screen_s": t2 - t1, "total_s": t2 - t0, "variants": len(variants),
+    return {"check_s": t1 - t0, "screen_s": t2 - t1, "total_s": t2 - t0, "cpu_s": time.process_time() - c0,
+            "variants": len(variants),
             "timings": result.timings, "counts": result.counts, "peak_rss_mb": peak_rss_mb(),
             "sharpe": table["sharpe"].tolist(), "trades": table["trades"].tolist(),
             "total_return": table["total_return"].tolist()}
@@ -95,7 +97,7 @@ def run_vectorbt(args) -> dict:
     from rbts.runtime.data.catalog import BarStore
     from rbts.runtime.settings import load_settings
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     frames = BarStore(load_settings(args.home)).load_frames(args.tickers, args.start, args.end)
     t1 = time.perf_counter()
     close = pd.DataFrame({s: f["close"].resample("5min", label="right", closed="right").last().dropna()
@@ -113,7 +115,8 @@ def run_vectorbt(args) -> dict:
     sharpe = pf.sharpe_ratio()
     trades = pf.trades.closed.count()
     t2 = time.perf_counter()
-    return {"load_s": t1 - t0, "vectorbt_s": t2 - t1, "total_s": t2 - t0, "variants": len(pairs),
+    return {"load_s": t1 - t0, "vectorbt_s": t2 - t1, "total_s": t2 - t0, "cpu_s": time.process_time() - c0,
+            "variants": len(pairs),
             "peak_rss_mb": peak_rss_mb(), "trades": trades.to_numpy(float).tolist(),
             "total_return": total_return.to_numpy(float).tolist(), "sharpe_5min": sharpe.to_numpy(float).tolist()}
 
@@ -184,6 +187,7 @@ def main() -> None:
     p.add_argument("--indices", default="")
     p.add_argument("--warm", action="store_true", help="(child) measure a second, warm run in the same process")
     p.add_argument("--compare-only", action="store_true", help="only the side-by-side run with vectorbt")
+    p.add_argument("--no-confirm", action="store_true", help="the pre-screen figures only, no Nautilus runs")
     p.add_argument("--data", type=Path, default=None, help="keep the generated bars in this folder (reused)")
     args = p.parse_args()
     if args.one:
@@ -220,6 +224,9 @@ def report(args) -> None:
     print(f"| vectorbt, warm (second run in the process) | {vw['total_s']:.2f} | {1000 * vw['total_s'] / n:.2f} | "
           f"{n / vw['total_s']:.0f} | |")
     print(f"warm rbts/vectorbt time: {ew['total_s'] / vw['total_s']:.2f}x; rbts warm timings {fmt(ew['timings'])}")
+    print(f"CPU seconds (all threads; steadier than wall clock on a shared machine): rbts {ema['cpu_s']:.2f} / "
+          f"vectorbt {vbt['cpu_s']:.2f} = {ema['cpu_s'] / vbt['cpu_s']:.2f}x fresh; warm rbts {ew['cpu_s']:.2f} / "
+          f"vectorbt {vw['cpu_s']:.2f} = {ew['cpu_s'] / vw['cpu_s']:.2f}x; load average {os.getloadavg()[0]:.1f}")
     same = np.mean(np.array(ema["trades"]) == np.array(vbt["trades"]))
     print(f"agreement: same closed+open trade count in {same:.0%} of variants; Spearman of total return "
           f"{spearman(ema['total_return'], vbt['total_return']):.3f}")
@@ -233,7 +240,8 @@ def report(args) -> None:
     print(f"\nreference strategy, {ref['variants']} variants: check {ref['check_s']:.2f} s + screen "
           f"{ref['screen_s']:.2f} s = {ref['total_s']:.2f} s, peak RSS {ref['peak_rss_mb']:.0f} MB; "
           f"timings {fmt(ref['timings'])}; counts {ref['counts']}")
-    confirm(args, ref)
+    if not args.no_confirm:
+        confirm(args, ref)
 
 
 def confirm(args, ref: dict) -> None:

@@ -149,6 +149,9 @@ def _report(outcome) -> None:
         console.print(f"pre-screen: {pre['variants']} variants in {pre['seconds']:.1f} s; the best "
                       f"{len(pre['confirmed'])} confirmed in Nautilus; Spearman rank correlation "
                       f"{_figure(pre['spearman'])}")
+        from rbts.runtime.prescreen.ranks import reading as rank_reading
+
+        console.print(rank_reading(pre["spearman"], data["counts"]["ok"]))
     if not data["walk_forward"]:
         console.print(f"deflated Sharpe ratio: {_figure(data['deflated_sharpe'])} · "
                       f"probability of backtest overfitting: {_figure(data['pbo'])}")

@@ -45,3 +45,23 @@ def _ranks(x: np.ndarray) -> np.ndarray:
         tied = x == value
         ranks[tied] = ranks[tied].mean()
     return ranks
+
+
+RANKS_AGREE = 0.9  # a rank correlation at or above this: the pre-screen orders variants as Nautilus does
+FEW_CONFIRMED = 5  # below this many confirmed variants the rank correlation says little
+
+
+def reading(rho: float | None, confirmed: int) -> str:
+    """The rank correlation in plain words (docs/research.md, "Reading the rank correlation")."""
+    if rho is None:
+        return ("The rank correlation is undefined: fewer than 2 confirmed variants have a value, "
+                "or all of one side are equal.")
+    if confirmed < FEW_CONFIRMED:
+        return (f"Rank correlation {rho:.3f} over only {confirmed} confirmed variants: too few to judge "
+                "the pre-screen's order; confirm more (a larger K).")
+    if rho >= RANKS_AGREE:
+        return (f"The pre-screen put the {confirmed} confirmed variants in Nautilus' order (rank correlation "
+                f"{rho:.3f}): the best confirmed variant is very likely the best of all those screened.")
+    return (f"The pre-screen's order differs from Nautilus' (rank correlation {rho:.3f} over {confirmed} "
+            "variants): its fill model matters for this strategy (limits that do not fill, large orders, "
+            "short ttl). Treat its ranking as rough and confirm more variants (a larger K).")

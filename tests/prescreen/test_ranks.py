@@ -35,3 +35,12 @@ def test_spearman_equals_pearson_of_pandas_ranks(pairs):
 def test_spearman_skips_undefined_pairs():
     assert spearman([1, 2, float("nan"), 4], [10, 20, 5, 40]) == 1.0
     assert spearman([1], [2]) is None
+
+
+def test_the_rank_correlation_in_words():
+    from rbts.runtime.prescreen.ranks import reading
+
+    assert "in Nautilus' order (rank correlation 0.950)" in reading(0.95, 16)
+    assert "differs from Nautilus'" in reading(0.5, 16) and "larger K" in reading(0.5, 16)
+    assert "too few to judge" in reading(1.0, 3)
+    assert "undefined" in reading(None, 16)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from rbts.dsl.checker import check_text
 from rbts.runtime.cli.app import app
+from rbts.runtime.cli.sweep import _report
 from rbts.runtime.prescreen.screen import screen
 from rbts.runtime.research.local import LocalExecutor
 from rbts.runtime.research.ranking import Ranking
@@ -31,7 +32,7 @@ def read_csv(path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path):
+def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path, capsys):
     out = tmp_path / "sweep"
     req = SweepRequest(strategy=TemplateStrategy(TEMPLATE), space=SPACE, start=START, end=END,
                        home=str(small_demo_home), out=out, fingerprint="t", ranking=Ranking("sharpe", 0), prescreen=3)
@@ -58,6 +59,10 @@ def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path):
     assert data["spearman"] == data["prescreen"]["spearman"] == pytest.approx(1.0)
     assert data["best"]["variant"] == best3[0] + 1
     assert data["counts"]["variants"] == 8
+    _report(outcome)  # what rbts sweep prints at the end
+    said = " ".join(capsys.readouterr().out.split())
+    assert "pre-screen: 8 variants in" in said and "the best 3 confirmed in Nautilus" in said
+    assert "Rank correlation 1.000 over only 3 confirmed variants: too few to judge" in said
 
 
 @pytest.mark.parametrize("args, message", [
