@@ -98,15 +98,21 @@ class Lowering(Backend):
         return self.let(node.name)
 
     def let(self, name: str) -> int:
+        """A let's node. The lets it uses are lowered first, oldest first, so that lowering
+        never recurses through a chain of lets (hundreds of them stay within Python's stack)."""
+        if (name, self.ticker) not in self.let_nodes:
+            for used in lets_used(self.checked, name):
+                self.lower_let(used)
+        return self.let_nodes[(name, self.ticker)]
+
+    def lower_let(self, name: str) -> None:
         key = (name, self.ticker)
         if key not in self.let_nodes:
             let = self.checked.lets[name]
-            kind = self.checked.info(let.expr).kind
             node = self.expr(let.expr)
             self.let_nodes[key] = node
-            if kind == "number":
+            if self.checked.info(let.expr).kind == "number":
                 self.column(name, node)
-        return self.let_nodes[key]
 
     def on_Symbol(self, node: ast.Symbol) -> int:
         return self.source(node.name, "close", self.tf(node))
@@ -207,3 +213,16 @@ class Lowering(Backend):
 
     def on_Or(self, node: ast.Or) -> int:
         return self.add_cond("or", (), (self.expr(node.left), self.expr(node.right)), node)
+
+
+def lets_used(checked: CheckedStrategy, name: str) -> list[str]:
+    """``name`` and every let it uses, directly or not, in definition order (a let only uses
+    earlier ones, so each can be lowered once its predecessors are)."""
+    seen, stack = {name}, [checked.lets[name].expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.name in checked.lets and node.name not in seen:
+            seen.add(node.name)
+            stack.append(checked.lets[node.name].expr)
+        stack.extend(node.children())
+    return [n for n in checked.lets if n in seen]

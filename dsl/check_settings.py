@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rbts.dsl import ast
 from rbts.dsl.checked import CheckedRule
 from rbts.dsl.errors import Span
+from rbts.dsl.limits import CAPITAL_MAX, bars_problem, capital_problem
 from rbts.dsl.settings import DEFAULT_BARS_SECONDS, ResolvedOrder, ResolvedSettings
 from rbts.dsl.symbols import is_index
 
@@ -24,8 +25,8 @@ DAY = 86_400
 def check_settings(c: Checker) -> None:
     s = c.s
     check_universe(c)
-    if s.capital is not None and not s.capital.value > 0:
-        c.err("capital must be positive", s.capital)
+    if s.capital is not None and capital_problem(s.capital.value):
+        c.err(capital_problem(s.capital.value), s.capital)
     if s.bars is not None and DAY % s.bars.seconds:
         c.err(f"bars {s.bars.text} does not divide a day evenly", s.bars)
         c.bars = DEFAULT_BARS_SECONDS
@@ -38,8 +39,8 @@ def check_settings(c: Checker) -> None:
             if s.sizing.kind == "percent" and not 0 < value <= 100:
                 c.err("sizing percent must be above 0% and at most 100%" + note, where)
                 break
-            if s.sizing.kind == "fixed" and not value > 0:
-                c.err("sizing amount must be positive" + note, where)
+            if s.sizing.kind == "fixed" and not 0 < value <= CAPITAL_MAX:
+                c.err(f"sizing amount must be above 0 and at most {CAPITAL_MAX:,.0f} USD" + note, where)
                 break
     if s.order is not None and s.order.kind == "limit":
         if s.order.offset is not None:
@@ -131,10 +132,15 @@ def check_cycle_windows(c: Checker, settings: ResolvedSettings) -> None:
     if c.s.cycle is not None and c.s.cycle.seconds % c.bars:
         return
     for node, window in c.cycle_windows:
+        word = "within" if isinstance(node, ast.Within) else "for"
         if isinstance(window, ast.Duration) and window.seconds % cycle:
-            word = "within" if isinstance(node, ast.Within) else "for"
             c.err(f"`{word}` window {window.text} is not a multiple of the cycle {ast.Duration(cycle).text}",
                   window, "within/for count cycles")
+        elif isinstance(window, ast.Duration):
+            problem = bars_problem(window.seconds // cycle, f"cycles of {ast.Duration(cycle).text}",
+                                   f"`{word}` window {window.text}")
+            if problem:
+                c.err(problem, window)
     ttl = c.s.order.ttl if c.s.order else None
     if isinstance(ttl, ast.Duration) and ttl.seconds < cycle and ttl.seconds % c.bars == 0:
         c.bag.warning(f"ttl {ttl.text} is shorter than the cycle {ast.Duration(cycle).text}", ttl.span)

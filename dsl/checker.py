@@ -23,15 +23,14 @@ from rbts.dsl.check_settings import DAY, check_cycle_windows, check_settings, re
 from rbts.dsl.checked import CheckedRule, CheckedStrategy, ExprInfo
 from rbts.dsl.dispatch import Backend
 from rbts.dsl.errors import Diagnostic, DiagnosticBag, RbtsError, Span
+from rbts.dsl.check_limits import check_limits
+from rbts.dsl.limits import NAME_KEYWORDS
 from rbts.dsl.functions import FUNCTIONS
 from rbts.dsl.settings import DEFAULT_BARS_SECONDS
 
 __all__ = ["CheckedRule", "CheckedStrategy", "ExprInfo", "check", "check_text", "diagnose"]
 
-RESERVED = frozenset(ast.FIELDS) | frozenset(FUNCTIONS) | {
-    "and", "or", "not", "within", "for", "between", "time", "in", "crosses", "crosses_above", "crosses_below",
-    "bars", "bar", "let", "global", "entry", "exit", "above", "below",
-}
+RESERVED = frozenset(ast.FIELDS) | frozenset(FUNCTIONS) | NAME_KEYWORDS
 
 
 MAX_HINTS = 100
@@ -142,6 +141,7 @@ class Checker(Backend):
     # -- entry point
     def run(self) -> CheckedStrategy:
         s = self.s
+        check_limits(self)
         check_settings(self)
         names: dict[str, ast.Node] = {}
         rules: list[CheckedRule] = []

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Literal
 
 from rbts.dsl.ast import FIELDS
+from rbts.dsl.limits import MAX_BARS, count_text
 
 MAX_PERIOD = 100_000
 
@@ -52,6 +53,8 @@ class Arg:
                 return f"{func} expects {what} here"
             if self.kind == "int" and value > MAX_PERIOD:
                 return f"period {value} is too large (at most {MAX_PERIOD})"
+            if self.kind == "count" and value > MAX_BARS:
+                return f"{func} looks back {count_text(value)} bars, more than the limit of {MAX_BARS:,}"
         if self.kind == "number" and self.positive and not value > 0:
             return f"{func}: {self.name} must be above 0, got {_text(value)}"
         return None

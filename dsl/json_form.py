@@ -25,6 +25,7 @@ from typing import Any
 from rbts.dsl import ast
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.json_positions import Path, json_path, value_spans
+from rbts.dsl import limits
 from rbts.dsl.limits import MAX_INT_DIGITS, literal_problem
 from rbts.dsl.param_refs import resolve_param_refs
 from rbts.dsl.json_validate import schema, validate
@@ -33,7 +34,7 @@ from rbts.dsl.settings import ResolvedSettings
 __all__ = ["VERSION", "dumps", "encode_node", "from_json", "schema", "to_json", "validate"]
 
 VERSION = 1
-MAX_DEPTH = 200
+MAX_DEPTH = limits.MAX_DEPTH
 DEFAULT_CAPITAL = ast.Number(10000)
 DEFAULT_BARS = ast.Duration(60)
 DEFAULT_SIZING = ast.Sizing("equal")
@@ -280,6 +281,9 @@ class _Decoder:
         cls = _CLASSES[data["node"]]
         span = self.spans.get(path)
         if cls is ast.Duration:
+            problem = limits.duration_literal_problem(data["value"])
+            if problem:
+                raise self.error(problem, path)
             count, unit = _DURATION.fullmatch(data["value"]).groups()
             return ast.Duration(int(count) * ast.DURATION_UNITS[unit], span=span)
         if cls is ast.TimeBetween:
@@ -437,6 +441,9 @@ def from_json(source: str | bytes | dict, filename: str | None = None) -> ast.St
 
         source = decode(source, filename)
     if isinstance(source, str):
+        too_large = limits.source_problem(len(source), "JSON")
+        if too_large:
+            raise RbtsError(Diagnostic(too_large, Span.point(1, 1)), filename=filename)
         text, data = source, _load_text(source, filename)
     else:
         data = source

@@ -8,7 +8,6 @@ them all at once.
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 from importlib import resources
@@ -22,8 +21,7 @@ from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.param_refs import resolve_param_refs
 
 MAX_ERRORS = 50
-MAX_INT_DIGITS = 100
-MAX_NESTING = 200  # deeper expressions are an error, not a RecursionError
+MAX_NESTING = limits.MAX_DEPTH  # deeper expressions are an error, not a RecursionError
 
 
 class _ParenNewlines:
@@ -103,14 +101,13 @@ def _tok_span(tok: Token) -> Span:
 
 
 def _number(tok: Token) -> int | float:
+    """A number literal by the rule JSON follows too (:func:`rbts.dsl.limits.literal_problem`)."""
     text = str(tok)
-    if re.fullmatch(r"\d+", text):
-        if len(text) > MAX_INT_DIGITS:  # int() refuses > 4300 digits with a ValueError
-            raise _NodeError(f"number {text[:20]}... is too large", _tok_span(tok))
-        return int(text)
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NodeError(f"number {text[:20]} is too large", _tok_span(tok))
+    whole = re.fullmatch(r"[0-9]+", text) is not None
+    value = (int(text) if len(text) <= limits.MAX_INT_DIGITS else 0) if whole else float(text)
+    problem = limits.literal_problem(text, value)
+    if problem:
+        raise _NodeError(problem, _tok_span(tok))
     return value
 
 
@@ -131,8 +128,9 @@ def _int(tok: Token, what: str) -> int:
 
 
 def _duration(tok: Token) -> ast.Duration:
-    if len(tok) > MAX_INT_DIGITS:
-        raise _NodeError(f"duration {str(tok)[:20]}... is too long", _tok_span(tok))
+    problem = limits.duration_literal_problem(str(tok))
+    if problem:
+        raise _NodeError(problem, _tok_span(tok))
     count, unit = int(str(tok)[:-1]), str(tok)[-1]
     if count == 0:
         raise _NodeError(f"duration {tok} must be positive", _tok_span(tok))
@@ -520,6 +518,9 @@ def parse_partial(text: str) -> tuple[ast.Strategy | None, list[Diagnostic]]:
     if "\x00" in text:
         text = text.replace("\x00", " ")
         return None, [Diagnostic("the file contains NUL bytes (is it a text file?)", Span.point(1, 1))]
+    too_large = limits.source_problem(len(text), "text")
+    if too_large:
+        return None, [Diagnostic(too_large, Span.point(1, 1))]
     source = text if text.endswith("\n") else text + "\n"
     diagnostics: list[Diagnostic] = []
     lines = source.split("\n")

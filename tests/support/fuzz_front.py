@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -95,15 +96,18 @@ def _exercise_valid(checked, text: str | None) -> None:
 
 
 def _evaluate(program) -> None:
-    """Both evaluators over a day of bars for every symbol the strategy reads."""
-    from support.compiler_cases import snapshot_incremental
+    """Both evaluators over a few bars of every symbol the strategy reads (enough to build every
+    indicator, window and buffer, where sizes blow up; the evaluators' results are other tests' job)."""
+    from rbts.compiler.replay import run_incremental
 
     settings = program.settings
-    frames = {s: tiny_frame(settings.bars_seconds, seed=i) for i, s in enumerate(settings.symbols)}
+    frames = {s: tiny_frame(settings.bars_seconds, seed=i, sessions=1).iloc[:60].copy()
+              for i, s in enumerate(settings.symbols)}
     program.evaluate(frames)
-    snapshot_incremental(program, frames)
+    run_incremental(program.incremental(), frames, settings.symbols, settings.bars_seconds)
 
 
+@lru_cache(maxsize=256)
 def tiny_frame(seconds: int, seed: int = 0, sessions: int = 2) -> pd.DataFrame:
     """``sessions`` New York sessions (09:30..16:00) of bars of ``seconds``, a seeded walk."""
     rng = np.random.default_rng(seed)
