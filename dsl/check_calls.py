@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rbts.dsl import ast
 from rbts.dsl.checked import ExprInfo
 from rbts.dsl.functions import FUNCTIONS, Arg, Function
-from rbts.dsl.limits import bars_problem
+from rbts.dsl.limits import bars_problem, duration_problem
 
 if TYPE_CHECKING:
     from rbts.dsl.checker import Checker
@@ -147,7 +147,7 @@ def check_timeframes(c: Checker, fn: Function, args, tf, tf_node, series_info, i
             c.err(f"window {arg.text} is not a multiple of {ast.Duration(own_tf).text}, the timeframe of "
                   f"{short(args[0])}", arg, f"use a multiple of {ast.Duration(own_tf).text}, or `N bars`")
             return None
-        if spec.kind in ("window", "count") and isinstance(arg, ast.Duration):
+        if spec.kind in ("window", "count") and isinstance(arg, ast.Duration) and not duration_problem(arg.seconds, ""):
             problem = bars_problem(arg.seconds // own_tf, f"bars of {ast.Duration(own_tf).text}", f"window {arg.text}")
             if problem:
                 c.err(problem, arg)

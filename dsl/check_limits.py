@@ -37,6 +37,7 @@ def _check_leaves(c: Checker, s: ast.Strategy) -> None:
     """Every symbol, duration and bar count of the strategy, settings included (an explicit
     stack: the tree may be as deep as the forms allow)."""
     stack: list[ast.Node] = list(s.children())
+    ttl = s.order.ttl if s.order is not None else None
     while stack:
         node = stack.pop()
         problem = None
@@ -44,8 +45,10 @@ def _check_leaves(c: Checker, s: ast.Strategy) -> None:
             problem = limits.symbol_problem(node.name)
         elif isinstance(node, ast.Duration):
             problem = limits.duration_problem(node.seconds, node.text)
+        elif isinstance(node, ast.BarCount) and node is ttl:
+            problem = limits.bars_problem(node.count, "cycles", "the ttl")
         elif isinstance(node, ast.BarCount):
-            problem = limits.bars_problem(node.count, "bars", "this count")
+            problem = limits.bars_problem(node.count, "bars", "this window")
         if problem:
             c.err(problem, node)
         stack.extend(node.children())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rbts.dsl import ast
 from rbts.dsl.checked import CheckedRule
 from rbts.dsl.errors import Span
-from rbts.dsl.limits import CAPITAL_MAX, bars_problem, capital_problem
+from rbts.dsl.limits import CAPITAL_MAX, bars_problem, capital_problem, duration_problem
 from rbts.dsl.settings import DEFAULT_BARS_SECONDS, ResolvedOrder, ResolvedSettings
 from rbts.dsl.symbols import is_index
 
@@ -136,7 +136,7 @@ def check_cycle_windows(c: Checker, settings: ResolvedSettings) -> None:
         if isinstance(window, ast.Duration) and window.seconds % cycle:
             c.err(f"`{word}` window {window.text} is not a multiple of the cycle {ast.Duration(cycle).text}",
                   window, "within/for count cycles")
-        elif isinstance(window, ast.Duration):
+        elif isinstance(window, ast.Duration) and not duration_problem(window.seconds, ""):
             problem = bars_problem(window.seconds // cycle, f"cycles of {ast.Duration(cycle).text}",
                                    f"`{word}` window {window.text}")
             if problem:

@@ -38,7 +38,7 @@ def format_number(value: int | float) -> str:
         return str(value)
     if not math.isfinite(value):
         raise ValueError(f"{value} has no text form")
-    return repr(float(value))  # the shortest text that reads back exactly
+    return repr(float(value) + 0.0)  # the shortest text that reads back exactly; -0.0 is 0.0, as JSON reads it
 
 
 def format_symbol(name: str) -> str:

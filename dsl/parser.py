@@ -426,7 +426,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         hint = None
-        if char.isupper() or char.islower():
+        if char.isdigit():  # ٩, ², ...: Python reads them as digits, the language does not
+            hint = "numbers are written with the digits 0-9"
+        elif char.isupper() or char.islower():
             hint = "symbols are upper case (or quoted), names and keywords lower case"
         return Diagnostic(f"unexpected character {char!r}", Span.point(exc.line, exc.column), hint=hint)
     tok = getattr(exc, "token", None)

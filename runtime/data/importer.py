@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text, source_lines
+from rbts.dsl.limits import symbol_problem
 from rbts.runtime.data import fixed, instruments
 from rbts.runtime.data.bar_files import COLUMNS
 from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR, NY, BarStore
@@ -77,6 +78,9 @@ def import_file(
 ) -> ImportResult:
     """Check ``path`` completely, then store it for ``symbol``; nothing is written if any row is bad."""
     path = Path(path)
+    problem = symbol_problem(str(symbol))  # the language's rule: bars no strategy could name are never stored
+    if problem:
+        raise RbtsError(f"--symbol: {problem}")
     try:
         return _import(store, path, symbol, tz, stamped, progress or (lambda _msg: None))
     except RbtsError as exc:  # name the file in every message

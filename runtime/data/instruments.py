@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.limits import normalize_symbol
 
 if TYPE_CHECKING:  # heavy imports stay lazy
     from nautilus_trader.model.data import BarType
@@ -97,8 +98,7 @@ _VENUE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 def normalize(symbol: str) -> str:
     """A DSL symbol as the table keys it: ``"brk b"`` -> ``BRK.B``, ``^VIX`` -> ``VIX``."""
-    text = str(symbol).strip().lstrip("^")
-    return ".".join(text.upper().split())
+    return normalize_symbol(symbol)
 
 
 def lookup(symbol: str, settings: Settings | None = None) -> SymbolInfo:

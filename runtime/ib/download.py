@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.limits import symbol_problem
 from rbts.runtime.data import instruments
 
 if TYPE_CHECKING:
@@ -135,6 +137,8 @@ def _symbols(symbols: list[str], settings: Settings) -> list[str]:
     names = list(dict.fromkeys(instruments.normalize(s) for s in symbols if str(s).strip()))
     if not names:
         raise RbtsError("download: give at least one symbol")
+    for problem in filter(None, (symbol_problem(s) for s in symbols if str(s).strip())):
+        raise RbtsError(f"download: {problem}")
     for name in names:
         info = instruments.lookup(name, settings)
         if info.venue == instruments.FALLBACK_VENUE:

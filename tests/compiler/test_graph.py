@@ -67,3 +67,16 @@ def test_lets_no_rule_uses_are_still_columns():
     cols = {c.text: c.nodes for c in prog.graph.columns}
     assert set(cols["x"]) == {"AAPL", "MSFT"} and set(cols["v"]) == {None}
     assert "sma(VIX, 2)" in cols and list(cols)[:2] == ["x", "v"]
+
+
+def test_a_long_let_chain_lowers_without_recursion():
+    """Issue #13: ~200 lets each using the previous one ended in a RecursionError in lowering;
+    lowering now walks lets iteratively, so a chain far longer than Python's stack works."""
+    import sys
+
+    n = 4 * sys.getrecursionlimit()
+    lets = "\n".join(["let v0 = close"] + [f"let v{i} = v{i - 1} + 1" for i in range(1, n + 1)])
+    prog = program(f"{lets}\nentry e: v{n} > close\nexit x: v{n} < close", universe="AAPL")
+    cols = {c.text for c in prog.graph.columns}
+    assert {"v0", f"v{n}"} <= cols and len(cols) >= n + 1
+    prog.graph.to_text()

@@ -10,8 +10,8 @@ HOME is a home with bars (a copy is used per case); tests pass their ``small_dem
   the rendered error, each diagnostic positioned inside the file.
 * ``*.csv``: imported as AAPL into a copy of a home holding AAPL's demo bars; the answer
   is the rendered error and the home must be byte-for-byte unchanged.
-* ``*.cli``: one ``rbts`` command line (``{home}``, ``{strategy}``, ``{file}``, ``{tmp}``
-  filled in); the answer is the exit status and what went to stderr.
+* ``*.cli``: one ``rbts`` command line (``{home}``, ``{strategy}``, ``{file}``, ``{tmp}``, and
+  ``{corpus}``, this folder, filled in); the answer is the exit status and what went to stderr.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def answer(path: Path, home: Path) -> str:
         shutil.copytree(home, work / "home")
         if path.suffix == ".csv":
             return _csv_answer(path, work).replace(str(work) + "/", "")
-        return _cli_answer(path, work).replace(str(work), "{tmp}")
+        return _cli_answer(path, work).replace(str(work), "{tmp}").replace(str(HOSTILE), "{corpus}")
 
 
 def _strategy_answer(path: Path) -> str:
@@ -90,7 +90,7 @@ def _cli_answer(path: Path, work: Path) -> str:
     (work / "s.rbts").write_text(STRATEGY)
     (work / "file.txt").write_text("keep me\n")
     places = {"{home}": str(work / "home"), "{strategy}": str(work / "s.rbts"), "{file}": str(work / "file.txt"),
-              "{tmp}": str(work)}
+              "{tmp}": str(work), "{corpus}": str(HOSTILE)}
     args = shlex.split(path.read_text())
     if "--home" not in args:
         args = ["--home", "{home}", *args]
