@@ -434,7 +434,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str) -> Diagnostic:
     tok = getattr(exc, "token", None)
     expected = sorted({_readable(t) for t in getattr(exc, "expected", ()) or ()})
     if tok is None or isinstance(exc, UnexpectedEOF) or tok.type == "$END":
-        line = text.count("\n") + 1
+        last = text[:-1] if text.endswith("\n") else text  # the parsed text always ends with a newline
+        line = last.count("\n") + 1
         return Diagnostic(f"unexpected end of file; expected {_join(expected)}", Span.point(line, 1))
     opened = _unclosed_paren(text, tok.line or 1, tok.column or 1)
     if opened is not None and opened[0] < (tok.line or 1):
