@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from rbts.dsl.exchange import EXCHANGE_CALENDAR, EXCHANGE_TZ
+
 NS = 1_000_000_000
 HOUR_NS = 3600 * NS
 DAY_NS = 86_400 * NS
-EXCHANGE_TZ = "America/New_York"
 _ZONE = ZoneInfo(EXCHANGE_TZ)
 
 
@@ -102,7 +103,7 @@ def local_day_number(ts_ns: int) -> int:
 
 
 @lru_cache(maxsize=8)
-def sessions(calendar: str = "XNYS", start_year: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sessions(calendar: str = EXCHANGE_CALENDAR, start_year: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(opens, closes, New York day numbers) of every regular session, UTC ns, sorted.
 
     exchange_calendars covers about 20 years back by default; older data asks for more.
@@ -117,7 +118,7 @@ def sessions(calendar: str = "XNYS", start_year: int | None = None) -> tuple[np.
     return opens, closes, days
 
 
-def sessions_for(first_ts: int, calendar: str = "XNYS") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sessions_for(first_ts: int, calendar: str = EXCHANGE_CALENDAR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The session table, extended back far enough to hold ``first_ts``."""
     table = sessions(calendar)
     if first_ts >= table[0][0]:
@@ -126,7 +127,7 @@ def sessions_for(first_ts: int, calendar: str = "XNYS") -> tuple[np.ndarray, np.
     return sessions(calendar, max(year, 1900))
 
 
-def in_rth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
+def in_rth(ts: np.ndarray, calendar: str = EXCHANGE_CALENDAR) -> np.ndarray:
     """``ts`` lies in (open, close] of a regular session."""
     ts = np.asarray(ts, dtype=np.int64)
     if len(ts) == 0:
@@ -138,7 +139,7 @@ def in_rth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
     return ok & (ts <= closes[j]) & (ts > opens[j])
 
 
-def in_rth_one(ts_ns: int, calendar: str = "XNYS") -> bool:
+def in_rth_one(ts_ns: int, calendar: str = EXCHANGE_CALENDAR) -> bool:
     opens, closes, _ = sessions_for(ts_ns, calendar)
     i = bisect_left(opens, ts_ns) - 1
     return i >= 0 and opens[i] < ts_ns <= closes[i]
@@ -148,7 +149,7 @@ ETH_START_S = 4 * 3600
 ETH_END_S = 20 * 3600
 
 
-def in_eth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
+def in_eth(ts: np.ndarray, calendar: str = EXCHANGE_CALENDAR) -> np.ndarray:
     """``ts`` lies in (04:00, 20:00] New York time of a trading day."""
     ts = np.asarray(ts, dtype=np.int64)
     if len(ts) == 0:
@@ -166,7 +167,7 @@ def in_eth(ts: np.ndarray, calendar: str = "XNYS") -> np.ndarray:
 _trading_days: dict[tuple[str, int], frozenset[int]] = {}
 
 
-def in_eth_one(ts_ns: int, calendar: str = "XNYS") -> bool:
+def in_eth_one(ts_ns: int, calendar: str = EXCHANGE_CALENDAR) -> bool:
     table = sessions_for(ts_ns, calendar)
     key = (calendar, int(table[0][0]))
     days = _trading_days.get(key)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from rbts.compiler.graph import Graph, GraphBackend
 from rbts.compiler.indicators import SPECS
+from rbts.dsl.exchange import EXCHANGE_CALENDAR, EXCHANGE_TZ
 
 SESSION_SECONDS = 6.5 * 3600
 DAY = 86_400
@@ -76,13 +77,13 @@ class _Lookback(GraphBackend):
     on_arith = on_compare = on_between = on_time_in = on_time_between = on_not = on_and = on_or = on_rule = on_const
 
 
-def warmup_start(start: str | date, sessions: int, calendar: str = "XNYS") -> str:
+def warmup_start(start: str | date, sessions: int, calendar: str = EXCHANGE_CALENDAR) -> str:
     """The New York day ``sessions`` exchange sessions before ``start`` (YYYY-MM-DD)."""
     import exchange_calendars as xcals
 
     day = pd.Timestamp(start).normalize()
     if day.tzinfo is not None:
-        day = day.tz_convert("America/New_York").tz_localize(None).normalize()
+        day = day.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
     cal = xcals.get_calendar(calendar, start=day - pd.Timedelta(days=2 * sessions + 30),
                              end=day + pd.Timedelta(days=7))
     sessions_before = cal.sessions[cal.sessions < day]
@@ -92,7 +93,7 @@ def warmup_start(start: str | date, sessions: int, calendar: str = "XNYS") -> st
     return pd.Timestamp(first).date().isoformat()
 
 
-def warmup_range(program, start: str | None, calendar: str = "XNYS") -> tuple[str | None, pd.Timestamp | None]:
+def warmup_range(program, start: str | None, calendar: str = EXCHANGE_CALENDAR) -> tuple[str | None, pd.Timestamp | None]:
     """(first day to load, first instant to report) for a run that begins on ``start``.
 
     ``start`` is a New York day; with no start there is no prefix (everything loaded is
@@ -102,6 +103,6 @@ def warmup_range(program, start: str | None, calendar: str = "XNYS") -> tuple[st
         return None, None
     first = pd.Timestamp(start)
     if first.tzinfo is None:
-        first = first.tz_localize("America/New_York")
-    load_from = warmup_start(first.tz_convert("America/New_York").date(), warmup_sessions(program.graph), calendar)
+        first = first.tz_localize(EXCHANGE_TZ)
+    load_from = warmup_start(first.tz_convert(EXCHANGE_TZ).date(), warmup_sessions(program.graph), calendar)
     return load_from, first.tz_convert("UTC")

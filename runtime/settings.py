@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.exchange import EXCHANGE_CALENDAR, EXCHANGE_TZ
 
 DEFAULT_HOME = Path(".rbts")
 NESTED = ("ib", "ray")  # sections of rbts.yaml with their own RBTS_<SECTION>_* variables
@@ -47,8 +48,8 @@ class RaySettings:
 class Settings:
     home: Path
     capital: float = 10_000.0
-    timezone: str = "America/New_York"
-    calendar: str = "XNYS"
+    timezone: str = EXCHANGE_TZ
+    calendar: str = EXCHANGE_CALENDAR
     replay_speed: float = 600.0
     ib: IBSettings = field(default_factory=IBSettings)
     ray: RaySettings = field(default_factory=RaySettings)

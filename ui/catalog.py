@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from rbts.runtime.settings import Settings
+from rbts.dsl.exchange import EXCHANGE_TZ
 
-NY = "America/New_York"
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -51,7 +51,7 @@ def _range(catalog_dir: str, _settings: Settings):
         lasts.append(_stamp(match.group(2)))
     if not firsts:
         return None
-    return min(firsts).tz_convert(NY).date(), max(lasts).tz_convert(NY).date()
+    return min(firsts).tz_convert(EXCHANGE_TZ).date(), max(lasts).tz_convert(EXCHANGE_TZ).date()
 
 
 def _range_from_coverage(settings: Settings):
@@ -60,7 +60,7 @@ def _range_from_coverage(settings: Settings):
     covs = [c for c in BarStore(settings).coverage() if c.first is not None and c.last is not None]
     if not covs:
         return None
-    return min(c.first for c in covs).tz_convert(NY).date(), max(c.last for c in covs).tz_convert(NY).date()
+    return min(c.first for c in covs).tz_convert(EXCHANGE_TZ).date(), max(c.last for c in covs).tz_convert(EXCHANGE_TZ).date()
 
 
 def catalog_range(settings: Settings):

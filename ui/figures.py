@@ -1,6 +1,6 @@
 """Plotly figures of the app, as plain functions of data frames (no Streamlit).
 
-Times are shown in exchange time (America/New_York); nights and weekends are
+Times are shown in exchange time (rbts.dsl.exchange); nights and weekends are
 hidden when the data has none (TradingView style), so sessions sit side by side.
 """
 
@@ -12,14 +12,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rbts.ui import theme
+from rbts.dsl.exchange import EXCHANGE_TZ
 
-NY = "America/New_York"
 DISPLAY_STEPS = (60, 300, 900, 1800, 3600, 4 * 3600, 86400)
 
 
 def to_ny(index: pd.Index) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(index)
-    return (idx.tz_localize("UTC") if idx.tz is None else idx).tz_convert(NY)
+    return (idx.tz_localize("UTC") if idx.tz is None else idx).tz_convert(EXCHANGE_TZ)
 
 
 def rangebreaks(index: pd.DatetimeIndex) -> list[dict]:
@@ -57,7 +57,7 @@ def _base(fig: go.Figure, height: int, index: pd.DatetimeIndex | None = None) ->
 
 def display_bars(frame: pd.DataFrame, max_bars: int = 2500, min_step: int = 0) -> tuple[pd.DataFrame, int]:
     """Bars coarse enough to draw quickly, and at least ``min_step`` seconds each (e.g. the cycle):
-    (frame indexed in NY time, seconds per bar)."""
+    (frame indexed in EXCHANGE_TZ time, seconds per bar)."""
     from rbts.compiler.vector import aggregate, frame_ts
 
     if frame.empty:

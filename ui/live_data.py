@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rbts.dsl.exchange import EXCHANGE_TZ
 from rbts.ui.live_model import (
     BAR_COLUMNS, EQUITY_COLUMNS, EVENT_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, LiveFrames, cycle_frame, empty,
 )
@@ -118,7 +119,7 @@ def _equity(rows: list[dict]) -> pd.DataFrame:
 def day_pnl(ts, equity) -> list[float]:
     """Equity minus the equity at the previous New York day's last cycle (the first day: its first cycle),
     as the daily loss breaker counts it."""
-    days = pd.to_datetime(pd.Series(ts, dtype="int64"), unit="ns", utc=True).dt.tz_convert("America/New_York").dt.date
+    days = pd.to_datetime(pd.Series(ts, dtype="int64"), unit="ns", utc=True).dt.tz_convert(EXCHANGE_TZ).dt.date
     series = pd.Series(equity, dtype=float)
     last = series.groupby(days.to_numpy()).last()
     before = last.shift(1).fillna(series.groupby(days.to_numpy()).first())
@@ -154,7 +155,7 @@ def cycle_days(frames: LiveFrames) -> tuple | None:
     """(first, last) New York day of the cycles, for loading bars; None without cycles."""
     if frames.cycles.empty:
         return None
-    ny = lambda ns: pd.Timestamp(int(ns), tz="UTC").tz_convert("America/New_York").date()  # noqa: E731
+    ny = lambda ns: pd.Timestamp(int(ns), tz="UTC").tz_convert(EXCHANGE_TZ).date()  # noqa: E731
     return ny(frames.cycles["ts"].min()), ny(frames.cycles["ts"].max())
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from rbts.ui.rule_view import FALSE, TRUE, WARMING, RuleView
+from rbts.dsl.exchange import EXCHANGE_TZ
 
-NY = "America/New_York"
 STATE_CODES = {"true": TRUE, "false": FALSE, "warming": WARMING}
 SCOPE_ORDER = {"global": 0, "entry": 1, "exit": 2}
 LET_NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a let's name; calls and symbols (VIX) never match
@@ -61,7 +61,7 @@ def cycle_frame(rows: list[dict]) -> pd.DataFrame:
 
 def to_times(ts) -> pd.DatetimeIndex:
     """UTC nanoseconds -> exchange time."""
-    return pd.DatetimeIndex(pd.to_datetime(np.asarray(ts, dtype="int64"), unit="ns", utc=True)).tz_convert(NY)
+    return pd.DatetimeIndex(pd.to_datetime(np.asarray(ts, dtype="int64"), unit="ns", utc=True)).tz_convert(EXCHANGE_TZ)
 
 
 def bars_of(frames: LiveFrames, symbol: str) -> pd.DataFrame:

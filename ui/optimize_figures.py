@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from rbts.runtime.research.ranking import Ranking
 from rbts.ui import theme
 from rbts.ui.figures import to_ny
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 
 def read_results(folder: str | Path) -> pd.DataFrame:
@@ -78,7 +79,7 @@ def oos_figure(equity: pd.Series, folds: pd.DataFrame, capital: float) -> go.Fig
                                line=dict(color=theme.ACCENT, width=1.6)))
     fig.add_hline(y=capital, line=dict(color=theme.MUTED, width=1, dash="dot"))
     for row in folds.itertuples():
-        fig.add_vline(x=pd.Timestamp(str(row.test_start)).tz_localize("America/New_York").value // 10**6,
+        fig.add_vline(x=pd.Timestamp(str(row.test_start)).tz_localize(EXCHANGE_TZ).value // 10**6,
                       line=dict(color=theme.GRID, width=1))
     fig.update_layout(template=theme.TEMPLATE_NAME, height=360, showlegend=False,
                       yaxis_title="equity (USD)")

@@ -15,6 +15,7 @@ from rbts.compiler.explain import Explanation, explain_node
 from rbts.compiler.graph import Graph
 from rbts.compiler.protocol import FALSE, STATE_NAMES, TRUE, WARMING
 from rbts.compiler.vector import VectorResult
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 __all__ = ["FALSE", "TRUE", "WARMING", "Leaf", "RuleView", "build_rule_views", "last_true_text"]
 
@@ -33,7 +34,7 @@ class RuleView:
     name: str
     scope: str
     symbol: str | None  # None for a global rule
-    times: pd.DatetimeIndex  # cycle instants, America/New_York
+    times: pd.DatetimeIndex  # cycle instants, in exchange time (EXCHANGE_TZ)
     states: np.ndarray  # FALSE / TRUE / WARMING per cycle
     leaves: list[Leaf]
     now: Explanation | None  # the rule at the last cycle
@@ -95,7 +96,7 @@ def build_rule_views(result: VectorResult, symbol: str, since_ns: int | None = N
     """One view per rule (per-ticker rules for ``symbol``), cut to cycles at or after ``since_ns``."""
     graph = result.graph
     keep = np.ones(len(result.cycles), dtype=bool) if since_ns is None else result.cycles >= since_ns
-    times = pd.to_datetime(result.cycles[keep], unit="ns", utc=True).tz_convert("America/New_York")
+    times = pd.to_datetime(result.cycles[keep], unit="ns", utc=True).tz_convert(EXCHANGE_TZ)
     views = []
     for ref in graph.rules:
         if ref.symbol is not None and ref.symbol != symbol:

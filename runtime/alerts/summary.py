@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-EXCHANGE_TZ = "America/New_York"
+from rbts.dsl.exchange import EXCHANGE_TZ
+
 
 
 @lru_cache(maxsize=4)

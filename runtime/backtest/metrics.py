@@ -15,6 +15,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from rbts.dsl.exchange import EXCHANGE_TZ
+
 DAYS_PER_YEAR = 252
 MIN_TRADES = 30
 MIN_MONTHS = 3
@@ -25,7 +27,7 @@ METRIC_KEYS = (
 )
 
 
-def daily_equity(ts: pd.DatetimeIndex, equity: Sequence[float], tz: str = "America/New_York") -> pd.Series:
+def daily_equity(ts: pd.DatetimeIndex, equity: Sequence[float], tz: str = EXCHANGE_TZ) -> pd.Series:
     """Equity at the last cycle of each exchange-local calendar day."""
     series = pd.Series(np.asarray(equity, dtype=float), index=ts.tz_convert(tz))
     return series.groupby(series.index.date).last()

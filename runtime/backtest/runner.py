@@ -26,6 +26,7 @@ from rbts.dsl.settings import ResolvedSettings
 from rbts.runtime.backtest import reports
 from rbts.runtime.backtest.metrics import compute_metrics
 from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 Progress = Callable[[float, str], None]
 
@@ -95,7 +96,7 @@ def run_backtest(
     covered_first, covered_last = covered_days(frames, first, last, trade_from)
     result = simulate(settings, program.incremental(), frames, covered_first, covered_last, progress=progress,
                       strategy_json=strategy_json, symbol_settings=home_settings, trade_from=trade_from)
-    if _missing_sessions(first, last, covered_first, covered_last):
+    if _missing_sessions(first, last, covered_first, covered_last, home_settings.calendar):
         result.metrics["warnings"].append(
             f"bars cover {covered_first} .. {covered_last} of the requested {first} .. {last}")
     return result
@@ -134,14 +135,14 @@ def run_settings(settings: ResolvedSettings, capital: float | None, symbols: lis
     return dataclasses.replace(settings, **changes) if changes else settings
 
 
-def _missing_sessions(first: date, last: date, covered_first: date, covered_last: date) -> bool:
-    """Whether the requested range holds XNYS sessions outside the days that have bars."""
+def _missing_sessions(first: date, last: date, covered_first: date, covered_last: date, calendar_name: str) -> bool:
+    """Whether the requested range holds sessions of the exchange's calendar outside the days that have bars."""
     if (covered_first, covered_last) == (first, last):
         return False
     import exchange_calendars as xcals
 
     try:
-        calendar = xcals.get_calendar("XNYS", start=str(first), end=str(last))
+        calendar = xcals.get_calendar(calendar_name, start=str(first), end=str(last))
         sessions = calendar.sessions_in_range(str(first), str(last))
     except Exception:  # outside the calendar's range: say nothing rather than something wrong
         return False
@@ -150,7 +151,7 @@ def _missing_sessions(first: date, last: date, covered_first: date, covered_last
 
 
 def _ny_day(ts: pd.Timestamp) -> date:
-    return ts.tz_convert("America/New_York").date()
+    return ts.tz_convert(EXCHANGE_TZ).date()
 
 
 def simulate(
@@ -259,7 +260,7 @@ def _progress_hook(progress: Progress, first_ns: int, last_ns: int):
         if fraction >= state["next"]:
             state["next"] = fraction + 0.01
             progress(min(fraction, 0.999), pd.Timestamp(record.ts_ns, tz="UTC").tz_convert(
-                "America/New_York").strftime("%Y-%m-%d %H:%M"))
+                EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M"))
 
     return hook
 
@@ -278,7 +279,7 @@ def _collect(engine, strategy, settings, start, end, strategy_json) -> BacktestR
                               closed["pnl"].tolist() if len(closed) else [])
     for event in rec.events:
         if event.kind == "max_daily_loss":
-            when = pd.Timestamp(event.ts_ns, tz="UTC").tz_convert("America/New_York")
+            when = pd.Timestamp(event.ts_ns, tz="UTC").tz_convert(EXCHANGE_TZ)
             metrics["warnings"].append(f"max_daily_loss stopped trading on {when:%Y-%m-%d %H:%M}")
     config = {"strategy": strategy_json, "run": {
         "start": start.isoformat(), "end": end.isoformat(), "capital": settings.capital,

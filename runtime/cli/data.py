@@ -14,6 +14,7 @@ import typer
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.cli.common import is_terminal, settings_from, user_errors
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 data_app = typer.Typer(help="Manage the bar catalog: demo data, imports, IB downloads.", no_args_is_help=True)
 
@@ -77,7 +78,7 @@ def import_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV or Parquet with columns ts, open, high, low, close, volume (ts = bar CLOSE time)."),
     symbol: str = typer.Option(..., "--symbol", help="The DSL symbol these bars belong to (AAPL, VIX, BRK.B)."),
-    tz: str = typer.Option("America/New_York", "--tz", help="Time zone of naive ts values."),
+    tz: str = typer.Option(EXCHANGE_TZ, "--tz", help="Time zone of naive ts values."),
     stamped: str = typer.Option("close", "--stamped", help="'close' (the format) or 'open' to shift vendor open-time stamps by one bar."),
 ) -> None:
     """Import bars for one symbol; nothing is written unless every row is valid."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.exchange import EXCHANGE_TZ
 from rbts.runtime.cli.common import SET_HELP, check_out_file, is_terminal, parse_sets, settings_from, user_errors
 
 MAX_TABLE_ROWS = 200
@@ -90,7 +91,7 @@ def _print_table(trace) -> None:
         table.add_column(name, overflow="fold")
     for name in values:
         table.add_column(name, justify="right", overflow="fold")
-    local = changes["ts"].dt.tz_convert("America/New_York").dt.strftime("%m-%d %H:%M").tolist()
+    local = changes["ts"].dt.tz_convert(EXCHANGE_TZ).dt.strftime("%m-%d %H:%M").tolist()
     for i, (_, row) in enumerate(changes.iterrows()):
         if i >= MAX_TABLE_ROWS:
             break

@@ -20,22 +20,23 @@ from rbts.compiler import clock
 from rbts.compiler.vector import aggregate
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data.bar_files import COLUMNS
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 DAY = 86_400
 
 
-def bin_labels(index: pd.DatetimeIndex, seconds: int, tz: str = "America/New_York") -> np.ndarray:
+def bin_labels(index: pd.DatetimeIndex, seconds: int, tz: str = EXCHANGE_TZ) -> np.ndarray:
     """int64 UTC ns of the close T of the ``seconds`` bar each timestamp belongs to."""
     seconds = int(seconds)
     if seconds <= 0 or DAY % seconds != 0:
         raise RbtsError(f"a timeframe must divide a day evenly; {seconds} s does not")
-    if tz != clock.EXCHANGE_TZ:
-        raise RbtsError(f"bars are aligned to the {clock.EXCHANGE_TZ} clock, not {tz}")
+    if tz != EXCHANGE_TZ:
+        raise RbtsError(f"bars are aligned to the {EXCHANGE_TZ} clock, not {tz}")
     # One grid for everything: the compiler's clock (both evaluators use it too).
     return clock.bucket_ends(index.as_unit("ns").asi8, seconds)
 
 
-def resample(frame: pd.DataFrame, seconds: int, tz: str = "America/New_York") -> pd.DataFrame:
+def resample(frame: pd.DataFrame, seconds: int, tz: str = EXCHANGE_TZ) -> pd.DataFrame:
     """OHLCV bars of ``seconds`` from a base-bar frame (index = UTC close times, sorted)."""
     if frame.empty:
         return frame.iloc[0:0].copy()

@@ -44,11 +44,11 @@ from rbts.runtime.data import damaged, instruments
 from rbts.runtime.data.bar_files import empty_frame, file_name, frame_to_table, table_to_frame, write_table_atomic
 from rbts.runtime.data.coverage import Coverage, summarise
 from rbts.runtime.files import atomic_write
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 if TYPE_CHECKING:
     from rbts.runtime.settings import Settings
 
-NY = "America/New_York"
 META_FILE = "rbts_meta.json"
 _BAR_DIR = ("data", "bar")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -61,7 +61,7 @@ DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
 # --------------------------------------------------------------------------- dates
 
 
-def time_bounds(start: DateLike = None, end: DateLike = None, tz: str = NY) -> tuple[int | None, int | None]:
+def time_bounds(start: DateLike = None, end: DateLike = None, tz: str = EXCHANGE_TZ) -> tuple[int | None, int | None]:
     """Inclusive ``(lo, hi)`` nanosecond bounds on bar close times (None = open end)."""
     lo = _bound(start, tz, is_end=False)
     hi = _bound(end, tz, is_end=True)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.exchange import EXCHANGE_CALENDAR
 
 YEAR = 2025
 SEED = 20250101
@@ -59,10 +60,10 @@ _VIX_NOISE = 0.003  # own per-minute log volatility
 
 
 def sessions(start: str | None = None, end: str | None = None) -> pd.DataFrame:
-    """XNYS sessions of the demo year within [start, end]: columns ``open``, ``close`` (UTC)."""
+    """The exchange's sessions (XNYS) of the demo year within [start, end]: columns ``open``, ``close`` (UTC)."""
     import exchange_calendars as xcals
 
-    schedule = xcals.get_calendar("XNYS").schedule.loc[f"{YEAR}-01-01":f"{YEAR}-12-31", ["open", "close"]]
+    schedule = xcals.get_calendar(EXCHANGE_CALENDAR).schedule.loc[f"{YEAR}-01-01":f"{YEAR}-12-31", ["open", "close"]]
     lo = pd.Timestamp(start) if start else schedule.index[0]
     hi = pd.Timestamp(end) if end else schedule.index[-1]
     if lo > hi:

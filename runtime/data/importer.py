@@ -23,7 +23,8 @@ from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text, source_lin
 from rbts.dsl.limits import symbol_problem
 from rbts.runtime.data import fixed, instruments
 from rbts.runtime.data.bar_files import COLUMNS
-from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR, NY, BarStore
+from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR, BarStore
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 REQUIRED = ("ts", *COLUMNS)
 TS_ALIASES = ("timestamp", "time", "datetime", "date", "date_time", "t")
@@ -72,7 +73,7 @@ def import_file(
     store: BarStore,
     path: str | Path,
     symbol: str,
-    tz: str = "America/New_York",
+    tz: str = EXCHANGE_TZ,
     stamped: str = "close",
     progress: Callable[[str], None] | None = None,
 ) -> ImportResult:
@@ -114,7 +115,7 @@ def _check_tz(tz: str) -> None:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RbtsError(f"--tz: unknown time zone {tz!r} (use an IANA name like America/New_York)") from None
+        raise RbtsError(f"--tz: unknown time zone {tz!r} (use an IANA name like {EXCHANGE_TZ})") from None
 
 
 # --------------------------------------------------------------------------- reading
@@ -275,7 +276,7 @@ def _validate(source: _Source, tz: str, stamped: str, precision: int) -> tuple[p
         index = index + pd.Timedelta(seconds=seconds)
         notes.append(f"shifted every ts by one bar ({instruments.bar_spec(seconds)}) from open to close time")
     else:
-        _reject_open_stamped(index, seconds, NY, source)
+        _reject_open_stamped(index, seconds, EXCHANGE_TZ, source)
     _check_clock_grid(index, seconds, source)
     frame = pd.DataFrame({k: values[k] for k in COLUMNS}, index=index)
     rounded = frame[list(COLUMNS[:4])].round(precision)
@@ -353,7 +354,7 @@ def _localize(stamps: pd.DatetimeIndex, tz: str, shown: pd.Series, problems: _Pr
     try:
         local = stamps.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     except Exception:
-        raise RbtsError(f"unknown time zone {tz!r} (use an IANA name like America/New_York)") from None
+        raise RbtsError(f"unknown time zone {tz!r} (use an IANA name like {EXCHANGE_TZ})") from None
     lost = np.asarray(local.isna() & ~stamps.isna())
     rows = np.arange(len(stamps)) if rows is None else rows
     problems.add(rows[lost], "ts", lambda r: f"ts {str(shown.iloc[r])!r} does not exist or is ambiguous in {tz} (a DST change); give it an offset")
@@ -424,12 +425,12 @@ def _check_clock_grid(index: pd.DatetimeIndex, seconds: int, source: _Source) ->
     step = min(seconds, 86400)
     if 86400 % step:
         return
-    wall = index.tz_convert(NY).tz_localize(None).as_unit("ns").asi8
+    wall = index.tz_convert(EXCHANGE_TZ).tz_localize(None).as_unit("ns").asi8
     off = np.flatnonzero(wall % (step * 1_000_000_000))
     if len(off) == 0:
         return
     r = int(off[0])
-    when = index[r].tz_convert(NY).strftime("%Y-%m-%d %H:%M:%S")
+    when = index[r].tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M:%S")
     what = "midnight at the end of their day" if step == 86400 else f"whole multiples of {instruments.bar_spec(step).rsplit('-', 1)[0].lower()} on the New York clock"
     raise RbtsError(
         Diagnostic(f"bars must close at {what}; this one closes at {when} New York ({len(off)} such bars)", source.span(r, "ts")),

@@ -30,12 +30,12 @@ import pandas as pd
 from rbts.dsl.errors import RbtsError
 from rbts.dsl.limits import symbol_problem
 from rbts.runtime.data import instruments
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 if TYPE_CHECKING:
     from rbts.runtime.settings import Settings
 
 Progress = Callable[[int, int, str], None]
-NY = "America/New_York"
 BAR_SPEC = "1-MINUTE-LAST"
 PACING_CODE = 162  # IB: historical data error; "pacing violation" in the text means "slow down"
 NO_DATA_CODES = (162, 165)  # 162 without "pacing": the query returned no data
@@ -329,9 +329,9 @@ class _Session:
 
     def day_bars(self, instrument_id: str, day: pd.Timestamp, rth_only: bool, pacer: Pacer, pacing: Pacing) -> pd.DataFrame:
         """The bars closing in (day 00:00, day+1 00:00] New York time, as a close-stamped frame."""
-        window = request_window(day, pd.Timestamp.now(tz=NY))
+        window = request_window(day, pd.Timestamp.now(tz=EXCHANGE_TZ))
         if window is None:  # a day that has not begun
-            return _frame([], pd.Timestamp(day.date(), tz=NY), pd.Timestamp(day.date(), tz=NY))
+            return _frame([], pd.Timestamp(day.date(), tz=EXCHANGE_TZ), pd.Timestamp(day.date(), tz=EXCHANGE_TZ))
         lo, hi = window
         for attempt in range(pacing.max_retries + 1):
             pacer.wait()
@@ -342,7 +342,7 @@ class _Session:
                     bar_specifications=[BAR_SPEC],
                     start_date_time=lo.tz_localize(None),
                     end_date_time=hi.tz_localize(None),
-                    tz_name=NY,
+                    tz_name=EXCHANGE_TZ,
                     instrument_ids=[instrument_id],
                     use_rth=rth_only,
                     timeout=pacing.request_timeout,
@@ -369,8 +369,8 @@ def request_window(day: pd.Timestamp, now: pd.Timestamp) -> tuple[pd.Timestamp, 
 
     IB serves no future data, so today's request ends at the last whole minute.
     """
-    lo = pd.Timestamp(day.date(), tz=NY)
-    hi = min(lo + pd.Timedelta(days=1), now.tz_convert(NY).floor("1min"))
+    lo = pd.Timestamp(day.date(), tz=EXCHANGE_TZ)
+    hi = min(lo + pd.Timedelta(days=1), now.tz_convert(EXCHANGE_TZ).floor("1min"))
     return (lo, hi) if hi > lo else None
 
 

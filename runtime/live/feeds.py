@@ -13,11 +13,12 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from rbts.compiler import clock
+from rbts.dsl.exchange import EXCHANGE_CALENDAR
 
 GRACE_NS = 5_000_000_000  # live bars arrive a second or so after they close
 
 
-def session_open(ts_ns: int, calendar: str = "XNYS") -> int | None:
+def session_open(ts_ns: int, calendar: str = EXCHANGE_CALENDAR) -> int | None:
     """The open of the regular session ``ts_ns`` lies in ((open, close]), else None."""
     opens, closes, _ = clock.sessions_for(ts_ns, calendar)
     i = bisect_left(opens, ts_ns) - 1

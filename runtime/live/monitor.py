@@ -32,11 +32,11 @@ from rbts.runtime.live.feeds import FeedWatch
 from rbts.runtime.live.store import StateStore
 from rbts.runtime.strategy import decision
 from rbts.runtime.strategy.recorder import StrategyEvent
+from rbts.dsl.exchange import EXCHANGE_CALENDAR, EXCHANGE_TZ
 
 TOPIC_CYCLE = "rbts.cycle"  # rbts.runtime.strategy.recorder.CycleRecord
 TOPIC_EVENT = "rbts.event"  # rbts.runtime.strategy.recorder.StrategyEvent
 TOPIC_STATUS = "rbts.status"  # dict of status keys (the controller's view)
-EXCHANGE_TZ = "America/New_York"
 
 
 class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
@@ -45,7 +45,7 @@ class StoreMonitorConfig(ActorConfig, frozen=True, kw_only=True):
     run: int | None = None  # the run this bot process writes (rbts.runtime.live.store runs)
     resume: dict | None = None  # the checkpoint a resumed run continues from (rbts.runtime.live.resume)
     flush_interval_s: float = 0.5
-    calendar: str = "XNYS"  # the session summary is written after this exchange's close
+    calendar: str = EXCHANGE_CALENDAR  # the session summary is written after this exchange's close
     redis_state: str | None = None  # state: redis://HOST:PORT -> the store's view is published there
     trader_id: str = "RBTS-001"
 

@@ -45,13 +45,13 @@ from nautilus_trader.model.identifiers import ClientId
 from rbts.runtime.data.aggregate import resample
 from rbts.runtime.data.catalog import BarStore
 from rbts.runtime.settings import load_settings
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 REPLAY = "REPLAY"
 SESSIONS_PARAM = "rbts_warmup_sessions"  # == rbts.runtime.live.warmup.SESSIONS_PARAM
 TOPIC_INSTANT = "rbts.replay.instant"  # int: every bar stamped at or before it has been applied
 TOPIC_SETTLED = "rbts.replay.settled"  # int: the instant's cycle ran and every order it sent was processed
 VENUE = "RBTS"  # one simulated venue and one cash account for every symbol, as in backtests
-EXCHANGE_TZ = "America/New_York"
 
 
 def replay_instrument(symbol: str, settings):
@@ -333,7 +333,7 @@ class SandboxLiveExecClientFactory(LiveExecClientFactory):
         )
 
 
-def to_ns(when: str | datetime | pd.Timestamp, tz: str = "America/New_York") -> int:
+def to_ns(when: str | datetime | pd.Timestamp, tz: str = EXCHANGE_TZ) -> int:
     """A date or time (naive = exchange time) as UTC nanoseconds."""
     ts = pd.Timestamp(when)
     if ts.tzinfo is None:

@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from rbts.runtime.live.store import StateStore
+from rbts.dsl.exchange import EXCHANGE_TZ
 
-EXCHANGE_TZ = "America/New_York"
 
 
 @dataclass(frozen=True)

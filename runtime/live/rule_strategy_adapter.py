@@ -4,10 +4,10 @@ Warm-up: at start (and after every swap) the strategy requests the history its r
 need (:mod:`rbts.runtime.live.warmup`) for every bar type it uses, as EXTERNAL bars
 from the data client, and applies it before any live bar, so it trades warm.
 
-Replay runs on the wall clock, so Nautilus' INTERNAL time-bar aggregation (driven by
-clock timers) cannot build higher timeframes from replayed bars; in replay the
-strategy subscribes EXTERNAL higher-timeframe bars instead, which the replay client
-aggregates from the catalog exactly as SPEC §2.3 says.  For the same reason replay
+Replay runs on the wall clock, so nothing here relies on Nautilus' INTERNAL time-bar
+aggregation (driven by clock timers): the strategy subscribes EXTERNAL bars only
+(higher timeframes are built by the evaluator, or aggregated from the catalog by the
+replay client exactly as SPEC §2.3 says).  For the same reason replay
 cycles and order lifetimes run on data time: the replay client announces each
 instant once all its bars are applied (``TOPIC_INSTANT``) and the strategy runs that
 instant's cycle then, instead of on wall-clock alerts.
@@ -19,16 +19,16 @@ import asyncio
 
 import pandas as pd
 from nautilus_trader.model.data import Bar, BarType
-from nautilus_trader.model.enums import AggregationSource
 
 from rbts.runtime.strategy.recorder import CycleRecorder, StrategyEvent
-from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig, bar_types_for
+from rbts.runtime.strategy.rule_strategy import RuleStrategy, RuleStrategyConfig, external_bar_type
 from rbts.runtime.live.fill_events import fill_event
 from rbts.runtime.live.monitor import TOPIC_CYCLE, TOPIC_EVENT
 from rbts.runtime.live.preflight import HistoryRequest, Needs
 from rbts.runtime.live.program import ORDER_ID_TAG, STRATEGY_ID
 from rbts.runtime.live.replay import TOPIC_INSTANT, TOPIC_SETTLED
 from rbts.runtime.live.warmup import SESSIONS_PARAM, WarmUp, history_start_ns
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 
 class LiveRuleStrategy(RuleStrategy):
@@ -59,12 +59,12 @@ class LiveRuleStrategy(RuleStrategy):
     def needs(self) -> Needs:
         """Its instruments and the warm-up history of every bar type it will use (checked before a swap)."""
         timeframes = self.evaluator.bar_timeframes()
-        today = pd.Timestamp.now(tz="America/New_York").date()
+        today = pd.Timestamp.now(tz=EXCHANGE_TZ).date()
         start = self._history_start(pd.Timestamp(history_start_ns(today, self.warmup_sessions), tz="UTC"))
         history = {}
         for symbol, iid in self._ids.items():
-            for _subscribe, arrives, _seconds in bar_types_for(iid, tuple(timeframes.get(symbol) or (self._base_s,))):
-                external = BarType(arrives.instrument_id, arrives.spec, AggregationSource.EXTERNAL)
+            for seconds in timeframes.get(symbol) or (self._base_s,):
+                external = external_bar_type(iid, seconds)
                 history.setdefault(external, HistoryRequest(external, symbol, start,
                                                             {SESSIONS_PARAM: self.warmup_sessions}))
         return Needs(dict(self._ids), tuple(history.values()))
@@ -87,9 +87,7 @@ class LiveRuleStrategy(RuleStrategy):
         self._preloaded = history
 
     def _request_history(self) -> None:
-        for arrives, (symbol, seconds, shift) in self._bar_keys.items():
-            external = BarType(arrives.instrument_id, arrives.spec, AggregationSource.EXTERNAL)
-            self._history_keys[external] = (symbol, seconds, shift)
+        self._history_keys.update(self._bar_keys)  # every bar type is EXTERNAL (runtime.strategy.bars)
         preloaded, self._preloaded = self._preloaded, None
         if preloaded is None:
             requests = [(r.bar_type, r.start, r.params) for r in self.needs().history]
@@ -240,14 +238,6 @@ class ReplayRuleStrategy(LiveRuleStrategy):
     def _tail_due(self, bar_type: BarType, last) -> bool:
         return False  # the replay is held during a swap: the checked history is complete
 
-    def subscribe_bars(self, bar_type: BarType, *args, **kwargs) -> None:
-        if bar_type.is_composite():
-            external = BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.EXTERNAL)
-            key = self._bar_keys.pop(BarType(bar_type.instrument_id, bar_type.spec, AggregationSource.INTERNAL))
-            self._bar_keys[external] = key
-            bar_type = external
-        super().subscribe_bars(bar_type, *args, **kwargs)
-
     def _on_cycle_alert(self, event) -> None:
         pass  # wall-clock alerts mean nothing in replay: _on_instant runs the cycle
 
@@ -315,4 +305,4 @@ def _with_exit_only(checked, symbols: tuple[str, ...]):
     return dataclasses.replace(checked, settings=settings)
 
 
-__all__ = ["LiveRuleStrategy", "ReplayRuleStrategy", "bar_types_for", "build"]
+__all__ = ["LiveRuleStrategy", "ReplayRuleStrategy", "external_bar_type", "build"]

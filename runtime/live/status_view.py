@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-EXCHANGE_TZ = "America/New_York"
+from rbts.dsl.exchange import EXCHANGE_TZ
+
 
 
 def format_ts(ts_ns: int | None) -> str:

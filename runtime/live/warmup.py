@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from rbts.dsl.exchange import EXCHANGE_TZ
+
 
 HISTORY_TIMEOUT_S = 30.0  # never wait longer than this for history: trade cold rather than never
 SESSIONS_PARAM = "rbts_warmup_sessions"  # request param: the replay counts sessions back from its cursor
@@ -30,7 +32,7 @@ def history_start_ns(day, sessions: int) -> int:
 
     from rbts.compiler.warmup import warmup_start
 
-    return int(pd.Timestamp(warmup_start(day, sessions), tz="America/New_York").as_unit("ns").value)
+    return int(pd.Timestamp(warmup_start(day, sessions), tz=EXCHANGE_TZ).as_unit("ns").value)
 
 
 class WarmUp:

@@ -7,8 +7,8 @@ import pandas as pd
 
 from rbts.compiler.vector import frame_ts
 from rbts.runtime.prescreen.portfolio import Market
+from rbts.dsl.exchange import EXCHANGE_TZ
 
-NEW_YORK = "America/New_York"
 
 
 def build_market(frames: dict[str, pd.DataFrame], tickers: tuple[str, ...], cycles: np.ndarray,
@@ -30,7 +30,7 @@ def build_market(frames: dict[str, pd.DataFrame], tickers: tuple[str, ...], cycl
     first = int(np.searchsorted(cycles, trade_from_ns, side="left"))
     day = np.full(n, -1, dtype=np.int64)
     if first < n:
-        dates = pd.DatetimeIndex(cycles[first:].astype("datetime64[ns]")).tz_localize("UTC").tz_convert(NEW_YORK).date
+        dates = pd.DatetimeIndex(cycles[first:].astype("datetime64[ns]")).tz_localize("UTC").tz_convert(EXCHANGE_TZ).date
         _, day[first:] = np.unique(np.asarray(dates), return_inverse=True)
     n_days = int(day.max()) + 1 if first < n else 0
     scale = np.array([10.0 ** precision[s] for s in tickers])

@@ -31,6 +31,7 @@ from rbts.dsl.checker import CheckedStrategy
 from rbts.runtime.prescreen.market import build_market
 from rbts.runtime.prescreen.metrics import NUMERIC_KEYS, metrics_table
 from rbts.runtime.prescreen.portfolio import REASONS, Costs, SimResult, simulate
+from rbts.dsl.exchange import EXCHANGE_TZ
 
 Progress = Callable[[int, int], None]
 MEMORY_BUDGET = 256 * 2**20  # bytes of rule-truth arrays per chunk of variants
@@ -121,7 +122,7 @@ class _Run:
                                     for v, s in zip(variants, self.settings)]
         self.timings["compile"] = time.perf_counter() - clock
         self.home_settings = load_settings(home)
-        self.trade_from = pd.Timestamp(self.first_day.isoformat(), tz="America/New_York").tz_convert("UTC")
+        self.trade_from = pd.Timestamp(self.first_day.isoformat(), tz=EXCHANGE_TZ).tz_convert("UTC")
         self._frames: dict[tuple[int, str], dict[str, pd.DataFrame]] = {}
         self.covered: tuple[date, date] | None = None
 

@@ -26,6 +26,7 @@ from rbts.runtime.research.searches import make_search
 from rbts.runtime.research.space import Search, Space, json_value
 from rbts.runtime.research.tasks import RUN, TEST, TRAIN, RunSetup, Task, TaskResult
 from rbts.runtime.research.walkforward import Fold, make_folds, sessions
+from rbts.dsl.exchange import EXCHANGE_CALENDAR
 
 FINISHED, INTERRUPTED = "finished", "interrupted"
 SAVE_EVERY = 2.0  # seconds between rewrites of results.csv while running
@@ -48,7 +49,7 @@ class SweepRequest:
     seed: int = 0
     walk_forward: int | None = None
     anchored: bool = False
-    calendar: str = "XNYS"
+    calendar: str = EXCHANGE_CALENDAR
     prescreen: int | None = None  # SPEC §6.3: screen every variant, run the best K in Nautilus
 
     def identity(self) -> dict[str, Any]:

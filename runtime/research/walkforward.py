@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 
 from rbts.dsl.errors import RbtsError
+from rbts.dsl.exchange import EXCHANGE_CALENDAR
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Fold:
     test_end: date
 
 
-def sessions(start: date, end: date, calendar: str = "XNYS") -> list[date]:
+def sessions(start: date, end: date, calendar: str = EXCHANGE_CALENDAR) -> list[date]:
     """The exchange's sessions from start to end, both included."""
     import exchange_calendars as xcals
 

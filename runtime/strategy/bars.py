@@ -1,4 +1,10 @@
-"""Nautilus bar types for the rules' timeframes (base bars EXTERNAL, larger ones INTERNAL composites)."""
+"""Nautilus bar types for the rules' bars.
+
+Every bar type a strategy subscribes to is EXTERNAL (bars from the catalog, the replay or IB):
+the rules' higher timeframes are built by the incremental evaluator from the base bars
+(SPEC §2.3, New York's clock), never by Nautilus' INTERNAL aggregation, which runs on clock
+timers and closes 4h/1d bars on the UTC grid.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +24,6 @@ def bar_spec(seconds: int) -> BarSpecification:
     raise RbtsError(f"bar length must be a whole number of seconds, got {seconds}")
 
 
-def bar_types_for(instrument_id: InstrumentId, timeframes: tuple[int, ...]) -> list[tuple[BarType, BarType, int]]:
-    """(type to subscribe, type bars arrive with, seconds) for the base and each higher timeframe."""
-    base_spec = bar_spec(timeframes[0])
-    base = BarType(instrument_id, base_spec, AggregationSource.EXTERNAL)
-    out = [(base, base, timeframes[0])]
-    for seconds in timeframes[1:]:
-        spec = bar_spec(seconds)
-        step, aggregation, _ = str(base_spec).split("-")
-        composite = BarType.from_str(f"{instrument_id}-{spec}-INTERNAL@{step}-{aggregation}-EXTERNAL")
-        out.append((composite, BarType(instrument_id, spec, AggregationSource.INTERNAL), seconds))
-    return out
+def external_bar_type(instrument_id: InstrumentId, seconds: int) -> BarType:
+    """The EXTERNAL bar type of that length for an instrument."""
+    return BarType(instrument_id, bar_spec(seconds), AggregationSource.EXTERNAL)

@@ -16,7 +16,7 @@ from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import Equity, IndexInstrument
 from nautilus_trader.model.objects import Price, Quantity
 
-from rbts.runtime.strategy.bars import bar_types_for
+from rbts.runtime.strategy.bars import external_bar_type
 
 BACKTEST_VENUE = Venue("RBTS")
 
@@ -40,12 +40,12 @@ def sim_instrument(symbol: str, template=None, data_only: bool = False, fee: flo
 
 def make_bars(instrument, seconds: int, frame: pd.DataFrame) -> list[Bar]:
     """Nautilus bars from a frame indexed by UTC bar-close time (columns open..volume)."""
-    bar_type = bar_types_for(instrument.id, (seconds,))[0][0]
+    kind = external_bar_type(instrument.id, seconds)
     ts = frame.index.as_unit("ns").asi8.astype(np.uint64)
 
     def col(name: str) -> np.ndarray:  # writable copies: pandas 3 hands out read-only arrays
         return np.array(frame[name].to_numpy(np.float64), copy=True)
 
     return Bar.from_raw_arrays_to_list(
-        bar_type, instrument.price_precision, 0, col("open"), col("high"), col("low"), col("close"),
+        kind, instrument.price_precision, 0, col("open"), col("high"), col("low"), col("close"),
         np.round(col("volume")), ts, ts.copy())

@@ -32,11 +32,12 @@ from rbts.dsl.settings import ResolvedSettings
 from rbts.runtime.strategy import decision
 from rbts.runtime.strategy import orders as rules
 from rbts.runtime.strategy.broker_stops import BrokerStops, is_broker_stop
-from rbts.runtime.strategy.bars import bar_spec, bar_types_for
+from rbts.runtime.strategy.bars import bar_spec, external_bar_type
 from rbts.runtime.strategy.config import RuleStrategyConfig
 from rbts.runtime.strategy.recorder import CycleRecord, CycleRecorder, StrategyEvent
+from rbts.dsl.exchange import EXCHANGE_TZ
 
-NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK = ZoneInfo(EXCHANGE_TZ)
 
 
 class RuleStrategy(Strategy):
@@ -99,11 +100,11 @@ class RuleStrategy(Strategy):
             if (symbol in self.settings.universe or symbol in self._exit_only) and symbol not in self._data_only \
                     and instrument.asset_class != AssetClass.INDEX:
                 self._tradable.append(symbol)
-            tfs = timeframes.get(symbol) or (self._base_s,)
-            for subscribe, arrives, seconds in bar_types_for(iid, tuple(tfs)):
+            for seconds in timeframes.get(symbol) or (self._base_s,):
                 shift = seconds * 1_000_000_000 if self.config.bar_ts_is_open else 0
-                self._bar_keys[arrives] = (symbol, seconds, shift)
-                self.subscribe_bars(subscribe)
+                kind = external_bar_type(iid, seconds)
+                self._bar_keys[kind] = (symbol, seconds, shift)
+                self.subscribe_bars(kind)
         # One handler per bar type instead of on_bar: looking a Bar's type up in a dict costs
         # ~10 us (BarType hashing and equality), more than everything else done per bar.
         for bar_type, key in self._bar_keys.items():
@@ -447,4 +448,4 @@ class RuleStrategy(Strategy):
         self.recorder.record_event(StrategyEvent(ts, kind, symbol, message, data))
 
 
-__all__ = ["RuleStrategy", "RuleStrategyConfig", "bar_spec", "bar_types_for"]
+__all__ = ["RuleStrategy", "RuleStrategyConfig", "bar_spec", "external_bar_type"]
