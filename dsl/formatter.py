@@ -16,6 +16,7 @@ import math
 import re
 
 from rbts.dsl import ast
+from rbts.dsl.clock_text import format_clock
 from rbts.dsl.dispatch import Backend
 
 # Binding strength, loosest first (SPEC §2.2).  An operand printed where a tighter
@@ -54,10 +55,6 @@ def format_string(text: str) -> str:
     if _UNQUOTABLE.search(text):
         raise ValueError(f"{text!r} cannot be written as a quoted string")
     return f'"{text}"'
-
-
-def format_clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def format_window(window: ast.Duration | ast.BarCount | ast.ParamRef, unit: str = "bar") -> str:

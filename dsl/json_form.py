@@ -23,6 +23,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from rbts.dsl import ast
+from rbts.dsl.clock_text import format_clock, parse_clock
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.json_positions import Path, json_path, value_spans
 from rbts.dsl import limits
@@ -51,7 +52,6 @@ _TAGS: dict[type, str] = {
 }
 _CLASSES = {tag: cls for cls, tag in _TAGS.items()}
 _DURATION = re.compile(r"([1-9][0-9]*)([smhd])")
-_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
 
 # ----------------------------------------------------------------------------- AST -> JSON
@@ -61,16 +61,13 @@ _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 # without them keeps exactly the JSON it had (and older files stay valid).
 OPTIONAL_RISKS = frozenset({"broker_stop"})
 
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
 
 def encode_node(node: ast.Node) -> dict:
     """One AST node (expression, window, let or rule) as a JSON object."""
     if isinstance(node, ast.Duration):
         return {"node": "duration", "value": node.text}
     if isinstance(node, ast.TimeBetween):
-        return {"node": "time_between", "start": _clock(node.start), "end": _clock(node.end)}
+        return {"node": "time_between", "start": format_clock(node.start), "end": format_clock(node.end)}
     out: dict[str, Any] = {"node": _TAGS[type(node)]}
     for f in fields(node):
         if f.name != "span":
@@ -305,10 +302,10 @@ class _Decoder:
         return data
 
     def clock(self, text: str, path: Path) -> int:
-        hours, minutes = (int(p) for p in _CLOCK.fullmatch(text).groups())
-        if hours > 24 or (hours == 24 and minutes):
-            raise self.error(f"{text} is not a time of day (00:00 to 24:00)", path)
-        return hours * 60 + minutes
+        try:
+            return parse_clock(text)
+        except ValueError as exc:
+            raise self.error(str(exc), path) from None
 
     def duration(self, text: str, path: Path) -> ast.Duration:
         return self.node({"node": "duration", "value": text}, path)

@@ -17,6 +17,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from rbts.dsl import ast, limits
+from rbts.dsl.clock_text import parse_clock
 from rbts.dsl.errors import Diagnostic, RbtsError, Span
 from rbts.dsl.param_refs import resolve_param_refs
 
@@ -148,10 +149,10 @@ def _quoted_text(tok: Token, what: str) -> str:
 
 
 def _clock(tok: Token) -> int:
-    hours, minutes = (int(p) for p in str(tok).split(":"))
-    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
-        raise _NodeError(f"{tok} is not a time of day (HH:MM, 00:00 to 24:00)", _tok_span(tok))
-    return hours * 60 + minutes
+    try:
+        return parse_clock(str(tok))
+    except ValueError as exc:
+        raise _NodeError(str(exc), _tok_span(tok)) from None
 
 
 class _NodeError(Exception):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from rbts.dsl import ast
+from rbts.dsl.clock_text import format_clock, parse_clock
+from rbts.dsl.formatter import format_window
 from rbts.dsl.functions import FUNCTIONS, of_family
 
 TIMEFRAMES: tuple[str, ...] = ("30s", "1m", "5m", "15m", "30m", "1h", "4h", "1d")
@@ -59,23 +61,6 @@ def window_node(text: str) -> ast.Duration | ast.BarCount:
     if unit.startswith("bar"):
         return ast.BarCount(count)
     return ast.Duration(count * ast.DURATION_UNITS[unit])
-
-
-def window_text(node: ast.Duration | ast.BarCount) -> str:
-    if isinstance(node, ast.BarCount):
-        return f"{node.count} bar" if node.count == 1 else f"{node.count} bars"
-    return node.text
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _minutes(text: str) -> int:
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text or "")
-    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
-        raise ValueError(f"not a time of day: {text!r} (write HH:MM)")
-    return int(match.group(1)) * 60 + int(match.group(2))
 
 
 def _number_node(value: float) -> ast.Node:
@@ -168,7 +153,7 @@ def curve_from_node(node: ast.Node) -> Curve | None:
         base = _base_curve(inner)
         if base is None or not isinstance(window, (ast.Duration, ast.BarCount)):
             return None
-        return replace(base, transform=node.func, transform_window=window_text(window))
+        return replace(base, transform=node.func, transform_window=format_window(window))
     return _base_curve(node)
 
 
@@ -225,7 +210,7 @@ class Condition:
         if op == "time_in":
             return ast.TimeIn(self.session)
         if op == "time_between":
-            return ast.TimeBetween(_minutes(self.start), _minutes(self.end))
+            return ast.TimeBetween(parse_clock((self.start or "").strip()), parse_clock((self.end or "").strip()))
         if op in ("rising", "falling"):
             slope = ast.Call("slope", (self.left.node(), window_node(self.slope_window)))
             return ast.Compare(">" if op == "rising" else "<", slope, ast.Number(0))
@@ -246,7 +231,7 @@ def condition_from_node(node: ast.Node) -> Condition | None:
     temporal, window = "", ""
     if isinstance(node, (ast.Within, ast.For)):
         temporal = "within" if isinstance(node, ast.Within) else "for"
-        window, node = window_text(node.window), node.cond
+        window, node = format_window(node.window), node.cond
     core = _core_condition(node)
     return replace(core, temporal=temporal, window=window) if core else None
 
@@ -255,7 +240,7 @@ def _core_condition(node: ast.Node) -> Condition | None:
     if isinstance(node, ast.TimeIn):
         return Condition("time_in", right=None, session=node.session)
     if isinstance(node, ast.TimeBetween):
-        return Condition("time_between", right=None, start=_clock(node.start), end=_clock(node.end))
+        return Condition("time_between", right=None, start=format_clock(node.start), end=format_clock(node.end))
     if isinstance(node, ast.Compare):
         slope = _slope_sign(node)
         if slope is not None:
@@ -283,7 +268,7 @@ def _slope_sign(node: ast.Compare) -> Condition | None:
     if curve is None:
         return None
     return Condition("rising" if node.op == ">" else "falling", left=curve, right=None,
-                     slope_window=window_text(left.args[1]))
+                     slope_window=format_window(left.args[1]))
 
 
 def _two_sided(op: str, left: ast.Node, right: ast.Node) -> Condition | None:

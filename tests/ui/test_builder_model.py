@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from rbts.dsl import ast
-from rbts.dsl.formatter import format_statement
+from rbts.dsl.formatter import format_statement, format_window
 from rbts.dsl.parser import parse
 from rbts.ui.builder_model import (
-    Condition, Curve, LetSpec, RuleSpec, Source, curve_from_node, let_spec, rule_spec, window_node, window_text,
+    Condition, Curve, LetSpec, RuleSpec, Source, curve_from_node, let_spec, rule_spec, window_node,
 )
 
 HEADER = "universe: AAPL\nlet fast = ema(close, 9, 5m)\nlet slow = ema(close, 21, 5m)\n"
@@ -90,7 +90,7 @@ def test_lets_of_curves_are_editable_and_others_not():
                                        ("3 bars", ast.BarCount(3)), ("1 bar", ast.BarCount(1))])
 def test_windows(text, node):
     assert window_node(text) == node
-    assert window_text(node) == text
+    assert format_window(node) == text
 
 
 @pytest.mark.parametrize("bad", ["", "0m", "3 weeks", "m5"])
