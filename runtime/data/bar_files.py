@@ -6,8 +6,6 @@ time and float64 columns ``open high low close volume``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rbts.runtime.data import fixed
+from rbts.runtime.files import atomic_writer
 
 COLUMNS = ("open", "high", "low", "close", "volume")
 VOLUME_PRECISION = 0
@@ -63,15 +62,6 @@ def file_name(first_ns: int, last_ns: int) -> str:
 
 
 def write_table_atomic(table: pa.Table, target: Path) -> None:
-    """Write a Parquet file next to ``target``, flush it to disk, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".writing-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pq.write_table(table, fh, row_group_size=100_000)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a Parquet file to ``target`` atomically (the folder is created if needed)."""
+    with atomic_writer(target, parents=True) as fh:
+        pq.write_table(table, fh, row_group_size=100_000)

@@ -48,3 +48,31 @@ def test_a_missing_folder_is_an_error_unless_asked_for(tmp_path):
     with pytest.raises(FileNotFoundError):
         atomic_write(tmp_path / "nope" / "out.json", "{}")
     assert not (tmp_path / "nope").exists()
+
+
+def test_a_stream_writer_replaces_only_when_the_block_ends_well(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from rbts.runtime.files import atomic_writer
+
+    target = tmp_path / "bars" / "x.parquet"
+    with atomic_writer(target, parents=True) as fh:
+        pq.write_table(pa.table({"a": [1, 2]}), fh)
+        assert not target.exists()  # nothing visible until the block ends
+    assert pq.read_table(target).column("a").to_pylist() == [1, 2]
+    with pytest.raises(ValueError), atomic_writer(target) as fh:
+        fh.write(b"half a file")
+        raise ValueError("the writer failed half-way")
+    assert pq.read_table(target).column("a").to_pylist() == [1, 2]
+    assert [p.name for p in target.parent.iterdir()] == ["x.parquet"]
+
+
+def test_no_module_writes_its_own_temp_file():
+    """Every stored file goes through runtime/files.py (the catalog had its own temp-file write)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    own = [str(p.relative_to(root)) for folder in ("dsl", "compiler", "runtime", "ui") for p in (root / folder).rglob("*.py")
+           if p != root / "runtime" / "files.py" and any(w in p.read_text() for w in ("mkstemp(", "NamedTemporaryFile("))]
+    assert own == []
