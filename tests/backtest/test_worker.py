@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from support.bt_data import PARITY_STRATEGY as STRATEGY
 
@@ -33,9 +31,15 @@ def test_failed_run_reports_the_error(small_demo_home):
 
 def test_cancel_stops_the_child(small_demo_home):
     job = BacktestJob(STRATEGY, START, "2025-03-28", home=small_demo_home)
-    time.sleep(0.5)
-    assert job.poll() == RUNNING
-    job.cancel()
+    states = []
+
+    def mid_run() -> bool:  # the child reported progress: it is inside the backtest (no sleep-and-hope)
+        states.append(job.state)
+        return 0 < job.progress < 1
+
+    with pytest.raises(RbtsError, match="cancelled"):
+        job.wait(should_cancel=mid_run, interval=0.02)
+    assert set(states) == {RUNNING}
     assert job.state == CANCELLED and not job._process.is_alive()
     with pytest.raises(RbtsError, match="cancelled"):
         job.result()

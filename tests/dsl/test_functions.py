@@ -71,3 +71,38 @@ def test_argument_constraints_are_checker_errors(line, message):
 
 def test_limits_are_inclusive():
     check_text(f"universe: AAPL\nentry: hma(close, 2) > sma(close, {MAX_PERIOD})\nexit: macd(close, 1, 2) < 0\n")
+
+
+def _call(fn, values: dict) -> str:
+    args = [("close" if a.kind == "series" else "3 bars" if a.kind in ("window", "count") and a.name not in values
+             else "SPY" if a.kind == "symbol" else str(values[a.name])) for a in fn.args]
+    return f"{fn.name}({', '.join(args)})"
+
+
+def _violations():
+    """For every constraint in the registry, one call that breaks it (all other arguments at their defaults)."""
+    for fn in FUNCTIONS.values():
+        defaults = {a.name: a.default for a in fn.numeric_args}
+        for arg in fn.numeric_args:
+            if arg.kind == "int":
+                yield fn, {**defaults, arg.name: arg.minimum - 1}, arg.name
+                yield fn, {**defaults, arg.name: MAX_PERIOD + 1}, arg.name
+            if arg.positive:
+                yield fn, {**defaults, arg.name: 0}, arg.name
+        for rel in fn.relations:
+            yield fn, {**defaults, rel.low: defaults[rel.high]}, rel.high
+
+
+@pytest.mark.parametrize("fn, values, culprit", list(_violations()),
+                         ids=lambda v: v.name if hasattr(v, "name") else None)
+def test_every_registry_constraint_is_a_positioned_checker_error(fn, values, culprit):
+    call = _call(fn, {k: int(v) if float(v).is_integer() else v for k, v in values.items()})
+    line = f"entry: {call} > 0"
+    with pytest.raises(RbtsError) as info:
+        check_text(f"universe: AAPL\n{line}\nexit: close < open\n")
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.span is not None and diagnostic.span.line == 2
+    # the caret is on the argument that breaks it
+    index = [a.name for a in fn.args].index(culprit)
+    written = call[len(fn.name) + 1:-1].split(", ")[index]
+    assert line[diagnostic.span.col - 1:].startswith(written)
