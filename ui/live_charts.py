@@ -14,7 +14,7 @@ from rbts.runtime.live import control
 from rbts.runtime.live.store import default_path
 from rbts.ui import live_figures, live_model
 from rbts.ui.catalog import load_bars
-from rbts.ui.live_data import cycle_days, read_daily, read_frames, strategy_info, with_bars
+from rbts.ui.live_data import cycle_days, read_bars, read_daily, read_frames, strategy_info, with_bars
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -52,14 +52,21 @@ def render_charts(settings, snap: dict) -> None:
     c1, c2, _ = st.columns([2, 2, 6], vertical_alignment="bottom")
     c1.selectbox("Chart ticker", symbols, index=symbols.index(symbol), key="live_chart_symbol")
     candles = c2.segmented_control("Candles", ["cycle", "base bars"], default="cycle", key="live_chart_candles")
-    days = cycle_days(frames)
-    if days is not None:
-        try:
-            frames = with_bars(frames, symbol, load_bars(str(settings.catalog_dir), settings, symbol, *days))
-        except Exception:  # noqa: BLE001 - no bars in the catalog (an IB bot): lines and rules alone
-            pass
+    frames = with_bars(frames, symbol, _bars(settings, path, symbol, frames))
     figure = live_figures.ticker_figure(
         symbol, live_model.bars_of(frames, symbol), live_model.indicator_lines(frames, symbol),
         live_model.fill_notes(frames, symbol), live_model.working_limits(frames, symbol),
         live_model.rule_views(frames, symbol), min_step=info.cycle_seconds if candles == "cycle" else 0)
     st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="live_ticker_chart")
+
+
+def _bars(settings, path, symbol: str, frames):
+    """The bars the bot received; else (a store from before they were kept) the catalog's."""
+    bars = read_bars(path, symbol, frames)
+    days = cycle_days(frames)
+    if bars.empty and days is not None:
+        try:
+            return load_bars(str(settings.catalog_dir), settings, symbol, *days)
+        except Exception:  # noqa: BLE001 - not in the catalog either: lines and rules alone
+            pass
+    return bars

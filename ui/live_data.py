@@ -2,8 +2,10 @@
 
 Read-only SQLite (the bot's monitor is the only writer), newest rows first and never more
 than the charts draw (``MAX_CYCLES`` cycles, ``MAX_FILLS`` fills), so a bot that has run
-for weeks costs the Live tab what a fresh one does.  Candles come from the home's catalog
-for a replay bot (the bars it replays), cut at its last cycle so no future bar shows.
+for weeks costs the Live tab what a fresh one does.  Candles are the bars the bot received (the
+store's ``bars``, written by its monitor: an IB bot's bars are in no catalog); for a store from
+before that table, the home's catalog (the bars a replay replays), cut at the last cycle so no
+future bar shows.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rbts.ui.live_model import (
 
 MAX_CYCLES = 2_500  # cycle instants per chart (each holds a row per symbol and one for the global rules)
 MAX_FILLS = 500
+MAX_BARS = 20_000  # base bars read for the candles (drawn as at most ~2,500, coarser when needed)
 CONTEXT_NS = 3600 * 1_000_000_000  # bars shown before the first cycle
 
 
@@ -55,6 +58,25 @@ def read_frames(store_path: Path, symbol: str | None = None, scopes: dict[str, s
                            f"{run.sql} ORDER BY id DESC LIMIT 500", (since, *run.args))
     return LiveFrames(cycle_frame(cycles), _equity(equity), _frame(fills[::-1], FILL_COLUMNS),
                       _orders(orders), _frame(events[::-1], EVENT_COLUMNS), empty(BAR_COLUMNS), dict(scopes or {}))
+
+
+def read_bars(store_path: Path, symbol: str, frames: LiveFrames) -> pd.DataFrame:
+    """``symbol``'s bars as the bot received them (the store's ``bars``: an IB bot's live bars are in no
+    catalog), the smallest timeframe it has, from an hour before the first cycle to the last, newest
+    ``MAX_BARS`` at most; indexed by close time (UTC).  Empty for a store without them (older bots)."""
+    columns = BAR_COLUMNS[2:]
+    if frames.cycles.empty:
+        return empty(columns)
+    since, until = int(frames.cycles["ts"].min()) - CONTEXT_NS, int(frames.cycles["ts"].max())
+    with _connect(store_path) as db:
+        if not _columns(db, "bars"):
+            return empty(columns)
+        rows = _rows(db, "SELECT ts, open, high, low, close, volume FROM bars WHERE symbol = ? AND seconds = "
+                         "(SELECT MIN(seconds) FROM bars WHERE symbol = ? AND ts BETWEEN ? AND ?) AND ts BETWEEN ? "
+                         "AND ? ORDER BY ts DESC LIMIT ?", (symbol, symbol, since, until, since, until, MAX_BARS))
+    frame = pd.DataFrame(rows[::-1], columns=["ts", *columns])
+    index = pd.DatetimeIndex(pd.to_datetime(frame["ts"].to_numpy("int64"), unit="ns", utc=True), name="ts")
+    return pd.DataFrame({c: frame[c].to_numpy(float) for c in columns}, index=index)
 
 
 def read_daily(store_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

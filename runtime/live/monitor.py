@@ -69,6 +69,7 @@ class StoreMonitor(Actor):
         self._first_bar_ns = 0
         self._events: list = []
         self._fills: list[dict] = []
+        self._bars: list[tuple] = []  # bars received, not yet written (the Live tab's candles)
         self._status: dict = {}  # the bot's view (controller + monitor)
         self._dirty: set[str] = set()  # keys changed since the last flush (the CLI writes the others)
         self._written_orders: dict[str, tuple] = {}
@@ -123,6 +124,7 @@ class StoreMonitor(Actor):
                     # replay: check on data time, once every bar of the previous instant is in
                     self._check_feeds_locked(self._last_bar_ns)
                 self._feeds.on_bar(_symbol(iid), bar.ts_event)
+                self._bars.append(_bar_row(bar))
             self._first_bar_ns = self._first_bar_ns or bar.ts_event
             self._last_bar_ns = max(self._last_bar_ns, bar.ts_event)
 
@@ -165,6 +167,7 @@ class StoreMonitor(Actor):
         try:
             with store.transaction():
                 self._write(store)
+                self._write_bars(store)
             self._flushes += 1
             if self._flushes % 20 == 0:
                 with store.transaction():
@@ -196,6 +199,12 @@ class StoreMonitor(Actor):
             taken = dict(self._status), changed, self._cycles, self._events, self._fills
             self._cycles, self._events, self._fills, self._dirty = [], [], [], set()
         return taken
+
+    def _write_bars(self, store: StateStore) -> None:
+        with self._lock:
+            bars, self._bars = self._bars, []
+        if bars:
+            store.add_bars(bars)
 
     def _check_feeds_locked(self, now: int) -> None:
         went, back = self._feeds.check(now)
@@ -364,6 +373,13 @@ def _ny_day(ts_ns: int) -> str:
 
 def _ny(ts_ns: int) -> str:
     return pd.Timestamp(ts_ns, tz="UTC").tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _bar_row(bar: Bar) -> tuple:
+    """A received bar as the store's ``bars`` row: symbol, seconds, ts (close, ns), open..volume."""
+    seconds = int(bar.bar_type.spec.timedelta.total_seconds())
+    return (_symbol(bar.bar_type.instrument_id), seconds, bar.ts_event, float(bar.open), float(bar.high),
+            float(bar.low), float(bar.close), float(bar.volume))
 
 
 def _symbol(instrument_id) -> str:

@@ -10,8 +10,8 @@ equity and events carry the run they belong to and are never wiped by a restart.
 ``status`` and ``positions`` describe the current (newest) run only; the status a
 run ended with is kept in its ``runs`` row.  Readers default to the current run.
 
-Size is bounded: the per-cycle tables (rule states, equity), fills and events
-keep their newest rows only (over all runs), and terminal orders beyond a cap
+Size is bounded: the per-cycle tables (rule states, equity), fills, events and
+the bars received (``bars``: the Live tab's candles) keep their newest rows only (over all runs), and terminal orders beyond a cap
 are dropped oldest first (working orders are never dropped).
 """
 
@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS commands (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL, command TEXT, args TEXT,
     state TEXT DEFAULT 'pending', result TEXT, done REAL);
+CREATE TABLE IF NOT EXISTS bars (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT, seconds INTEGER, ts INTEGER, open REAL, high REAL,
+    low REAL, close REAL, volume REAL, UNIQUE (symbol, seconds, ts));
 CREATE TABLE IF NOT EXISTS runs (
     run INTEGER PRIMARY KEY, pid INTEGER, mode TEXT, options TEXT, started REAL, ended REAL,
     end_state TEXT, end_detail TEXT, last_status TEXT);
@@ -87,6 +90,7 @@ class Limits:
     equity: int = 20_000
     fills: int = 10_000
     events: int = 5_000
+    bars: int = 50_000  # the bars the bot received, for the Live tab's candles (IB bars are in no catalog)
     terminal_orders: int = 10_000
     commands: int = 500
 
@@ -250,6 +254,14 @@ class StateStore:
             [{**r, "run": run} for r in rows],
         )
 
+    def add_bars(self, rows: Iterable[tuple]) -> None:
+        """Bars as the bot received them: (symbol, seconds, ts close time ns, open, high, low, close, volume);
+        market data, not a run's (a bar sent again replaces itself)."""
+        self._db.executemany(
+            "INSERT INTO bars (symbol, seconds, ts, open, high, low, close, volume) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (symbol, seconds, ts) DO UPDATE SET open=excluded.open, high=excluded.high, "
+            "low=excluded.low, close=excluded.close, volume=excluded.volume", rows)
+
     def add_cycle(self, ts: int, per_symbol: Mapping[str, Mapping[str, Any]], version: str | None) -> None:
         """One cycle: per symbol (``""`` for the global rules) its rule states, values, blockers."""
         run = self._writing_run()
@@ -292,7 +304,7 @@ class StateStore:
         """Drop the oldest rows beyond the limits (the store never grows without bound)."""
         lim = self.limits
         for table, keep in (("cycles", lim.cycles), ("equity", lim.equity), ("fills", lim.fills),
-                            ("events", lim.events), ("commands", lim.commands)):
+                            ("events", lim.events), ("commands", lim.commands), ("bars", lim.bars)):
             self._db.execute(f"DELETE FROM {table} WHERE id <= (SELECT MAX(id) FROM {table}) - ?", (keep,))
         self._db.execute(
             "DELETE FROM orders WHERE terminal = 1 AND client_order_id IN (SELECT client_order_id FROM orders "

@@ -45,6 +45,13 @@ def fake_bars() -> dict[str, pd.DataFrame]:
                                 freq="30s", seed=3)}
 
 
+def received_bars(home) -> pd.DataFrame:
+    import sqlite3
+
+    with sqlite3.connect(home / "live" / "state.db") as db:
+        return pd.read_sql("SELECT symbol, seconds, ts, open, high, low, close, volume FROM bars ORDER BY ts", db)
+
+
 def start(home, port: int, monkeypatch):
     monkeypatch.setenv("RBTS_IB_PORT", str(port))
     started = rbts(home, "live", str(home.parent / "ib.rbts"), "--mode", "ib", "--detach")
@@ -53,9 +60,11 @@ def start(home, port: int, monkeypatch):
 
 @pytest.mark.slow
 def test_ib_bot_connects_warms_up_evaluates_and_trades(home, monkeypatch):
-    with FakeTws(fake_bars(), live_interval=1.0) as tws:
+    sent = fake_bars()
+    with FakeTws(sent, live_interval=1.0) as tws:
         start(home, tws.port, monkeypatch)
         wait_for(home, lambda s: s.count("cycles") >= 1 and s.positions(), timeout=90, what="a cycle and a position")
+        received = received_bars(home)
         with store_of(home) as store:
             status = store.status()
             events = {e["kind"]: e["message"] for e in store.events()}
@@ -69,6 +78,10 @@ def test_ib_bot_connects_warms_up_evaluates_and_trades(home, monkeypatch):
         assert [o.action for o in tws.orders.values()] == ["BUY"]
         stopped = rbts(home, "stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    # the Live tab's candles: the bars IB sent, kept in the store (they are in no catalog)
+    assert len(received) >= 1 and set(received["symbol"]) == {"AAPL"} and set(received["seconds"]) == {30}
+    expected = sent["AAPL"].loc[pd.to_datetime(received["ts"], utc=True)]
+    assert received[["open", "high", "low", "close", "volume"]].to_numpy() == pytest.approx(expected.to_numpy())
     with store_of(home) as store:
         assert store.status()["node_status"] == "stopped"
 

@@ -141,3 +141,27 @@ def test_a_hot_apply_equals_two_chained_backtests(small_demo_home, tmp_path):
     assert before["equity"].to_numpy() == pytest.approx(first["equity"].to_numpy(), abs=1e-6)
     assert after["ts"].tolist() == [t.value for t in second.index]
     assert after["strategy_equity"].to_numpy() == pytest.approx(second["equity"].to_numpy(), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_the_store_keeps_the_bars_the_replay_played(replayed):
+    """The Live tab's candles are the bars the bot received (the store's ``bars``, written by the monitor;
+    an IB bot's are in no catalog): in a replay, the catalog's base bars, each once."""
+    import sqlite3
+
+    from rbts.runtime.data.catalog import BarStore
+    from rbts.runtime.settings import load_settings
+
+    home, _ = replayed
+    with sqlite3.connect(home / "live" / "state.db") as db:
+        rows = db.execute("SELECT ts, open, high, low, close, volume FROM bars WHERE symbol = 'AAPL' AND seconds = 60 "
+                          "ORDER BY ts").fetchall()
+        timeframes = {r[0] for r in db.execute("SELECT DISTINCT seconds FROM bars")}
+    stored = pd.DataFrame(rows, columns=["ts", "open", "high", "low", "close", "volume"]).set_index("ts")
+    catalog = BarStore(load_settings(home)).load_frame("AAPL", FIRST, LAST)
+    played = catalog[(catalog.index.as_unit("ns").asi8 >= stored.index[0]) &
+                     (catalog.index.as_unit("ns").asi8 <= stored.index[-1])]
+    assert timeframes == {60, 300}  # base bars and the rules' 5-minute bars
+    assert stored.index.tolist() == played.index.as_unit("ns").asi8.tolist()
+    assert stored.to_numpy() == pytest.approx(played[stored.columns].to_numpy())
+    assert len(stored) > 4 * 390  # most of the five sessions

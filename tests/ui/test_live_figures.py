@@ -10,7 +10,7 @@ from support.live_store import SCOPES, STRATEGY, T0, states_at, ts_at, write_cyc
 
 from rbts.runtime.live.store import StateStore
 from rbts.ui import live_figures, live_model, theme
-from rbts.ui.live_data import MAX_CYCLES, read_frames, strategy_info
+from rbts.ui.live_data import MAX_CYCLES, read_bars, read_frames, strategy_info, with_bars
 from rbts.ui.rule_view import FALSE, TRUE, WARMING
 
 WALL = pd.Timestamp("2026-12-04 20:30:08", tz="UTC").value  # a replay's orders carry the node's wall clock
@@ -233,3 +233,48 @@ def test_the_adapter_reads_each_orders_recorded_cycle_and_reason(store_path):
     notes = live_model.fill_notes(read_frames(store_path, "AAPL", SCOPES), "AAPL")
     last = notes.iloc[-1]
     assert last["decided"] == ts_at(20) and ": trailing_stop" in last["text"]
+
+
+def test_candles_are_the_bars_the_bot_received_smallest_timeframe_within_the_cycles(store_path):
+    """An IB bot's bars are in no catalog: the monitor keeps them in the store's ``bars`` table."""
+    minute = 60 * 1_000_000_000
+    with StateStore(store_path) as store:
+        base = [("AAPL", 60, ts_at(0) + k * minute, 100.0 + k, 101.0 + k, 99.0 + k, 100.5 + k, 10.0 * k)
+                for k in range(-90, 60 * 5 + 30)]  # from 90 min before the first cycle to past the last
+        store.add_bars(base)
+        store.add_bars([("AAPL", 300, ts_at(i), 1.0, 2.0, 0.5, 1.5, 9.0) for i in range(60)])  # a higher timeframe
+        store.add_bars([("MSFT", 60, ts_at(3), 50.0, 51.0, 49.0, 50.5, 1.0)])
+        store.add_bars([base[100][:3] + (7.0, 8.0, 6.0, 7.5, 1.0)])  # a bar sent again replaces itself
+    frames = read_frames(store_path, "AAPL", SCOPES)
+    bars = read_bars(store_path, "AAPL", frames)
+    first, last = ts_at(0) - 3600 * 1_000_000_000, ts_at(59)
+    assert bars.index[0].value == first and bars.index[-1].value == last  # an hour before, never past the last cycle
+    assert len(bars) == (last - first) // minute + 1 and bars.index.is_monotonic_increasing
+    k = (bars.index[0].value - ts_at(0)) // minute
+    assert bars.iloc[0].tolist() == [100.0 + k, 101.0 + k, 99.0 + k, 100.5 + k, 10.0 * k]
+    assert bars.loc[pd.Timestamp(base[100][2], tz="UTC")].tolist() == [7.0, 8.0, 6.0, 7.5, 1.0]
+    fig = live_figures.ticker_figure("AAPL", live_model.bars_of(with_bars(frames, "AAPL", bars), "AAPL"),
+                                     {}, live_model.fill_notes(frames, "AAPL"), live_model.working_limits(frames, "AAPL"),
+                                     [], min_step=300)
+    candles = fig.data[0]
+    assert fig.layout.meta["bar_seconds"] == 300 and len(candles.x) == 60 + 12  # cycle candles from base bars
+
+
+def test_a_store_without_bars_reads_none_and_the_table_stays_bounded(tmp_path):
+    import sqlite3
+
+    from rbts.runtime.live.store import Limits
+
+    old = tmp_path / "old.db"
+    with StateStore(old) as store:
+        write_cycles(store, 3)
+    with sqlite3.connect(old) as db:
+        db.execute("DROP TABLE bars")  # a store from before the table
+    assert read_bars(old, "AAPL", read_frames(old, "AAPL", SCOPES)).empty
+    path = tmp_path / "state.db"
+    with StateStore(path, limits=Limits(bars=100)) as store:
+        store.add_bars([("AAPL", 60, k, 1.0, 1.0, 1.0, 1.0, 1.0) for k in range(250)])
+        store.prune()
+    with sqlite3.connect(path) as db:
+        kept = [r[0] for r in db.execute("SELECT ts FROM bars ORDER BY ts")]
+    assert kept == list(range(150, 250))  # the newest ones
