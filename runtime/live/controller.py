@@ -230,7 +230,7 @@ class LiveController(Controller):
 
     def _enter_safe_mode(self, reason: str, *, flatten: bool = False, command: int | None = None,
                          ok: bool = True) -> None:
-        self._event(f"safe mode: {reason}", level="WARNING", kind="safe_mode")
+        self._event(f"safe mode: {reason}", level="WARNING", kind="safe_mode", ts=self._data_now())
         swap = Swap(safe_strategy(self._bars_seconds, flatten), safe_target(self.cache, reason, self._bars_seconds), command, flatten=flatten)
         if not ok:
             swap.notes.append(f"failed: {reason}")
@@ -345,7 +345,7 @@ class LiveController(Controller):
     def _safe_now(self, reason: str) -> None:
         """Safe mode at once (nothing runs, or what should run cannot): no check, nothing to drain."""
         self._retire_current()
-        self._event(f"safe mode: {reason}", level="ERROR", kind="safe_mode")
+        self._event(f"safe mode: {reason}", level="ERROR", kind="safe_mode", ts=self._data_now())
         target = safe_target(self.cache, reason, self._bars_seconds)
         self._launch(safe_strategy(self._bars_seconds))
         self._running = target
@@ -389,10 +389,11 @@ class LiveController(Controller):
 
         return ReplayDataClientFactory.last
 
-    def _data_now(self) -> int | None:
-        """The replay's instant (every bar up to it applied, its cycle done): when a swap took effect."""
+    def _data_now(self) -> int:
+        """Data time now, for the events the Live tab marks on its charts (a swap, safe mode): the replay's
+        instant (every bar up to it applied, its cycle done); in IB mode the clock (data time is wall time)."""
         gate = self._gate()
-        return gate.cursor_ns if gate is not None else None
+        return gate.cursor_ns if gate is not None else self.clock.timestamp_ns()
 
     def _running_label(self) -> str:
         running = self._running

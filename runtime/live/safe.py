@@ -15,6 +15,8 @@ from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import BarType
 from nautilus_trader.trading.strategy import Strategy
 
+from rbts.runtime.strategy import decision
+
 
 class SafeModeConfig(StrategyConfig, frozen=True, kw_only=True):
     flatten_on_start: bool = False
@@ -61,4 +63,4 @@ class SafeModeStrategy(Strategy):
         for order in self.cache.orders_open(strategy_id=self.id):
             self.cancel_order(order)
         for position in self.cache.positions_open(strategy_id=self.id):
-            self.close_position(position)
+            self.close_position(position, tags=[decision.tag(None, "flatten")])  # the Live tab names the cause

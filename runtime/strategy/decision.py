@@ -2,7 +2,7 @@
 
 ``rbts:decided=<cycle ts ns>;reason=<rule>`` where the reason is the entry rules
 (``bull_cross``, ``a+b``) or the exit's cause (an exit rule, ``stop_loss``,
-``take_profit``, ``trailing_stop``, ``max_daily_loss``).  The live monitor stores
+``take_profit``, ``trailing_stop``, ``max_daily_loss``, ``flatten``).  The live monitor stores
 them with the order, so the Live tab's fill markers name the exact cycle and
 cause.  Interactive Brokers' adapter reads only tags starting ``IBOrderTags:``;
 this one never reaches the broker.
@@ -15,8 +15,9 @@ from collections.abc import Iterable
 PREFIX = "rbts:"
 
 
-def tag(decided_ns: int, reason: str) -> str:
-    return f"{PREFIX}decided={int(decided_ns)};reason={reason}"
+def tag(decided_ns: int | None, reason: str) -> str:
+    """``decided_ns`` None: no cycle decided it (a user's flatten)."""
+    return f"{PREFIX}decided={'' if decided_ns is None else int(decided_ns)};reason={reason}"
 
 
 def parse(tags: Iterable[str] | None) -> tuple[int | None, str | None]:

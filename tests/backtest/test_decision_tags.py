@@ -13,6 +13,7 @@ def test_tags_round_trip_and_foreign_tags_are_ignored():
     assert decision.parse([decision.tag(1_741_013_700_000_000_000, "a+b")]) == (1_741_013_700_000_000_000, "a+b")
     assert decision.parse(['IBOrderTags:{"outsideRth": true}']) == (None, None)
     assert decision.parse(None) == (None, None)
+    assert decision.parse([decision.tag(None, "flatten")]) == (None, "flatten")  # no cycle decided a flatten
 
 
 def test_orders_name_their_cycle_and_rule(small_demo_home):

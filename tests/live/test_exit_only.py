@@ -84,3 +84,10 @@ def test_a_dropped_ticker_is_exited_by_the_new_version_and_never_entered(home, t
     assert [f["side"] for f in msft] == ["BUY"]  # MSFT carried over into v2, untouched
 
     flatten_and_wait(home)  # flatten closes what v2 holds
+    with store_of(home) as store:
+        why = {(o["symbol"], o["side"]): (o["decided_ts"], o["reason"]) for o in store.orders()}
+        safe = next(e for e in store.events(100) if e["kind"] == "safe_mode")
+    # what the Live tab's fill markers say: v2 exited the exit-only AAPL at its own cycle by its rule; the
+    # flatten's sell names no cycle; safe mode is marked at the replay's instant (data time)
+    assert why["AAPL", "SELL"] == (ny("2025-03-11 12:51"), "drop") and why["MSFT", "SELL"] == (None, "flatten")
+    assert safe["ts"] == ny("2025-03-11 13:20")

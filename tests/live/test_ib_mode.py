@@ -68,11 +68,13 @@ def test_ib_bot_connects_warms_up_evaluates_and_trades(home, monkeypatch):
         with store_of(home) as store:
             status = store.status()
             events = {e["kind"]: e["message"] for e in store.events()}
+            running = next(e for e in store.events() if e["message"] == "running ib-smoke v1")
             fill = store.fills(1)[0]
         assert status["mode"] == "ib" and status["connected"] is True and not status["safe_mode"]
         assert status["strategy_version"] == "ib-smoke v1" and status["last_bar_ts"]
         assert events["warm_up"].startswith("warm-up: ") and "historical bars applied" in events["warm_up"]
         assert fill["symbol"] == "AAPL" and fill["side"] == "BUY"
+        assert abs(running["ts"] / 1e9 - running["wall"]) < 5  # data time (the clock in IB mode): a chart mark
         history = tws.requests_named("reqHistoricalData")
         assert {f[20] for f in history} == {"0", "1"}  # a warm-up request and a keepUpToDate subscription
         assert [o.action for o in tws.orders.values()] == ["BUY"]

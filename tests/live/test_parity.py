@@ -161,7 +161,7 @@ def test_the_store_keeps_the_bars_the_replay_played(replayed):
     catalog = BarStore(load_settings(home)).load_frame("AAPL", FIRST, LAST)
     played = catalog[(catalog.index.as_unit("ns").asi8 >= stored.index[0]) &
                      (catalog.index.as_unit("ns").asi8 <= stored.index[-1])]
-    assert timeframes == {60, 300}  # base bars and the rules' 5-minute bars
+    assert min(timeframes) == 60  # the base bars (the candles' timeframe)
     assert stored.index.tolist() == played.index.as_unit("ns").asi8.tolist()
     assert stored.to_numpy() == pytest.approx(played[stored.columns].to_numpy())
     assert len(stored) > 4 * 390  # most of the five sessions

@@ -13,11 +13,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from livetest import (WORKING, flatten_and_wait, rbts, stop_bot, store_of, submitted_order_ids, use_toy_plugin,
                       wait_for)
 
 from rbts.runtime.live.store import TERMINAL_ORDER_STATES
+from rbts.ui import live_model
+from rbts.ui.live_data import read_frames
 
 V1 = {"toy": 1, "name": "toy", "universe": ["AAPL", "MSFT"], "every": 5, "qty": 10}
 V2 = {"toy": 1, "name": "toy", "universe": ["AAPL", "MSFT"], "every": 7, "qty": 3}
@@ -64,6 +67,13 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
     status = flatten_and_wait(home)
     with store_of(home) as store:
         fills_after_flat = store.count("fills")
+        safe = next(e for e in store.events(200) if e["kind"] == "safe_mode")
+        flattened = [(o["side"], o["type"]) for o in store.orders() if o["reason"] == "flatten"]
+    # the Live tab marks safe mode at its data time; a flatten's orders say why they were sent
+    assert pd.Timestamp("2025-03-10", tz="America/New_York").value <= safe["ts"] <= status["last_bar_ts"]
+    assert set(flattened) <= {("SELL", "MARKET")}  # (tests/live/test_exit_only.py: a position it closed)
+    marks = live_model.equity_marks(read_frames(home / "live" / "state.db"))
+    assert ("safe_mode", safe["ts"]) in set(zip(marks["kind"], marks["ts"], strict=True))
     # two more flushes of the monitor: safe mode opened nothing and left nothing working
     wait_for(home, lambda s: s.status()["heartbeat"] > status["heartbeat"] + 1.0, what="monitor flushes")
     with store_of(home) as store:
