@@ -97,6 +97,11 @@ def _act(settings, action) -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def _monitor_fragment(settings) -> None:
+    with st.container(key="live_monitor"):  # theme.CSS: no dimming while it refreshes
+        _monitor(settings)
+
+
+def _monitor(settings) -> None:
     snap = control.snapshot(settings)
     if bool(snap["running"]) != st.session_state.get("live_controls_running", bool(snap["running"])):
         st.rerun(scope="app")  # the bot started or stopped elsewhere (CLI, crash): redraw the controls

@@ -68,5 +68,8 @@ div[data-testid="stExpander"] details {{ border-color: {GRID}; border-radius: 4p
 .rbts-muted {{ color: {MUTED}; font-size: 0.8rem; }}
 .rbts-true {{ color: {UP}; font-weight: 600; }} .rbts-false {{ color: {DOWN}; font-weight: 600; }}
 .rbts-warming {{ color: {WARMING}; font-weight: 600; }}
+/* The Live tab redraws itself every few seconds: Streamlit's dimming of the elements not yet redrawn
+   would make its tables blink at each refresh (they are replaced in place a moment later). */
+.st-key-live_monitor [data-stale="true"] {{ opacity: 1 !important; transition: none !important; }}
 </style>
 """

@@ -201,12 +201,16 @@ def _replay_window(settings: Settings, options: RunOptions) -> tuple[int, int | 
     end_ns = to_ns(options.end, settings.timezone) if options.end else None
     if options.start:
         return to_ns(options.start, settings.timezone), end_ns
-    # Default: the last 30 sessions or so of the catalog (earlier bars serve warm-up requests).
+    # Default: the last 30 sessions or so of the catalog (earlier bars serve warm-up requests), and never
+    # the catalog's first day: a shorter catalog keeps at least a session of every symbol for the warm-up
+    # (an apply with no history at all is refused).
     store = BarStore(settings)
-    lasts = [store.load_frame(s).index[-1] for s in store.symbols()]
-    if not lasts:
+    frames = [store.load_frame(s).index for s in store.symbols()]
+    if not frames:
         raise RbtsError(f"the catalog {settings.catalog_dir} holds no bars: run `rbts data demo` first")
-    return int((max(lasts) - pd.Timedelta(days=42)).as_unit("ns").value), end_ns
+    recent = max(i[-1] for i in frames) - pd.Timedelta(days=42)
+    first_day = max(i[0] for i in frames).tz_convert(settings.timezone).normalize()
+    return int(max(recent, first_day + pd.Timedelta(days=1)).as_unit("ns").value), end_ns
 
 
 def run(settings: Settings, options: RunOptions, lock) -> int:

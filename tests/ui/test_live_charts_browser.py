@@ -74,6 +74,10 @@ def _traces(page, selector: str) -> list[dict]:
 def _shot(page, name: str) -> None:
     _settled(page)
     page.screenshot(path=str(ARTIFACTS / f"live-charts-{name}.png"), full_page=True)
+    # the Live tab refreshes itself; Streamlit's dimming of elements not yet redrawn made its tables blink
+    dimmed = page.evaluate("() => [...document.querySelectorAll('.st-key-live_monitor [data-testid=stElementContainer]')]"
+                           ".filter(e => parseFloat(getComputedStyle(e).opacity) < 1).length")
+    assert dimmed == 0, f"{dimmed} dimmed elements in the Live tab ({name})"
 
 
 def test_first_run_charts_advance_and_an_apply_is_marked(page, home, tmp_path):
@@ -86,7 +90,8 @@ def test_first_run_charts_advance_and_an_apply_is_marked(page, home, tmp_path):
 
 def _hover_last_buy(page) -> str:
     """Move the mouse onto the newest buy marker; the hover label's text, and a screenshot of the chart
-    with it (the chart redraws every few seconds, which may drop a label: try again)."""
+    with it (the chart redraws every few seconds, which may drop a label or move the marker from under
+    the mouse as the x range grows: try again)."""
     for _ in range(5):
         x, y = page.evaluate(
             "(tk) => { const el = document.querySelector(tk);"
@@ -101,6 +106,8 @@ def _hover_last_buy(page) -> str:
                 "(tk) => { const h = document.querySelector(tk + ' .hoverlayer .hovertext');"
                 " return h && h.textContent; }", arg=TICKER, timeout=3_000).json_value()
         except Exception:  # noqa: BLE001 - redrawn under the mouse
+            continue
+        if not text.startswith("BUY"):  # a refresh widened the x range: the mouse is on a line now
             continue
         box = page.evaluate("(tk) => { const r = document.querySelector(tk).getBoundingClientRect();"
                             " return {x: r.x, y: r.y, width: r.width, height: r.height}; }", TICKER)
