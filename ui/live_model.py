@@ -262,7 +262,8 @@ def _fill_text(frames: LiveFrames, symbol: str, fill, decided: int, names: dict[
 
 
 RISK_REASONS = {"stop_loss": "stop_loss", "take_profit": "take_profit", "trailing_stop": "trailing_stop",
-                "max_daily_loss": "max_daily_loss breaker", "flatten": "flatten"}
+                "max_daily_loss": "max_daily_loss breaker", "flatten": "flatten",
+                "broker_stop": "broker_stop (the stop resting at the broker)"}
 
 
 def _recorded_why(side: str, reason: str) -> str:

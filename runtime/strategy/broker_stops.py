@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 from nautilus_trader.model.enums import OrderSide, OrderType, TimeInForce
 
+from rbts.runtime.strategy import decision
+
 RULE = "broker_stop"
 
 
@@ -50,8 +52,9 @@ class BrokerStops:
         trigger = instrument.make_price(position.avg_px_open * (1.0 - self.fraction))
         stop = self.stop_of(position)
         if stop is None:
-            order = self._s.order_factory.stop_market(
-                position.instrument_id, OrderSide.SELL, position.quantity, trigger, time_in_force=TimeInForce.GTC)
+            order = self._s.order_factory.stop_market(  # no cycle decides its fill: the price does
+                position.instrument_id, OrderSide.SELL, position.quantity, trigger, time_in_force=TimeInForce.GTC,
+                tags=[decision.tag(None, RULE)])
             self._s.note_exit_rule(order.client_order_id, RULE, position.id)
             self._s.submit_order(order, position_id=position.id)
         elif stop.client_order_id not in self._pending and \

@@ -55,6 +55,9 @@ def test_the_stop_rests_from_the_entry_and_fills_inside_the_cycle_at_its_price()
     # the cycle at 10:00 enters again at that bar's close; its stop rests until the end
     assert (trades.iloc[1]["entry_ts"], trades.iloc[1]["entry_price"]) == (at(DAYS[0], "10:00"), 100.0)
     assert list(stops["status"]) == ["FILLED", "ACCEPTED"]
+    # the Live tab's fill marker names the cause (rbts.runtime.strategy.decision); no cycle decided it
+    from rbts.runtime.strategy import decision
+    assert {decision.parse(t) for t in stops["tags"]} == {(None, "broker_stop")}
 
 
 def test_a_bar_that_gaps_below_the_stop_fills_it_at_its_open():
