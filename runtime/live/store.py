@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -114,7 +115,9 @@ def default_path(live_dir: Path) -> Path:
 
 
 class StateStore:
-    """A connection to the state store; cheap to open, one per thread/process.
+    """A connection to the state store; cheap to open.  One instance may be shared by threads (the
+    monitor flushes on the event loop and on its timer's thread): its transactions run one after
+    another and another thread's statement waits for the transaction to end.
 
     ``run``: the run this connection writes for (the bot's own connections); rows written
     without one belong to the current run (the CLI recording a refused apply, say).
@@ -129,8 +132,9 @@ class StateStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise FileNotFoundError(self.path)
-        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        self._db = _SerialConnection(db)
         self._db.execute("PRAGMA busy_timeout=10000")
         if create:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -416,12 +420,47 @@ class StateStore:
         return [dict(r) for r in self._db.execute(sql, params).fetchall()]
 
 
-class _Transaction:
+class _SerialConnection:
+    """A sqlite3 connection used by several threads.  sqlite3 keeps one transaction per connection: a
+    second thread's BEGIN fails ("cannot start a transaction within a transaction") and its plain
+    writes would join, and be rolled back with, the first thread's transaction.  So a transaction
+    holds the connection from BEGIN to COMMIT, and every statement waits for it."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.lock = threading.RLock()  # re-entrant: the statements of the transaction's own thread
+
+    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
+        with self.lock:
+            return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows) -> sqlite3.Cursor:
+        with self.lock:
+            return self._db.executemany(sql, rows)
+
+    def executescript(self, script: str) -> sqlite3.Cursor:
+        with self.lock:
+            return self._db.executescript(script)
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+
+class _Transaction:
+    def __init__(self, db: _SerialConnection) -> None:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._db.lock.release()
+            raise
 
     def __exit__(self, exc_type, *_exc) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._db.lock.release()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 from rbts.compiler.protocol import CycleResult, RuleState
 from rbts.runtime.live.monitor import _cycle_rows
@@ -101,3 +103,51 @@ def test_registry_versions_dedupe_and_active_file(tmp_path):
     assert reg.active()[1] == v2 and reg.find(sha256(b"nope")) is None
     assert [v.number for v in reg.versions("vix-calm-ema-cross")] == [1, 2]
     assert not list((tmp_path / "live").glob(".active*"))  # no temp files left behind
+
+
+def test_threads_sharing_one_store_get_whole_transactions_each(tmp_path):
+    """The monitor flushes on the event loop (start, stop) and on its timer's thread, through one
+    connection: two flushes at once failed with "cannot start a transaction within a transaction"
+    (seen twice at every IB start-up), and a write from another thread could land inside, and be
+    rolled back with, a transaction that was not its own."""
+    store = StateStore(tmp_path / "state.db")
+    store.begin_run("replay", {})
+    errors: list[Exception] = []
+    start = threading.Barrier(3)
+
+    def flusher(name: str) -> None:
+        start.wait()
+        for i in range(60):
+            try:
+                with store.transaction():
+                    store.log_event(f"{name} {i}", kind="flush")
+                    time.sleep(0.0005)  # another thread runs meanwhile
+                    store.set_status(**{name: i})
+                    if i % 3 == 0:
+                        raise _Rollback
+            except _Rollback:
+                pass
+            except Exception as exc:
+                errors.append(exc)
+
+    def plain_writer() -> None:
+        start.wait()
+        for i in range(60):
+            store.log_event(f"plain {i}", kind="plain")
+            time.sleep(0.0005)
+
+    threads = [threading.Thread(target=flusher, args=(n,)) for n in ("a", "b")]
+    threads.append(threading.Thread(target=plain_writer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    kinds = [e["kind"] for e in StateStore(tmp_path / "state.db").events(1000)]
+    assert kinds.count("plain") == 60  # none rolled back with another thread's transaction
+    assert kinds.count("flush") == 2 * 40  # the committed ones only
+    assert store.status()["a"] == store.status()["b"] == 59
+
+
+class _Rollback(Exception):
+    pass
