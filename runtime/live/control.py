@@ -85,7 +85,8 @@ def apply_file(settings: Settings, path: str | Path, **kwargs) -> Applied:
     try:
         text = path.read_bytes().decode("utf-8-sig")  # the front door's encoding rule (a BOM ignored)
     except (OSError, UnicodeDecodeError) as exc:
-        message = f"{path}: cannot read it ({reason_of(exc)})"
+        why = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else reason_of(exc)
+        message = f"{path}: cannot read it ({why})"
         _record(settings, f"apply rejected: {message}")
         raise RbtsError(message) from None
     return apply_text(settings, text, str(path), **kwargs)

@@ -50,8 +50,10 @@ def not_running(bot: dict[str, Any], st: dict[str, Any]) -> str:
     run, state = bot.get("run"), bot.get("state")
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(bot["ended"])) if bot.get("ended") else None
     if state == "died":
-        return (f"bot DIED: run {run} ended without a clean stop ({bot.get('detail') or 'killed or crashed'}); "
-                "`rbts restart` starts it again and resumes")
+        detail = bot.get("detail")
+        why = ("its process was killed or crashed" if detail is None or "without a clean stop" in detail
+               else f"it failed: {detail}")
+        return f"bot DIED: run {run} ended without a clean stop, {why}; `rbts restart` starts it again and resumes"
     if state == "stopped":
         return f"bot not running (run {run} stopped{f' at {when}' if when else ''})"
     last = st.get("node_status")

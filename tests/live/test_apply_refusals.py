@@ -20,7 +20,7 @@ def random_bytes(n: int = 1500) -> bytes:
 
 def test_a_missing_or_binary_file_is_refused_with_an_event_and_last_error(tmp_path):
     missing = rbts(tmp_path, "apply", str(tmp_path / "nowhere.rbts"))
-    assert missing.returncode == 1 and "nowhere.rbts: cannot read it" in missing.stderr
+    assert missing.returncode == 1 and "nowhere.rbts: cannot read it (no such file or directory)" in missing.stderr
     with store_of(tmp_path) as store:
         assert "nowhere.rbts: cannot read it" in store.status()["last_error"]
         assert store.events(1)[0]["level"] == "ERROR" and "apply rejected" in store.events(1)[0]["message"]
