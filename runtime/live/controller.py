@@ -75,7 +75,8 @@ class LiveController(Controller):
         self._was_connected: bool | None = None
         self._bars_seconds = 60  # base bar length of the last strategy loaded (safe mode marks with it)
         self._checkpoint = config.resume  # given to the first version built
-        self._last_outcome: tuple[str, bool, str] | None = None  # (sha256, ok, result) of the last version tried
+        # (sha256, ok, result, when) of the last version tried: the answer to an apply sent while it was tried
+        self._last_outcome: tuple[str, bool, str, float] | None = None
         self.strategy_id = StrategyId(f"{program.STRATEGY_ID}-{program.ORDER_ID_TAG}")
 
     def on_start(self) -> None:
@@ -136,7 +137,7 @@ class LiveController(Controller):
     def _run_command(self, cmd: dict) -> None:
         name = cmd["command"]
         if name == "reload":
-            if not self._answer_from_last_swap(cmd["id"], cmd["args"].get("sha256")):
+            if not self._answer_from_last_swap(cmd, cmd["args"].get("sha256")):
                 self.reload("apply", command=cmd["id"])
         elif name == "flatten":
             self._enter_safe_mode("flattened by user: apply a strategy to trade again", flatten=True,
@@ -149,13 +150,15 @@ class LiveController(Controller):
             self._store.finish_command(cmd["id"], False, f"unknown command {name!r}")
 
     # ------------------------------------------------------------------ reload
-    def _answer_from_last_swap(self, command: int, wanted: str | None) -> bool:
+    def _answer_from_last_swap(self, cmd: dict, wanted: str | None) -> bool:
         """An apply's command whose version the change of the active file already brought in (or refused)
-        before the command arrived: it gets that outcome (the version is not swapped in twice)."""
+        while the command was on its way: it gets that outcome (the version is not swapped in twice).
+        A command sent after that outcome is a new request (the same file applied again after a
+        flatten, or after a refusal) and is run."""
         last = self._last_outcome
-        if wanted is None or last is None or last[0] != wanted:
+        if wanted is None or last is None or last[0] != wanted or (cmd.get("created") or 0) > last[3]:
             return False
-        self._store.finish_command(command, last[1], last[2])
+        self._store.finish_command(cmd["id"], last[1], last[2])
         return True
 
     def reload(self, why: str, *, command: int | None = None) -> None:
@@ -209,7 +212,7 @@ class LiveController(Controller):
             return
         message = f"strategy rejected, {self._running_label()} keeps running: {error}"
         if digest is not None:
-            self._last_outcome = (digest, False, message)
+            self._last_outcome = (digest, False, message, time.time())
         self._refused(message, command)
 
     def _refused(self, message: str, command: int | None) -> None:
@@ -354,7 +357,7 @@ class LiveController(Controller):
     def _end(self, swap: Swap, ok: bool, result: str, *, refused: bool = False) -> None:
         self._swap = None
         if swap.target.data is not None:
-            self._last_outcome = (sha256(swap.target.data), ok, result)
+            self._last_outcome = (sha256(swap.target.data), ok, result, time.time())
         if refused:
             self._refused(result, swap.command)
         elif swap.command is not None:

@@ -328,10 +328,11 @@ class StateStore:
         """The pending commands, oldest first, marked as running (bot side)."""
         with self.transaction():
             rows = self._db.execute(
-                "SELECT id, command, args FROM commands WHERE state = 'pending' ORDER BY id"
+                "SELECT id, command, args, created FROM commands WHERE state = 'pending' ORDER BY id"
             ).fetchall()
             self._db.executemany("UPDATE commands SET state='running' WHERE id=?", [(r["id"],) for r in rows])
-        return [{"id": r["id"], "command": r["command"], "args": json.loads(r["args"] or "{}")} for r in rows]
+        return [{"id": r["id"], "command": r["command"], "args": json.loads(r["args"] or "{}"), "created": r["created"]}
+                for r in rows]
 
     def finish_command(self, command_id: int, ok: bool, result: str = "") -> None:
         self._db.execute(

@@ -80,6 +80,13 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
         assert store.count("fills") == fills_after_flat
         assert store.orders(working_only=True) == []
 
+    # "apply a strategy to trade again": the version that ran before the flatten, applied again, runs
+    # again (it was answered "applied" from its earlier swap while the bot stayed in safe mode)
+    again = rbts(home, "apply", str(tmp_path / "v2.json"))
+    assert again.returncode == 0 and "applied toy v2" in again.stdout, again.stdout + again.stderr
+    status = wait_for(home, lambda s: s.status() if not s.status().get("safe_mode") else None, what="v2 again")
+    assert status["strategy_version"] == "toy v2"
+
     stopped = rbts(home, "stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert rbts(home, "status").returncode == 3
