@@ -86,6 +86,7 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
     assert again.returncode == 0 and "applied toy v2" in again.stdout, again.stdout + again.stderr
     status = wait_for(home, lambda s: s.status() if not s.status().get("safe_mode") else None, what="v2 again")
     assert status["strategy_version"] == "toy v2"
+    flatten_and_wait(home)  # and flat again: nothing working when it stops
 
     stopped = rbts(home, "stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
@@ -95,7 +96,7 @@ def test_replay_bot_apply_invalid_flatten_stop(home, tmp_path):
         assert store.status()["node_status"] == "stopped"
     submitted = submitted_order_ids(home)
     assert submitted and submitted <= set(orders)  # nothing lost
-    assert all(status in TERMINAL_ORDER_STATES | WORKING for status in orders.values())
+    assert all(status in TERMINAL_ORDER_STATES | WORKING for status in orders.values()), orders
 
 
 @pytest.mark.slow
