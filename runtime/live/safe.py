@@ -16,6 +16,7 @@ from nautilus_trader.model.data import BarType
 from nautilus_trader.trading.strategy import Strategy
 
 from rbts.runtime.strategy import decision
+from rbts.runtime.strategy.broker_stops import is_broker_stop
 
 
 class SafeModeConfig(StrategyConfig, frozen=True, kw_only=True):
@@ -27,6 +28,8 @@ class SafeModeStrategy(Strategy):
     def __init__(self, config: SafeModeConfig) -> None:
         super().__init__(config)
         self._flatten = config.flatten_on_start
+        self._flattening = False  # a flatten runs: each position is closed once its orders are done
+        self._cancel_retries: dict = {}  # order id -> cancels refused while the order still worked
         self._bar_spec = config.bar_spec
         self.marked: list[BarType] = []
 
@@ -44,8 +47,13 @@ class SafeModeStrategy(Strategy):
         from rbts.runtime.live.fill_events import fill_event
         from rbts.runtime.live.monitor import TOPIC_EVENT
 
-        rule = "flatten" if self.config.flatten_on_start else None  # else a broker stop or a reconciled fill
+        order = self.cache.order(event.client_order_id)
+        if order is not None and is_broker_stop(order):
+            rule = "broker_stop"
+        else:
+            rule = "flatten" if self.config.flatten_on_start else None  # else a reconciled fill
         self.msgbus.publish(TOPIC_EVENT, fill_event(self.cache, event, rule, event.ts_event))
+        self._close_settled()  # an order that filled before its cancel: what is left is sold now
 
     def on_stop(self) -> None:
         for bar_type in self.marked:
@@ -59,8 +67,46 @@ class SafeModeStrategy(Strategy):
             self.marked.append(bar_type)
 
     def flatten(self) -> None:
-        """Cancel this strategy's working orders and close its positions at market."""
-        for order in self.cache.orders_open(strategy_id=self.id):
+        """Cancel this strategy's working orders, then close its positions at market.
+
+        A position is sold only once none of its orders is working any more (the cancel answered,
+        or the order filled first): a resting sell (a broker stop, an exit limit) that triggers
+        while its cancel travels never sells the same shares as the flatten, and an entry that
+        fills meanwhile is sold with the rest.
+        """
+        self._flattening = True
+        for order in self._working():
+            if not order.is_pending_cancel:
+                self.cancel_order(order)
+        self._close_settled()
+
+    def _working(self, instrument_id=None) -> list:
+        return (self.cache.orders_open(None, instrument_id, self.id)
+                + self.cache.orders_inflight(None, instrument_id, self.id))
+
+    def _close_settled(self) -> None:
+        """During a flatten: close each position whose instrument has no order of this strategy working
+        (the close itself is working from then on, so it is sent once)."""
+        if not self._flattening:
+            return
+        for position in self.cache.positions_open(None, None, self.id):
+            if not self._working(position.instrument_id):
+                self.close_position(position, tags=[decision.tag(None, "flatten")])  # the Live tab names the cause
+
+    def on_order_canceled(self, event) -> None:
+        self._close_settled()
+
+    def on_order_expired(self, event) -> None:
+        self._close_settled()
+
+    def on_order_rejected(self, event) -> None:
+        self._close_settled()
+
+    def on_order_cancel_rejected(self, event) -> None:
+        """The broker refused a cancel: if the order filled, its fill settles the position; if it still
+        works, ask again (up to three times; then it stays working and the position is not sold)."""
+        order = self.cache.order(event.client_order_id)
+        tries = self._cancel_retries.get(event.client_order_id, 0)
+        if order is not None and order.is_open and not order.is_pending_cancel and tries < 3:
+            self._cancel_retries[event.client_order_id] = tries + 1
             self.cancel_order(order)
-        for position in self.cache.positions_open(strategy_id=self.id):
-            self.close_position(position, tags=[decision.tag(None, "flatten")])  # the Live tab names the cause

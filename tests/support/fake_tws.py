@@ -31,7 +31,8 @@ the bar's **close** time (tz-aware) with columns ``open high low close volume``.
 - Orders: ``placeOrder`` for market and limit orders; a market order fills at once at
   the last close served, a limit order when it is marketable against that close.
   The fill is reported as ``openOrder``/``orderStatus``/``execDetails``/
-  ``commissionAndFeesReport``; ``cancelOrder`` cancels a working order.
+  ``commissionAndFeesReport``; ``cancelOrder`` cancels a working order (``hold_cancels``: answered only at
+  ``release_cancels()``, as an IB slow to answer).
 
 Use it as a context manager::
 
@@ -373,6 +374,8 @@ class FakeTws:
         self.live_interval = live_interval
         self.partial_updates = partial_updates
         self.pacing_violations = pacing_violations  # answer this many history requests with error 162
+        self.hold_cancels = False  # True: cancelOrder requests wait for release_cancels() (IB slow to answer)
+        self.held_cancels: list[tuple[_Connection, list[str]]] = []
         self.sources = {s: BarSource(f) for s, f in (bars or {}).items()}
         self.realtime = {s: BarSource(f) for s, f in (realtime_bars or {}).items()}
         self.contracts: dict[str, FakeContract] = {}
@@ -476,6 +479,14 @@ class FakeTws:
                        if o.contract.symbol == symbol and o.status in ("PreSubmitted", "Submitted")]
         for order in resting:
             self.try_fill(order)
+
+    def release_cancels(self) -> None:
+        """Answer the cancels held so far, as IB would now (test helper; see ``hold_cancels``)."""
+        self.hold_cancels = False
+        with self._lock:
+            held, self.held_cancels = self.held_cancels, []
+        for conn, fields in held:
+            conn._on_cancelOrder(fields)
 
     def working_orders(self, order_type: str | None = None) -> list[FakeOrder]:
         with self._lock:
@@ -788,6 +799,10 @@ class _Connection:
 
     def _on_cancelOrder(self, f: list[str]) -> None:
         srv = self.server
+        if srv.hold_cancels:
+            with srv._lock:
+                srv.held_cancels.append((self, f))
+            return
         order_id = int(f[0])
         with srv._lock:
             order = srv.orders.get(order_id)
