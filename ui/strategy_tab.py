@@ -1,4 +1,4 @@
-"""The Strategy tab: file actions, builder | code, rules with their charts, backtest."""
+"""The Strategy tab: file actions, builder | code, rules with their charts, backtest, optimize."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rbts.ui.builder_panel import render_builder
 from rbts.ui.catalog import catalog_symbols, synthetic_symbols
 from rbts.ui.editor_panel import render_editor
 from rbts.ui.file_panel import render_actions, render_import_errors
+from rbts.ui.optimize_panel import render_optimize
 from rbts.ui.rule_charts import chart_controls, make_chart_slot
 from rbts.ui.rules_panel import render_rule_list
 
@@ -34,6 +35,8 @@ def render_strategy_tab(settings: Settings) -> None:
     render_rule_list(doc, make_chart_slot(doc, settings, controls))
     st.divider()
     render_backtest(doc, settings)
+    st.divider()
+    render_optimize(doc, settings)
 
 
 def _synthetic_note(doc, settings: Settings) -> None:

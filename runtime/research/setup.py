@@ -35,6 +35,7 @@ class SweepOptions:
     out: str | Path | None = None
     space: Mapping[str, Sequence] | None = None  # narrower domains (the app); default: the params' own
     prescreen: int | None = None  # SPEC §6.3: confirm only the best K of a vectorised pre-screen
+    workers: int | None = None  # local worker processes (the executor's, not the sweep's identity)
 
 
 def param_domains(checked) -> dict[str, tuple]:

@@ -76,14 +76,12 @@ class ParamStrategy:
         checked = load_source(self.source)
         return lambda values: _bind(checked, values)
 
-    def text_with(self, values: Mapping[str, Any]) -> str | None:
+    def text_with(self, values: Mapping[str, Any]) -> str:
         """The strategy text with each param's default set to ``values`` (best.rbts)."""
         if not values:
             return self.source
-        try:
-            from rbts.dsl.params import with_defaults
-        except ImportError:  # params not in the language yet
-            return None
+        from rbts.runtime.research.defaults import with_defaults
+
         return with_defaults(self.source, values)
 
 

@@ -1,0 +1,142 @@
+"""Sweep speed (issue 14): local worker processes and Ray against backtests one after another.
+
+    .venv/bin/python bench/bench_sweep.py [--variants 16] [--grow 64] [--no-ray]
+
+Data: the synthetic demo model, 10 tickers + VIX x 60 sessions (bench_backtest.make_home),
+written to a temporary home.  Variants: the reference strategy (examples/vix_ema_cross.rbts)
+with its two EMA lengths varied (fast x slow grid).  Every figure is wall clock, measured in
+this one run:
+
+* sequential: the variants' ``run_backtest`` one after another in this process (the first
+  run also pays the imports; it is reported apart as the warm-up and not counted);
+* local: ``rbts sweep``'s engine on 2 local worker processes (workers started, strategy
+  loaded, every variant run and journalled, files written);
+* per variant in a worker: the mean of the runs' own seconds (``journal.jsonl``) vs the mean
+  warm standalone ``run_backtest`` of the same variants;
+* ray: the same sweep on a Ray head started here on 127.0.0.1 with 2 CPUs;
+* growth: the local sweep of ``--grow`` variants vs ``--variants``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from bench_backtest import make_home, tickers  # noqa: E402
+
+from rbts.runtime.backtest.runner import run_backtest  # noqa: E402
+from rbts.runtime.research.local import LocalExecutor  # noqa: E402
+from rbts.runtime.research.ranking import Ranking  # noqa: E402
+from rbts.runtime.research.space import Space  # noqa: E402
+from rbts.runtime.research.sweep import Sweep, SweepRequest  # noqa: E402
+from rbts.runtime.research.tasks import TemplateStrategy  # noqa: E402
+
+REFERENCE = (Path(__file__).resolve().parents[1] / "examples" / "vix_ema_cross.rbts").read_text()
+TEMPLATE = re.sub(r"ema\(close, 9, 5m\)", "ema(close, {fast}, 5m)", REFERENCE, count=1)
+TEMPLATE = TEMPLATE.replace("ema(close, 21, 5m)", "ema(close, {slow}, 5m)")
+FASTS = (4, 5, 6, 7, 8, 9, 10, 11)
+SLOWS = (20, 21, 24, 26, 28, 30, 35, 40)
+
+
+def space(n: int) -> Space:
+    """n variants: a fast x slow grid (4 x 4 for 16, 8 x 8 for 64)."""
+    side = int(round(n ** 0.5))
+    return Space.of({"fast": FASTS[:side], "slow": SLOWS[:side]})
+
+
+def sweep(home, start, end, symbols, n, out, executor) -> tuple[float, dict]:
+    request = SweepRequest(strategy=TemplateStrategy(TEMPLATE), space=space(n), start=start, end=end, home=str(home),
+                           out=out, fingerprint=f"bench-{n}", tickers=tuple(symbols), ranking=Ranking("sharpe", 0))
+    started = time.perf_counter()
+    outcome = Sweep(request, executor).run()
+    wall = time.perf_counter() - started
+    assert outcome.status == "finished" and outcome.summary["counts"]["error"] == 0, outcome.summary["counts"]
+    return wall, outcome.summary
+
+
+def run_seconds(out: Path) -> list[float]:
+    return [json.loads(line)["seconds"] for line in (out / "journal.jsonl").read_text().splitlines()]
+
+
+def sequential(home, start, end, symbols, n) -> tuple[float, float, list[float], dict]:
+    first = time.perf_counter()
+    values = list(space(n).grid())
+    run_backtest(TEMPLATE.format(**values[0]), start, end, symbols=symbols, home=home)  # imports, caches
+    warm_up = time.perf_counter() - first
+    each, metrics = [], {}
+    for v in values:
+        t = time.perf_counter()
+        result = run_backtest(TEMPLATE.format(**v), start, end, symbols=symbols, home=home)
+        each.append(time.perf_counter() - t)
+        metrics[(v["fast"], v["slow"])] = result.metrics
+    return sum(each), warm_up, each, metrics
+
+
+def ray_sweep(root, home, start, end, symbols, n):
+    from support.ray_head import LOOPBACK_ENV, RayHead
+
+    from rbts.runtime.research.ray_executor import RayExecutor
+
+    os.environ.update(LOOPBACK_ENV)
+    head = RayHead(root, cpus=2)
+    try:
+        head.wait_ready()
+        return sweep(home, start, end, symbols, n, root / f"ray{n}", RayExecutor(head.address, workers=2))
+    finally:
+        head.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", type=int, default=16)
+    parser.add_argument("--grow", type=int, default=64)
+    parser.add_argument("--sessions", type=int, default=60)
+    parser.add_argument("--no-ray", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        home, start, end = make_home(root, 10, args.sessions)
+        symbols = tickers(10)
+        start, end = date.fromisoformat(start), date.fromisoformat(end)
+        n = args.variants
+        seq, warm_up, each, metrics = sequential(home, start, end, symbols, n)
+        local, summary = sweep(home, start, end, symbols, n, root / f"local{n}", LocalExecutor(2))
+        in_worker = run_seconds(root / f"local{n}")
+        for line in (root / f"local{n}" / "journal.jsonl").read_text().splitlines():  # same results, bit for bit
+            line = json.loads(line)
+            assert line["metrics"] == metrics[(line["values"]["fast"], line["values"]["slow"])]
+        rows = [
+            ("warm-up: first run_backtest in this process (imports, caches), not counted", warm_up, None),
+            (f"sequential: {n} run_backtest one after another", seq, 1.0),
+            (f"local: sweep of {n} on 2 worker processes", local, local / seq),
+            ("per variant: warm standalone run_backtest (mean)", statistics.fmean(each), 1.0),
+            ("per variant: inside a worker (mean)", statistics.fmean(in_worker),
+             statistics.fmean(in_worker) / statistics.fmean(each)),
+        ]
+        if not args.no_ray:
+            on_ray, ray_summary = ray_sweep(root, home, start, end, symbols, n)
+            assert ray_summary["best"] == summary["best"]
+            rows.append((f"ray: sweep of {n} on a local Ray head, 2 CPUs", on_ray, on_ray / local))
+        if args.grow:
+            grown, _ = sweep(home, start, end, symbols, args.grow, root / f"local{args.grow}", LocalExecutor(2))
+            rows.append((f"local: sweep of {args.grow} on 2 worker processes", grown, grown / local))
+        print(f"| measure (10 tickers + VIX x {args.sessions} sessions) | wall s | ratio |")
+        print("|---|---:|---:|")
+        for label, seconds, ratio in rows:
+            print(f"| {label} | {seconds:.2f} | {'' if ratio is None else f'{ratio:.2f}'} |", flush=True)
+        print(f"(load average at the end: {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()
