@@ -88,7 +88,7 @@ def ray_sweep(root, home, start, end, symbols, n):
 
     from rbts.runtime.research.ray_executor import RayExecutor
 
-    os.environ.update(LOOPBACK_ENV)
+    os.environ.update(LOOPBACK_ENV)  # before Ray is imported
     head = RayHead(root, cpus=2)
     try:
         head.wait_ready()
@@ -116,26 +116,26 @@ def main() -> None:
         for line in (root / f"local{n}" / "journal.jsonl").read_text().splitlines():  # same results, bit for bit
             line = json.loads(line)
             assert line["metrics"] == metrics[(line["values"]["fast"], line["values"]["slow"])]
-        rows = [
-            ("warm-up: first run_backtest in this process (imports, caches), not counted", warm_up, None),
-            (f"sequential: {n} run_backtest one after another", seq, 1.0),
-            (f"local: sweep of {n} on 2 worker processes", local, local / seq),
-            ("per variant: warm standalone run_backtest (mean)", statistics.fmean(each), 1.0),
-            ("per variant: inside a worker (mean)", statistics.fmean(in_worker),
-             statistics.fmean(in_worker) / statistics.fmean(each)),
-        ]
+        print(f"| measure (10 tickers + VIX x {args.sessions} sessions) | wall s | ratio |")
+        print("|---|---:|---:|")
+        row("warm-up: first run_backtest in this process (imports, caches), not counted", warm_up, None)
+        row(f"sequential: {n} run_backtest one after another", seq, 1.0)
+        row(f"local: sweep of {n} on 2 worker processes", local, local / seq)
+        row("per variant: warm standalone run_backtest (mean)", statistics.fmean(each), 1.0)
+        row("per variant: inside a worker (mean)", statistics.fmean(in_worker),
+            statistics.fmean(in_worker) / statistics.fmean(each))
+        if args.grow:
+            grown, _ = sweep(home, start, end, symbols, args.grow, root / f"local{args.grow}", LocalExecutor(2))
+            row(f"local: sweep of {args.grow} on 2 worker processes", grown, grown / local)
         if not args.no_ray:
             on_ray, ray_summary = ray_sweep(root, home, start, end, symbols, n)
             assert ray_summary["best"] == summary["best"]
-            rows.append((f"ray: sweep of {n} on a local Ray head, 2 CPUs", on_ray, on_ray / local))
-        if args.grow:
-            grown, _ = sweep(home, start, end, symbols, args.grow, root / f"local{args.grow}", LocalExecutor(2))
-            rows.append((f"local: sweep of {args.grow} on 2 worker processes", grown, grown / local))
-        print(f"| measure (10 tickers + VIX x {args.sessions} sessions) | wall s | ratio |")
-        print("|---|---:|---:|")
-        for label, seconds, ratio in rows:
-            print(f"| {label} | {seconds:.2f} | {'' if ratio is None else f'{ratio:.2f}'} |", flush=True)
+            row(f"ray: sweep of {n} on a local Ray head, 2 CPUs", on_ray, on_ray / local)
         print(f"(load average at the end: {os.getloadavg()[0]:.1f})")
+
+
+def row(label: str, seconds: float, ratio: float | None) -> None:
+    print(f"| {label} | {seconds:.2f} | {'' if ratio is None else f'{ratio:.2f}'} |", flush=True)
 
 
 if __name__ == "__main__":

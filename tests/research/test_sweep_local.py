@@ -181,3 +181,43 @@ def test_walk_forward_folds_and_chained_out_of_sample_equity(small_demo_home, tm
     data = json.loads((out / "sweep.json").read_text())
     assert data["deflated_sharpe"] is None and data["pbo"] is None
     assert data["walk_forward"] == {"folds": 2, "anchored": False}
+
+
+def test_optuna_sweep_runs_distinct_seeded_trials(small_demo_home, tmp_path):
+    from rbts.runtime.research.searches import OptunaSearch
+    from rbts.runtime.research.space import Search
+
+    space = Space.of({"fast": (5, 7, 9, 12), "slow": (21, 30)})
+    out = tmp_path / "opt"
+    outcome = Sweep(request(small_demo_home, out, space=space, end=date(2025, 3, 5), search=Search("optuna", 3),
+                            seed=11), LocalExecutor(2)).run()
+    assert outcome.status == "finished" and outcome.summary["search"] == "optuna:3"
+    rows = read_csv(out / "results.csv")
+    assert [r["variant"] for r in rows] == ["1", "2", "3"]
+    assert len({(r["fast"], r["slow"]) for r in rows}) == 3
+    assert outcome.summary["pbo"] is None  # PBO is for grid and random sweeps
+    # the same seed fed the same results asks for the same variants, whatever ran them
+    replay = OptunaSearch(space, 3, 11, Ranking("sharpe", 0))
+    by_variant = {r["variant"]: {**r, "variant": int(r["variant"]), "sharpe": float(r["sharpe"] or "nan"),
+                                 "trades": int(r["trades"])} for r in rows}
+    while not replay.done:
+        for variant, _ in replay.ready():
+            replay.record(variant, by_variant[str(variant)])
+    assert [(str(v["fast"]), str(v["slow"])) for v in replay.variants.values()] == [(r["fast"], r["slow"]) for r in rows]
+
+
+def test_sixteen_variants_give_pbo_and_dsr_from_their_daily_returns(small_demo_home, tmp_path):
+    space = Space.of({"fast": (4, 6, 9, 12), "slow": (18, 21, 26, 30)})
+    out = tmp_path / "pbo"
+    outcome = Sweep(request(small_demo_home, out, space=space, end=date(2025, 3, 24)), LocalExecutor(2)).run()
+    assert outcome.summary["counts"]["ok"] == 16
+    lines = sorted((json.loads(x) for x in (out / "journal.jsonl").read_text().splitlines()), key=lambda ln: ln["variant"])
+    matrix = [[r for _, r in ln["returns"]] for ln in lines]
+    assert {len(m) for m in matrix} == {16}  # 16 sessions: blocks of one day
+    import numpy as np
+
+    assert outcome.summary["pbo"] == stats.pbo(np.array(matrix).T)
+    best = outcome.summary["best"]["variant"]
+    sharpes = [stats.daily_sharpe(m) for m in matrix]
+    assert outcome.summary["deflated_sharpe"] == stats.deflated_sharpe(matrix[best - 1], sharpes)
+    assert 0.0 <= outcome.summary["pbo"] <= 1.0
