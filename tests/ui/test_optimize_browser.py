@@ -1,0 +1,121 @@
+"""The Optimize section end to end in a real browser: `rbts ui` on the small demo data.
+
+Paste a strategy with two params, narrow the dates, run a 2 x 2 grid, watch the progress,
+read the verdict, the ranked table and the heatmap, then "Use these values" and see the
+editor's text change.  Screenshots go to test-artifacts/optimize-*.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from support.browser import ARTIFACTS, browser_page, running_ui
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+pytest.importorskip("rbts.dsl.params", reason="params in the language (SPEC §6.1) are not on this branch yet")
+
+ACE = 'iframe[title="streamlit_ace.streamlit_ace"]'
+STRATEGY = """\
+strategy "Optimize me"
+universe: AAPL, MSFT
+cycle: 5m
+param fast = 9 in [5, 9]
+param slow = 21 in [21, 30]
+let fast_ema = ema(close, fast, 5m)
+let slow_ema = ema(close, slow, 5m)
+entry bull_cross: fast_ema crosses_above slow_ema
+exit bear_cross: fast_ema crosses_below slow_ema
+"""
+START, END = "2025/03/03", "2025/03/07"  # one week of the small demo data: quick variants
+
+
+@pytest.fixture
+def page(small_demo_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(small_demo_home, home)
+    with running_ui(home) as url, browser_page(url, height=3400) as page:
+        page.get_by_text("Valid strategy").wait_for()
+        _idle(page)
+        yield page
+
+
+def _key(name: str) -> str:
+    return f".st-key-{name}"
+
+
+def _idle(page) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+        " && !document.querySelector('[data-testid=stSkeleton]')", timeout=120_000)
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"optimize-{name}.png"), full_page=True)
+
+
+def _editor_text(page) -> str:
+    return page.locator(ACE).last.content_frame.locator(".ace_content").inner_text()
+
+
+def test_run_a_grid_read_the_results_and_use_a_variant(page):
+    try:
+        _walk_through(page)
+    except Exception:
+        _shot(page, "failure")
+        raise
+
+
+def _walk_through(page) -> None:
+    _paste_strategy(page)
+    page.get_by_text("Optimize", exact=True).scroll_into_view_if_needed()
+    for name in ("fast", "slow"):  # the params' whole domains are picked by default
+        assert page.locator(_key(f"strategy.opt.values.{name}")).is_visible()
+    _date(page, "strategy.opt.start", START)
+    _date(page, "strategy.opt.end", END)
+    page.get_by_text("4 combinations").wait_for()
+    _shot(page, "1-section")
+
+    page.get_by_role("button", name="Run optimization").click()
+    page.get_by_text("Optimizing…").first.wait_for(timeout=60_000)
+    _shot(page, "2-progress")
+    page.get_by_text("Deflated Sharpe ratio").wait_for(timeout=600_000)
+    _idle(page)
+    assert page.get_by_text("4 ok, 0 errors").first.is_visible()
+    assert page.locator(_key("strategy.opt.table")).is_visible()
+    page.locator(_key("strategy.opt.heat")).wait_for()
+    page.locator(_key("strategy.opt.heat")).scroll_into_view_if_needed()
+    _shot(page, "3-results")
+
+    # a variant other than the defaults (9, 21), so the text must change
+    page.locator(f"{_key('strategy.opt.pick')} [role='combobox']").click()
+    page.get_by_role("option").filter(has_text="fast=5, slow=30").click()
+    _idle(page)
+    page.get_by_role("button", name="Use these values").click()
+    page.get_by_text("Params set to fast=5, slow=30").first.wait_for()
+    _idle(page)
+    text = _editor_text(page)
+    assert "param fast = 5 in [5, 9]" in text and "param slow = 30 in [21, 30]" in text
+    _shot(page, "4-used")
+
+
+def _paste_strategy(page) -> None:
+    page.get_by_role("button", name="Import").click()
+    area = page.get_by_label("…or paste its text (.rbts or JSON)")
+    area.fill(STRATEGY)
+    area.press("Control+Enter")  # a text area sends its value on Ctrl+Enter or blur
+    _idle(page)
+    page.get_by_role("button", name="Import pasted text").click()
+    page.get_by_text("Imported pasted.rbts").wait_for()
+    page.keyboard.press("Escape")  # close the Import popover
+    _idle(page)
+
+
+def _date(page, key: str, value: str) -> None:
+    box = page.locator(f"{_key(key)} input")
+    box.fill(value)
+    box.press("Enter")
+    page.keyboard.press("Escape")  # close the calendar
+    _idle(page)
