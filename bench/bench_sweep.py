@@ -14,7 +14,10 @@ this one run:
 * per variant in a worker: the mean of the runs' own seconds (``journal.jsonl``) vs the mean
   warm standalone ``run_backtest`` of the same variants;
 * ray: the same sweep on a Ray head started here on 127.0.0.1 with 2 CPUs;
-* growth: the local sweep of ``--grow`` variants vs ``--variants``.
+* growth: the local sweep of ``--grow`` variants vs ``--variants``;
+* CPU seconds (the machine is shared, so wall clock swings with other people's load): the
+  sequential runs' process CPU vs the worker processes' CPU over the local sweep (their
+  start-up included; ``RUSAGE_CHILDREN`` of the workers, which are joined when it ends).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -55,6 +59,11 @@ def space(n: int) -> Space:
     return Space.of({"fast": FASTS[:side], "slow": SLOWS[:side]})
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def sweep(home, start, end, symbols, n, out, executor) -> tuple[float, dict]:
     request = SweepRequest(strategy=TemplateStrategy(TEMPLATE), space=space(n), start=start, end=end, home=str(home),
                            out=out, fingerprint=f"bench-{n}", tickers=tuple(symbols), ranking=Ranking("sharpe", 0))
@@ -74,13 +83,14 @@ def sequential(home, start, end, symbols, n) -> tuple[float, float, list[float],
     values = list(space(n).grid())
     run_backtest(TEMPLATE.format(**values[0]), start, end, symbols=symbols, home=home)  # imports, caches
     warm_up = time.perf_counter() - first
-    each, metrics = [], {}
+    each, cpu, metrics = [], [], {}
     for v in values:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = run_backtest(TEMPLATE.format(**v), start, end, symbols=symbols, home=home)
         each.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
         metrics[(v["fast"], v["slow"])] = result.metrics
-    return sum(each), warm_up, each, metrics
+    return sum(each), warm_up, each, cpu, metrics
 
 
 def ray_sweep(root, home, start, end, symbols, n):
@@ -110,20 +120,25 @@ def main() -> None:
         symbols = tickers(10)
         start, end = date.fromisoformat(start), date.fromisoformat(end)
         n = args.variants
-        seq, warm_up, each, metrics = sequential(home, start, end, symbols, n)
+        print(f"(load average at the start: {os.getloadavg()[0]:.1f})", flush=True)
+        print(f"| measure (10 tickers + VIX x {args.sessions} sessions) | wall s | ratio |")
+        print("|---|---:|---:|", flush=True)
+        seq, warm_up, each, cpu, metrics = sequential(home, start, end, symbols, n)
+        row("warm-up: first run_backtest in this process (imports, caches), not counted", warm_up, None)
+        row(f"sequential: {n} run_backtest one after another", seq, 1.0)
+        before = children_cpu()
         local, summary = sweep(home, start, end, symbols, n, root / f"local{n}", LocalExecutor(2))
+        workers_cpu = children_cpu() - before
         in_worker = run_seconds(root / f"local{n}")
         for line in (root / f"local{n}" / "journal.jsonl").read_text().splitlines():  # same results, bit for bit
             line = json.loads(line)
             assert line["metrics"] == metrics[(line["values"]["fast"], line["values"]["slow"])]
-        print(f"| measure (10 tickers + VIX x {args.sessions} sessions) | wall s | ratio |")
-        print("|---|---:|---:|")
-        row("warm-up: first run_backtest in this process (imports, caches), not counted", warm_up, None)
-        row(f"sequential: {n} run_backtest one after another", seq, 1.0)
         row(f"local: sweep of {n} on 2 worker processes", local, local / seq)
         row("per variant: warm standalone run_backtest (mean)", statistics.fmean(each), 1.0)
         row("per variant: inside a worker (mean)", statistics.fmean(in_worker),
             statistics.fmean(in_worker) / statistics.fmean(each))
+        row(f"CPU s: {n} run_backtest one after another (process CPU)", sum(cpu), 1.0)
+        row(f"CPU s: the 2 workers of the local sweep of {n}, start-up included", workers_cpu, workers_cpu / sum(cpu))
         if args.grow:
             grown, _ = sweep(home, start, end, symbols, args.grow, root / f"local{args.grow}", LocalExecutor(2))
             row(f"local: sweep of {args.grow} on 2 worker processes", grown, grown / local)
