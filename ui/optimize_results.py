@@ -32,7 +32,7 @@ def render_results(doc: Document, settings: Settings) -> None:
     ranking = Ranking(data["objective"], data["min_trades"])
     results = figs.ranked(figs.read_results(folder), ranking)
     params = list(data["space"])
-    _verdict(data)
+    _verdict(data, folder)
     if data["walk_forward"]:
         _walk_forward(folder, data, params)
     st.markdown(f"**Variants** ({len(results)}; click a column to sort)" if not data["walk_forward"]
@@ -42,11 +42,11 @@ def render_results(doc: Document, settings: Settings) -> None:
     _use_values(doc, results, data, params)
 
 
-def _verdict(data: dict) -> None:
+def _verdict(data: dict, folder: str) -> None:
     counts = data["counts"]
     status = "" if data["status"] == "finished" else f" · **{data['status']}** ({data.get('stop_reason') or ''})"
     st.caption(f"{counts['ok']} ok, {counts['error']} errors · {data['timings']['wall_seconds']:.0f} s · "
-               f"results in `{data.get('out') or ''}`{status}")
+               f"results in `{folder}`{status}")
     if data["walk_forward"]:
         return
     c1, c2, c3 = st.columns(3)

@@ -7,6 +7,7 @@ editor's text change.  Screenshots go to test-artifacts/optimize-*.png.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -35,14 +36,15 @@ START, END = "2025/03/03", "2025/03/07"  # one week of the small demo data: quic
 def page(small_demo_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(small_demo_home, home)
-    with running_ui(home) as url, browser_page(url, height=3400) as page:
+    with running_ui(home) as url, browser_page(url, height=4400) as page:
         page.get_by_text("Valid strategy").wait_for()
         _idle(page)
         yield page
 
 
 def _key(name: str) -> str:
-    return f".st-key-{name}"
+    """Streamlit's class of a widget key (characters other than letters, digits, _ and - become -)."""
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", name)
 
 
 def _idle(page) -> None:
@@ -83,10 +85,15 @@ def _walk_through(page) -> None:
     _shot(page, "2-progress")
     page.get_by_text("Deflated Sharpe ratio").wait_for(timeout=600_000)
     _idle(page)
-    assert page.get_by_text("4 ok, 0 errors").first.is_visible()
-    assert page.locator(_key("strategy.opt.table")).is_visible()
-    page.locator(_key("strategy.opt.heat")).wait_for()
-    page.locator(_key("strategy.opt.heat")).scroll_into_view_if_needed()
+    caption = page.get_by_text("4 ok, 0 errors").first.inner_text()
+    assert "results in" in caption and "/sweeps/Optimize-me-" in caption
+    assert page.get_by_text("Variants (4; click a column to sort)").is_visible()
+    table = page.locator("[data-testid='stDataFrame']").last
+    assert table.is_visible()
+    heat = page.locator(f"{_key('strategy.opt.heat')} .js-plotly-plot")
+    heat.wait_for()
+    assert page.evaluate("(el) => el.data[0].type", heat.element_handle()) == "heatmap"
+    heat.scroll_into_view_if_needed()
     _shot(page, "3-results")
 
     # a variant other than the defaults (9, 21), so the text must change
@@ -114,8 +121,13 @@ def _paste_strategy(page) -> None:
 
 
 def _date(page, key: str, value: str) -> None:
+    """Type a date into a date input (its calendar takes typed text once the field loses focus)."""
     box = page.locator(f"{_key(key)} input")
-    box.fill(value)
+    box.click()
+    box.press("Control+a")
+    box.press_sequentially(value)
     box.press("Enter")
     page.keyboard.press("Escape")  # close the calendar
+    page.get_by_text("Values to try (defaults from the strategy text):").click()  # focus elsewhere
     _idle(page)
+    assert box.input_value() == value
