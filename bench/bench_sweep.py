@@ -4,7 +4,8 @@
 
 Data: the synthetic demo model, 10 tickers + VIX x 60 sessions (bench_backtest.make_home),
 written to a temporary home.  Variants: the reference strategy (examples/vix_ema_cross.rbts)
-with its two EMA lengths varied (fast x slow grid).  Every figure is wall clock, measured in
+with its two EMA lengths as params (SPEC §6.1), a fast_len x slow_len grid; the sequential
+baseline loads each variant as ``rbts backtest --set`` does.  Every figure is wall clock, measured in
 this one run:
 
 * sequential: the variants' ``run_backtest`` one after another in this process (the first
@@ -25,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import statistics
 import sys
@@ -44,19 +44,26 @@ from rbts.runtime.research.local import LocalExecutor  # noqa: E402
 from rbts.runtime.research.ranking import Ranking  # noqa: E402
 from rbts.runtime.research.space import Space  # noqa: E402
 from rbts.runtime.research.sweep import Sweep, SweepRequest  # noqa: E402
-from rbts.runtime.research.tasks import TemplateStrategy  # noqa: E402
+from rbts.dsl.load import load_strategy  # noqa: E402
+from rbts.runtime.research.tasks import ParamStrategy  # noqa: E402
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "examples" / "vix_ema_cross.rbts").read_text()
-TEMPLATE = re.sub(r"ema\(close, 9, 5m\)", "ema(close, {fast}, 5m)", REFERENCE, count=1)
-TEMPLATE = TEMPLATE.replace("ema(close, 21, 5m)", "ema(close, {slow}, 5m)")
 FASTS = (4, 5, 6, 7, 8, 9, 10, 11)
 SLOWS = (20, 21, 24, 26, 28, 30, 35, 40)
+PARAMS = REFERENCE.replace("ema(close, 9, 5m)", "ema(close, fast_len, 5m)", 1) \
+    .replace("ema(close, 21, 5m)", "ema(close, slow_len, 5m)", 1) \
+    .replace("\nlet fast", f"\nparam fast_len = 9 in {list(FASTS)}\nparam slow_len = 21 in {list(SLOWS)}\n\nlet fast", 1)
 
 
 def space(n: int) -> Space:
     """n variants: a fast x slow grid (4 x 4 for 16, 8 x 8 for 64)."""
     side = int(round(n ** 0.5))
-    return Space.of({"fast": FASTS[:side], "slow": SLOWS[:side]})
+    return Space.of({"fast_len": FASTS[:side], "slow_len": SLOWS[:side]})
+
+
+def variant(values: dict):
+    """A variant as ``rbts backtest --set fast_len=.. --set slow_len=..`` loads it."""
+    return load_strategy(PARAMS, overrides={k: str(v) for k, v in values.items()})
 
 
 def children_cpu() -> float:
@@ -65,7 +72,7 @@ def children_cpu() -> float:
 
 
 def sweep(home, start, end, symbols, n, out, executor) -> tuple[float, dict]:
-    request = SweepRequest(strategy=TemplateStrategy(TEMPLATE), space=space(n), start=start, end=end, home=str(home),
+    request = SweepRequest(strategy=ParamStrategy(PARAMS), space=space(n), start=start, end=end, home=str(home),
                            out=out, fingerprint=f"bench-{n}", tickers=tuple(symbols), ranking=Ranking("sharpe", 0))
     started = time.perf_counter()
     outcome = Sweep(request, executor).run()
@@ -81,15 +88,15 @@ def run_seconds(out: Path) -> list[float]:
 def sequential(home, start, end, symbols, n) -> tuple[float, float, list[float], dict]:
     first = time.perf_counter()
     values = list(space(n).grid())
-    run_backtest(TEMPLATE.format(**values[0]), start, end, symbols=symbols, home=home)  # imports, caches
+    run_backtest(variant(values[0]), start, end, symbols=symbols, home=home)  # imports, caches
     warm_up = time.perf_counter() - first
     each, cpu, metrics = [], [], {}
     for v in values:
         t, c = time.perf_counter(), time.process_time()
-        result = run_backtest(TEMPLATE.format(**v), start, end, symbols=symbols, home=home)
+        result = run_backtest(variant(v), start, end, symbols=symbols, home=home)
         each.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-        metrics[(v["fast"], v["slow"])] = result.metrics
+        metrics[(v["fast_len"], v["slow_len"])] = result.metrics
     return sum(each), warm_up, each, cpu, metrics
 
 
@@ -132,7 +139,7 @@ def main() -> None:
         in_worker = run_seconds(root / f"local{n}")
         for line in (root / f"local{n}" / "journal.jsonl").read_text().splitlines():  # same results, bit for bit
             line = json.loads(line)
-            assert line["metrics"] == metrics[(line["values"]["fast"], line["values"]["slow"])]
+            assert line["metrics"] == metrics[(line["values"]["fast_len"], line["values"]["slow_len"])]
         row(f"local: sweep of {n} on 2 worker processes", local, local / seq)
         row("per variant: warm standalone run_backtest (mean)", statistics.fmean(each), 1.0)
         row("per variant: inside a worker (mean)", statistics.fmean(in_worker),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rbts.runtime.research.defaults import with_defaults
+from rbts.dsl.params import with_defaults
 from rbts.runtime.research.ranking import Ranking
 from rbts.runtime.research.reading import DSR_TRUST, PBO_WORRY, reading
 from rbts.runtime.settings import Settings
@@ -113,6 +113,6 @@ def _use_values(doc: Document, results: pd.DataFrame, data: dict, params: list[s
     variant = c1.selectbox("Variant", choices, format_func=lambda n: f"#{n}: {label(n)}", key="strategy.opt.pick")
     if c2.button("Use these values", key="strategy.opt.use", help="Write them into the strategy as the params' defaults"):
         row = ok[ok["variant"] == variant].iloc[0]
-        values = {p: row[p] for p in params}
+        values = {p: str(row[p]) for p in params}  # as written in results.csv: 12, -0.25, 2%, 5m
         session.apply_text(doc, with_defaults(doc.valid_text, values),
                            "Params set to " + ", ".join(f"{k}={v}" for k, v in values.items()))

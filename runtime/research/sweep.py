@@ -34,7 +34,7 @@ SAVE_EVERY = 2.0  # seconds between rewrites of results.csv while running
 
 @dataclass(frozen=True)
 class SweepRequest:
-    strategy: Any  # tasks.ParamStrategy | tasks.TemplateStrategy
+    strategy: Any  # tasks.ParamStrategy
     space: Space
     start: date
     end: date

@@ -1,6 +1,5 @@
 """One variant's run: what a worker receives (:class:`Task`), how it builds the variant's
-strategy (:class:`ParamStrategy`, or the :class:`TemplateStrategy` stand-in), and what it
-sends back (:class:`TaskResult`).  :func:`run_task` is the only place a sweep runs a backtest,
+strategy (:class:`ParamStrategy`: ``bind`` of the checked strategy), and what it sends back (:class:`TaskResult`).  :func:`run_task` is the only place a sweep runs a backtest,
 and it calls the one backtest runner, ``run_backtest``.
 """
 
@@ -59,7 +58,7 @@ class TaskResult:
 class RunSetup:
     """What every run of a sweep shares: the strategy and where its bars are."""
 
-    strategy: Any  # ParamStrategy | TemplateStrategy
+    strategy: Any  # ParamStrategy (tests subclass it)
     home: str  # the home folder (its catalog is read by path on every worker)
     capital: float | None = None
     tickers: tuple[str, ...] | None = None
@@ -77,12 +76,19 @@ class ParamStrategy:
         return lambda values: _bind(checked, values)
 
     def text_with(self, values: Mapping[str, Any]) -> str:
-        """The strategy text with each param's default set to ``values`` (best.rbts)."""
+        """The strategy text with each param's default set to ``values`` (best.rbts): in DSL
+        text only the defaults change (comments and layout stay); a JSON form is written as
+        the formatter's DSL text, since best.rbts is a .rbts file."""
+        from rbts.dsl.load import is_json_text
+        from rbts.dsl.params import with_defaults
+
+        if is_json_text(self.source):
+            from rbts.dsl.formatter import format_strategy
+
+            return format_strategy(_bind(load_source(self.source), values).strategy)
         if not values:
             return self.source
-        from rbts.runtime.research.defaults import with_defaults
-
-        return with_defaults(self.source, values)
+        return with_defaults(self.source, values, self.filename)
 
 
 def load_source(source: str):
@@ -98,25 +104,6 @@ def _bind(checked, values: Mapping[str, Any]):
     from rbts.dsl.params import bind
 
     return bind(checked, values)
-
-
-@dataclass(frozen=True)
-class TemplateStrategy:
-    """Stand-in for params: DSL text with ``{name}`` fields, formatted per variant."""
-
-    template: str
-
-    def prepare(self):
-        return self.text_with
-
-    def text_with(self, values: Mapping[str, Any]) -> str:
-        return self.template.format(**{k: _text(v) for k, v in values.items()})
-
-
-def _text(value: Any) -> str:
-    from rbts.runtime.research.space import json_value
-
-    return str(json_value(value))
 
 
 class PreparedSetup:

@@ -9,7 +9,7 @@ import json
 from datetime import date
 
 import pytest
-from support.sweep_cases import TEMPLATE
+from support.sweep_cases import LITERAL, PARAMS
 from typer.testing import CliRunner
 
 from rbts.dsl.checker import check_text
@@ -20,7 +20,7 @@ from rbts.runtime.research.local import LocalExecutor
 from rbts.runtime.research.ranking import Ranking
 from rbts.runtime.research.space import Space
 from rbts.runtime.research.sweep import Sweep, SweepRequest
-from rbts.runtime.research.tasks import TemplateStrategy
+from rbts.runtime.research.tasks import ParamStrategy
 
 START, END = date(2025, 3, 3), date(2025, 3, 14)
 SPACE = Space.of({"fast": (5, 7, 9, 12), "slow": (21, 30)})
@@ -34,7 +34,7 @@ def read_csv(path) -> list[dict]:
 @pytest.mark.slow
 def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path, capsys):
     out = tmp_path / "sweep"
-    req = SweepRequest(strategy=TemplateStrategy(TEMPLATE), space=SPACE, start=START, end=END,
+    req = SweepRequest(strategy=ParamStrategy(PARAMS), space=SPACE, start=START, end=END,
                        home=str(small_demo_home), out=out, fingerprint="t", ranking=Ranking("sharpe", 0), prescreen=3)
     outcome = Sweep(req, LocalExecutor(2)).run()
     assert outcome.status == "finished"
@@ -42,7 +42,7 @@ def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path, 
     assert [int(r["variant"]) for r in rows] == list(range(1, 9))
     assert "prescreen_sharpe" in rows[0] and list(rows[0]).index("prescreen_sharpe") < list(rows[0]).index("status")
     # the pre-screen column is the pre-screen's own figure for every variant
-    texts = [TEMPLATE.format(fast=f, slow=s) for f in (5, 7, 9, 12) for s in (21, 30)]
+    texts = [LITERAL.format(fast=f, slow=s) for f in (5, 7, 9, 12) for s in (21, 30)]
     table = screen([check_text(t) for t in texts], START, END, home=small_demo_home).table
     for row, value in zip(rows, table["sharpe"]):
         assert float(row["prescreen_sharpe"]) == value
@@ -72,7 +72,7 @@ def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path, 
 ])
 def test_bad_prescreen_options_are_usage_errors(tmp_path, args, message):
     strategy = tmp_path / "s.rbts"
-    strategy.write_text(TEMPLATE.format(fast=5, slow=21))
+    strategy.write_text(LITERAL.format(fast=5, slow=21))
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "sweep", str(strategy), "--start", "2025-03-03",
                                       "--end", "2025-03-07", *args])
     assert result.exit_code == 2

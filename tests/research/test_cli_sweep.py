@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from support.demo_range import SMALL_DEMO_START
-from support.sweep_cases import TEMPLATE
+from support.sweep_cases import LITERAL
 from typer.testing import CliRunner
 
 from rbts.runtime.cli.app import app
 
 runner = CliRunner()
-STRATEGY = TEMPLATE.format(fast=9, slow=21)
+STRATEGY = LITERAL.format(fast=9, slow=21)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 from support.ray_head import LOOPBACK_ENV, RayHead, free_port
-from support.sweep_cases import TEMPLATE
+from support.sweep_cases import LITERAL, PARAMS
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.research.local import LocalExecutor
@@ -24,7 +24,7 @@ from rbts.runtime.research.ranking import Ranking
 from rbts.runtime.research.ray_executor import RayExecutor
 from rbts.runtime.research.space import Space
 from rbts.runtime.research.sweep import Sweep, SweepRequest
-from rbts.runtime.research.tasks import RunSetup, TemplateStrategy
+from rbts.runtime.research.tasks import ParamStrategy, RunSetup
 
 if importlib.util.find_spec("ray") is None:  # the rbts[ray] extra; `make test` installs it
     pytest.skip("ray is not installed", allow_module_level=True)
@@ -33,7 +33,7 @@ START, END = date(2025, 3, 3), date(2025, 3, 7)
 
 
 def request(home, out, space) -> SweepRequest:
-    return SweepRequest(strategy=TemplateStrategy(TEMPLATE), space=space, start=START, end=END, home=str(home),
+    return SweepRequest(strategy=ParamStrategy(PARAMS), space=space, start=START, end=END, home=str(home),
                         out=out, fingerprint="template", ranking=Ranking("sharpe", 0))
 
 
@@ -57,14 +57,14 @@ def ray_head(tmp_path_factory):
 def test_nothing_listening_fails_clearly_at_once(small_demo_home):
     address = f"127.0.0.1:{free_port()}"
     with pytest.raises(RbtsError, match=rf"--ray {address}: cannot reach a Ray cluster there \(Connection refused\)"):
-        RayExecutor(address).start(RunSetup(TemplateStrategy(TEMPLATE), str(small_demo_home)))
+        RayExecutor(address).start(RunSetup(ParamStrategy(PARAMS), str(small_demo_home)))
     with pytest.raises(RbtsError, match="expected HOST:PORT"):
         RayExecutor("somewhere")
 
 
 def test_cli_with_ray_at_nothing_exits_1_without_hanging(small_demo_home, tmp_path):
     path = tmp_path / "s.rbts"
-    path.write_text(TEMPLATE.format(fast=9, slow=21))
+    path.write_text(LITERAL.format(fast=9, slow=21))
     address = f"127.0.0.1:{free_port()}"
     proc = subprocess.run([sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(small_demo_home), "sweep",
                            str(path), "--start", "2025-03-03", "--end", "2025-03-07", "--ray", address,

@@ -39,8 +39,22 @@ def test_default_out_folder(tmp_path):
     assert re.fullmatch(r"VIX-calm-EMA-cross-\d{8}-\d{6}", out.name)
 
 
-def test_with_defaults_needs_a_param_line():
-    from rbts.runtime.research.defaults import with_defaults
+def test_best_rbts_text_keeps_the_layout_and_a_json_form_becomes_dsl():
+    from support.sweep_cases import PARAMS
 
-    with pytest.raises(RbtsError, match="no `param fast = ... in ...` line"):
-        with_defaults('strategy "x"\nuniverse: AAPL\nentry e: close > 1\n', {"fast": 12})
+    from rbts.dsl import json_form
+    from rbts.dsl.load import load_strategy
+    from rbts.runtime.research.tasks import ParamStrategy
+
+    text = PARAMS.replace("cycle: 5m\n", "cycle: 5m  # five minutes\n")
+    best = ParamStrategy(text).text_with({"fast": 12, "slow": 30})
+    assert best == text.replace("param fast = 9 in", "param fast = 12 in").replace("param slow = 21 in",
+                                                                                    "param slow = 30 in")
+    as_json = json_form.dumps(load_strategy(PARAMS).json_form())
+    dsl = ParamStrategy(as_json).text_with({"fast": 5})
+    assert "param fast = 5 in [5, 7, 9, 12]" in dsl and not dsl.lstrip().startswith("{")
+    assert load_strategy(dsl).params["fast"].default == 5
+    with pytest.raises(RbtsError, match="unknown param fastest"):
+        ParamStrategy(PARAMS).text_with({"fastest": 5})
+    with pytest.raises(RbtsError, match="param fast: 6 is outside its domain"):
+        ParamStrategy(PARAMS).text_with({"fast": 6})

@@ -1,6 +1,6 @@
 """Sweeps on local worker processes, end to end on the small demo catalog (SPEC §6.2).
 
-Params are formatted into a strategy text template per variant (tests/support/sweep_cases.py)."""
+The strategy declares its params (tests/support/sweep_cases.py); each variant is ``bind``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from support.sweep_cases import TEMPLATE, DyingStrategy
+from support.sweep_cases import PARAMS, DyingStrategy
+from support.sweep_cases import variant as bound_variant
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.backtest.metrics import METRIC_KEYS
@@ -20,7 +21,7 @@ from rbts.runtime.research.local import LocalExecutor
 from rbts.runtime.research.ranking import Ranking
 from rbts.runtime.research.space import Space
 from rbts.runtime.research.sweep import Sweep, SweepRequest
-from rbts.runtime.research.tasks import TemplateStrategy
+from rbts.runtime.research.tasks import ParamStrategy
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ SPACE = Space.of({"fast": (5, 9), "slow": (21, 30)})
 
 
 def request(home, out, **changes) -> SweepRequest:
-    base = dict(strategy=TemplateStrategy(TEMPLATE), space=SPACE, start=START, end=END, home=str(home), out=out,
+    base = dict(strategy=ParamStrategy(PARAMS), space=SPACE, start=START, end=END, home=str(home), out=out,
                 fingerprint="template-1", ranking=Ranking("sharpe", 0))
     return SweepRequest(**{**base, **changes})
 
@@ -80,8 +81,7 @@ def test_each_variant_is_the_plain_backtest_bit_for_bit(grid, small_demo_home):
     _, out = grid
     rows = read_csv(out / "results.csv")
     for row in (rows[0], rows[3]):
-        text = TEMPLATE.format(fast=row["fast"], slow=row["slow"])
-        same_metrics(row, run_backtest(text, START, END, home=small_demo_home).metrics)
+        same_metrics(row, run_backtest(bound_variant(row["fast"], row["slow"]), START, END, home=small_demo_home).metrics)
 
 
 def test_best_and_deflated_sharpe_from_the_rows(grid):
@@ -91,7 +91,8 @@ def test_best_and_deflated_sharpe_from_the_rows(grid):
     best = max(rows, key=lambda r: (float(r["sharpe"]), -int(r["variant"])))
     assert data["best"] == {"variant": int(best["variant"]), "params": {"fast": int(best["fast"]),
                                                                          "slow": int(best["slow"])}}
-    assert (out / "best.rbts").read_text() == TEMPLATE.format(fast=best["fast"], slow=best["slow"])
+    assert (out / "best.rbts").read_text() == PARAMS.replace("param fast = 9 in", f"param fast = {best['fast']} in") \
+        .replace("param slow = 21 in", f"param slow = {best['slow']} in")
     lines = [json.loads(x) for x in (out / "journal.jsonl").read_text().splitlines()]
     returns = {ln["variant"]: [r for _, r in ln["returns"]] for ln in lines}
     for ln in lines:  # the journal's daily returns give metrics.json's sharpe
@@ -101,13 +102,14 @@ def test_best_and_deflated_sharpe_from_the_rows(grid):
 
 
 def test_failing_and_dying_variants_become_error_rows(small_demo_home, tmp_path):
-    strategy = DyingStrategy(TEMPLATE, marker_dir=str(tmp_path), once=(9,), always=(12,))
+    strategy = DyingStrategy(PARAMS, marker_dir=str(tmp_path), once=(9,), always=(12,))
     space = Space.of({"fast": (0, 5, 9, 12), "slow": (21,)})
     outcome = Sweep(request(small_demo_home, tmp_path / "out", strategy=strategy, space=space,
                             end=date(2025, 3, 7)), LocalExecutor(2)).run()
     assert outcome.status == "finished"
     rows = {r["fast"]: r for r in read_csv(tmp_path / "out" / "results.csv")}
-    assert rows["0"]["status"] == "error" and "ema" in rows["0"]["error"]  # an invalid variant
+    assert rows["0"]["status"] == "error"  # a variant that cannot be bound
+    assert "param fast: 0 is outside its domain [5, 7, 9, 12]" in rows["0"]["error"]
     assert rows["5"]["status"] == "ok"
     assert rows["9"]["status"] == "ok"  # its worker died once: run again on a fresh worker
     assert rows["12"]["status"] == "error"
@@ -169,7 +171,7 @@ def test_walk_forward_folds_and_chained_out_of_sample_equity(small_demo_home, tm
         train = [r for r in results if r["fold"] == fold["fold"]]
         chosen = max(train, key=lambda r: (float(r["sharpe"]), -int(r["variant"])))
         assert (fold["fast"], float(fold["train_objective"])) == (chosen["fast"], float(chosen["sharpe"]))
-        test = run_backtest(TEMPLATE.format(fast=fold["fast"], slow=21), fold["test_start"], fold["test_end"],
+        test = run_backtest(bound_variant(fold["fast"], 21), fold["test_start"], fold["test_end"],
                             home=small_demo_home)
         same_metrics({k.removeprefix("test_"): v for k, v in fold.items() if k.startswith("test_")} |
                      {"start": test.metrics["start"], "end": test.metrics["end"]}, test.metrics)
