@@ -17,7 +17,7 @@ from rbts.runtime.cli.app import app
 from rbts.runtime.research.tasks import ParamStrategy
 
 START, END = "2025-03-03", "2025-03-07"
-SMALL = PARAMS.replace("[5, 7, 9, 12]", "[5, 9]")  # a 2 x 2 grid
+SMALL = PARAMS.replace("[4, 5, 6, 7, 9, 12]", "[5, 9]").replace("[18, 21, 26, 30]", "[21, 30]")  # a 2 x 2 grid
 
 
 def _cli(home, *args) -> list[str]:
@@ -26,7 +26,7 @@ def _cli(home, *args) -> list[str]:
 
 def test_a_grid_above_the_limit_is_refused_before_anything_runs(small_demo_home, tmp_path):
     big = tmp_path / "big.rbts"
-    big.write_text(PARAMS.replace("[5, 7, 9, 12]", "2..400").replace("[21, 30]", "21..400"))
+    big.write_text(PARAMS.replace("[4, 5, 6, 7, 9, 12]", "2..400").replace("[18, 21, 26, 30]", "21..400"))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["--home", str(small_demo_home), "sweep", str(big), "--start", START,
                                       "--end", END, "--out", str(out)])

@@ -15,8 +15,8 @@ PARAMS = """\
 strategy "sweep test"
 universe: AAPL, MSFT, NVDA
 cycle: 5m
-param fast = 9 in [5, 7, 9, 12]
-param slow = 21 in [21, 30]
+param fast = 9 in [4, 5, 6, 7, 9, 12]
+param slow = 21 in [18, 21, 26, 30]
 let fast_ema = ema(close, fast, 5m)
 let slow_ema = ema(close, slow, 5m)
 global vix_not_rising: slope(ema(VIX, 9, 5m), 30m) < 0.3

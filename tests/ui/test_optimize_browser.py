@@ -1,6 +1,6 @@
 """The Optimize section end to end in a real browser: `rbts ui` on the small demo data.
 
-Paste a strategy with two params, narrow the dates, run a 2 x 2 grid, watch the progress,
+Paste a strategy with two params, run a 2 x 2 grid over the small demo data's 20 sessions, watch the progress,
 read the verdict, the ranked table and the heatmap, then "Use these values" and see the
 editor's text change.  Screenshots go to test-artifacts/optimize-*.png.
 """
@@ -29,7 +29,6 @@ let slow_ema = ema(close, slow, 5m)
 entry bull_cross: fast_ema crosses_above slow_ema
 exit bear_cross: fast_ema crosses_below slow_ema
 """
-START, END = "2025/03/03", "2025/03/07"  # one week of the small demo data: quick variants
 
 
 @pytest.fixture
@@ -75,8 +74,6 @@ def _walk_through(page) -> None:
     page.get_by_text("Optimize", exact=True).scroll_into_view_if_needed()
     for name in ("fast", "slow"):  # the params' whole domains are picked by default
         assert page.locator(_key(f"strategy.opt.values.{name}")).is_visible()
-    _date(page, "strategy.opt.start", START)
-    _date(page, "strategy.opt.end", END)
     page.get_by_text("4 combinations").wait_for()
     _shot(page, "1-section")
 
@@ -88,8 +85,7 @@ def _walk_through(page) -> None:
     caption = page.get_by_text("4 ok, 0 errors").first.inner_text()
     assert "results in" in caption and "/sweeps/Optimize-me-" in caption
     assert page.get_by_text("Variants (4; click a column to sort)").is_visible()
-    table = page.locator("[data-testid='stDataFrame']").last
-    assert table.is_visible()
+    assert page.locator("[data-testid='stDataFrame']:visible").count() == 1  # the ranked variants
     heat = page.locator(f"{_key('strategy.opt.heat')} .js-plotly-plot")
     heat.wait_for()
     assert page.evaluate("(el) => el.data[0].type", heat.element_handle()) == "heatmap"
@@ -118,16 +114,3 @@ def _paste_strategy(page) -> None:
     page.get_by_text("Imported pasted.rbts").wait_for()
     page.keyboard.press("Escape")  # close the Import popover
     _idle(page)
-
-
-def _date(page, key: str, value: str) -> None:
-    """Type a date into a date input (its calendar takes typed text once the field loses focus)."""
-    box = page.locator(f"{_key(key)} input")
-    box.click()
-    box.press("Control+a")
-    box.press_sequentially(value)
-    box.press("Enter")
-    page.keyboard.press("Escape")  # close the calendar
-    page.get_by_text("Values to try (defaults from the strategy text):").click()  # focus elsewhere
-    _idle(page)
-    assert box.input_value() == value
