@@ -69,6 +69,16 @@ def _number_node(value: float) -> ast.Node:
     return ast.Neg(ast.Number(-value)) if value < 0 else ast.Number(value)
 
 
+def _arg_node(value: float | str) -> ast.Node:
+    """A numeric input's node: a number, or a use of the param of that name."""
+    return ast.ParamRef(value) if isinstance(value, str) else _number_node(value)
+
+
+def _arg_value(node: ast.Node) -> float | str | None:
+    """A numeric input's value: a number, a param's name, or None (neither)."""
+    return node.name if isinstance(node, ast.ParamRef) else _number_value(node)
+
+
 def _number_value(node: ast.Node) -> float | None:
     if isinstance(node, ast.Number):
         return node.value
@@ -113,16 +123,16 @@ class Curve:
     kind: Literal["price", "indicator", "let", "number"] = "price"
     source: Source = Source()
     func: str = "ema"
-    params: tuple[float, ...] = (9,)
+    params: tuple[float | str, ...] = (9,)  # a str is a param's name (SPEC §6.1)
     timeframe: str = ""  # "" = the default (the input's own timeframe)
     let: str = ""
-    value: float = 0.0
+    value: float | str = 0.0  # a str is a param's name
     transform: str = ""  # "" | slope | change | pct_change
     transform_window: str = ""
 
     def node(self) -> ast.Node:
         if self.kind == "number":
-            return _number_node(self.value)
+            return _arg_node(self.value)
         base = self._base_node()
         if self.transform:
             return ast.Call(self.transform, (base, window_node(self.transform_window)))
@@ -137,7 +147,7 @@ class Curve:
             return ast.Name(self.let)
         fn = FUNCTIONS[self.func]
         args: list[ast.Node] = [self.source.node()] if fn.takes_series else []
-        args += [_number_node(v) for v in self.params]
+        args += [_arg_node(v) for v in self.params]
         if self.timeframe:
             args.append(window_node(self.timeframe))
         return ast.Call(self.func, tuple(args))
@@ -145,7 +155,7 @@ class Curve:
 
 def curve_from_node(node: ast.Node) -> Curve | None:
     """The curve that gives exactly ``node``, or None when the builder cannot show it."""
-    value = _number_value(node)
+    value = _arg_value(node)
     if value is not None:
         return Curve("number", value=value)
     if isinstance(node, ast.Call) and node.func in TRANSFORMS and len(node.args) == 2:
@@ -173,7 +183,7 @@ def _base_curve(node: ast.Node) -> Curve | None:
     if FUNCTIONS[node.func].takes_series:
         if not args or (source := Source.from_node(args.pop(0))) is None:
             return None
-    params = [_number_value(a) for a in args]
+    params = [_arg_value(a) for a in args]
     if any(p is None for p in params) or len(params) != len(FUNCTIONS[node.func].numeric_args):
         return None
     return Curve("indicator", source=source, func=node.func, params=tuple(params), timeframe=timeframe)
@@ -300,8 +310,6 @@ class RuleSpec:
 
 def rule_spec(rule: ast.Rule) -> RuleSpec | None:
     """The builder form of a rule, or None when the rule must stay read-only."""
-    if any(isinstance(n, ast.ParamRef) for n in rule.walk()):
-        return None  # the builder writes numbers only (a rule using a param is edited in the code)
     parts: list[ast.Node] = []
     node = rule.cond
     while isinstance(node, ast.And):

@@ -18,6 +18,8 @@ from rbts.ui import session
 from rbts.ui.builder_model import Condition, Curve, LetSpec, RuleSpec, let_spec, rule_spec
 from rbts.ui.curve_inputs import curve_input, condition_input
 from rbts.ui.document import Document
+from rbts.ui.params_model import number_params
+from rbts.ui.params_panel import render_params
 from rbts.ui.settings_form import render_settings_form
 from rbts.ui.text_edits import delete_statement, insert_statement, replace_statement
 
@@ -33,6 +35,8 @@ def render_builder(doc: Document, catalog_symbols: list[str]) -> None:
     symbols = sorted(set(catalog_symbols) | set(doc.valid.settings.symbols))
     with st.expander("Settings", expanded=False):
         render_settings_form(doc, symbols)
+    with st.expander("Parameters (param)", expanded=bool(doc.valid.strategy.params)):
+        render_params(doc)
     with st.expander("Named curves (let)", expanded=False):
         _render_lets(doc, symbols)
     _render_rule_form(doc, symbols)
@@ -60,7 +64,7 @@ def _render_lets(doc: Document, symbols: list[str]) -> None:
     name = c1.text_input("name", value="", placeholder="fast", key=f"strategy.let.{g}.name")
     with c2:
         curve = curve_input(f"strategy.let.{g}.curve", Curve("indicator"), lets=_let_names(strategy),
-                            symbols=symbols, allow_number=False)
+                            symbols=symbols, allow_number=False, params=number_params(strategy))
     if st.button("Add named curve", key=f"strategy.let.{g}.add", icon=":material/add:"):
         try:
             text = insert_statement(doc.text, strategy, LetSpec(name.strip(), curve).node())
@@ -86,11 +90,11 @@ def _render_rule_form(doc: Document, symbols: list[str]) -> None:
     title = "Add a rule" if index is None else f"Edit rule `{spec.name or strategy.body[index].scope}`"
     with st.container(border=True):
         st.markdown(f"**{title}**")
-        spec = _rule_inputs(spec or RuleSpec(), _let_names(strategy), symbols)
+        spec = _rule_inputs(spec or RuleSpec(), _let_names(strategy), symbols, number_params(strategy))
         _rule_form_buttons(doc, strategy, index, spec)
 
 
-def _rule_inputs(spec: RuleSpec, lets: list[str], symbols: list[str]) -> RuleSpec:
+def _rule_inputs(spec: RuleSpec, lets: list[str], symbols: list[str], params: tuple[str, ...]) -> RuleSpec:
     g = session.gen("rule")
     prefix = f"strategy.rule.{g}"
     c1, c2 = st.columns([2, 3])
@@ -106,7 +110,7 @@ def _rule_inputs(spec: RuleSpec, lets: list[str], symbols: list[str]) -> RuleSpe
         base = spec.conditions[i] if i < len(spec.conditions) else Condition()
         if i:
             st.markdown("<span class='rbts-muted'>and</span>", unsafe_allow_html=True)
-        conditions.append(condition_input(f"{prefix}.c{i}", base, lets=lets, symbols=symbols))
+        conditions.append(condition_input(f"{prefix}.c{i}", base, lets=lets, symbols=symbols, params=params))
     c_add, c_remove, _ = st.columns([2, 2, 5])
     if c_add.button("Add condition", key=f"{prefix}.more", icon=":material/add:"):
         st.session_state[count_key] = count + 1

@@ -45,14 +45,29 @@ def source_input(key: str, source: Source, symbols: list[str]) -> Source:
     return Source(field, None if who == THIS_TICKER else who)
 
 
+def number_or_param(col, label: str, value, params, key: str, default: float, **number_kw):
+    """A number input -- or, when the strategy has number params, one of them instead
+    (a param is written by name, e.g. ``ema(close, fast)``)."""
+    if params:
+        choices = ["", *params]
+        picked = col.selectbox(f"{label}: number or param", choices,
+                               index=_index(choices, value if isinstance(value, str) else ""),
+                               format_func=lambda c: f"param {c}" if c else "a number", key=f"{key}.from")
+        if picked:
+            return picked
+    number = default if isinstance(value, str) else value
+    return col.number_input(label, value=number, key=key, **number_kw)
+
+
 def curve_input(key: str, curve: Curve, *, lets: list[str], symbols: list[str], allow_number: bool,
-                label: str = "Curve") -> Curve:
+                label: str = "Curve", params: tuple[str, ...] = ()) -> Curve:
     kinds = ["price", "indicator"] + (["let"] if lets or curve.kind == "let" else []) + (
         ["number"] if allow_number else [])
     kind = st.selectbox(label, kinds, index=_index(kinds, curve.kind), format_func=KIND_LABELS.get,
                         key=f"{key}.kind")
     if kind == "number":
-        value = st.number_input("value", value=float(curve.value), step=0.05, format="%g", key=f"{key}.value")
+        value = number_or_param(st, "value", curve.value if isinstance(curve.value, str) else float(curve.value),
+                                params, f"{key}.value", 0.0, step=0.05, format="%g")
         return Curve("number", value=value)
     if kind == "price":
         out = Curve("price", source=source_input(f"{key}.src", curve.source, symbols))
@@ -60,11 +75,11 @@ def curve_input(key: str, curve: Curve, *, lets: list[str], symbols: list[str], 
         names = lets or [curve.let]
         out = Curve("let", let=st.selectbox("name", names, index=_index(names, curve.let), key=f"{key}.let"))
     else:
-        out = _indicator_input(key, curve, symbols)
+        out = _indicator_input(key, curve, symbols, params)
     return _transform_input(key, curve, out)
 
 
-def _indicator_input(key: str, curve: Curve, symbols: list[str]) -> Curve:
+def _indicator_input(key: str, curve: Curve, symbols: list[str], named: tuple[str, ...] = ()) -> Curve:
     c1, c2 = st.columns(2)
     func = c1.selectbox("indicator", INDICATORS, index=_index(INDICATORS, curve.func), key=f"{key}.func")
     tf_options = ("",) + TIMEFRAMES
@@ -81,9 +96,10 @@ def _indicator_input(key: str, curve: Curve, symbols: list[str]) -> Curve:
         cols = st.columns(len(specs))
         for i, (col, arg) in enumerate(zip(cols, specs)):
             integer = arg.kind == "int"
-            value = col.number_input(arg.label, value=int(current[i]) if integer else float(current[i]),
-                                     min_value=arg.minimum if integer else 0.1, step=1 if integer else 0.5,
-                                     key=f"{key}.{func}.p{i}")
+            cast = int if integer else float
+            now = current[i] if isinstance(current[i], str) else cast(current[i])
+            value = number_or_param(col, arg.label, now, named, f"{key}.{func}.p{i}", cast(arg.default),
+                                    min_value=arg.minimum if integer else 0.1, step=1 if integer else 0.5)
             params.append(value)
     return Curve("indicator", source=source, func=func, params=tuple(params), timeframe=timeframe)
 
@@ -100,7 +116,8 @@ def _transform_input(key: str, old: Curve, curve: Curve) -> Curve:
     return replace(curve, transform=transform, transform_window=window)
 
 
-def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list[str]) -> Condition:
+def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list[str],
+                    params: tuple[str, ...] = ()) -> Condition:
     """One condition row: left curve | property | right curve or value, then within/for."""
     left_col, op_col, right_col = st.columns([5, 3, 5])
     with op_col:
@@ -111,7 +128,8 @@ def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list
     out = replace(cond, op=op)
     if op in NEEDS_LEFT:
         with left_col:
-            left = curve_input(f"{key}.left", cond.left, lets=lets, symbols=symbols, allow_number=False)
+            left = curve_input(f"{key}.left", cond.left, lets=lets, symbols=symbols, allow_number=False,
+                               params=params)
     with op_col:
         if op in ("rising", "falling"):
             out = replace(out, slope_window=_select("over", WINDOW_CHOICES, cond.slope_window, f"{key}.sw"))
@@ -125,10 +143,10 @@ def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list
         with right_col:
             default_right = right or Curve("number", value=0)
             right = curve_input(f"{key}.right", default_right, lets=lets, symbols=symbols, allow_number=True,
-                                label="Curve or value" if op != "between" else "Low")
+                                label="Curve or value" if op != "between" else "Low", params=params)
             if op == "between":
                 upper = curve_input(f"{key}.upper", upper or Curve("number", value=0), lets=lets,
-                                    symbols=symbols, allow_number=True, label="High")
+                                    symbols=symbols, allow_number=True, label="High", params=params)
     out = replace(out, left=left, right=right if op in NEEDS_RIGHT else None,
                   upper=upper if op == "between" else None)
     return _temporal_input(key, out)

@@ -74,7 +74,7 @@ def _setting_line_numbers(text: str, strategy: ast.Strategy) -> dict[str, int]:
     nodes = {
         "universe": s.universe[0] if s.universe else None, "capital": s.capital, "cycle": s.cycle,
         "bars": s.bars, "sizing": s.sizing, "order": s.order, "fees": s.fees,
-        **{f"risk:{r.kind}": r for r in s.risks},
+        **{f"risk:{r.kind}": r for r in s.risks}, **{f"param:{p.name}": p for p in s.params},
     }
     out = {key: node.span.line - 1 for key, node in nodes.items() if node is not None and node.span}
     if s.name is not None:

@@ -258,3 +258,56 @@ def test_a_strategy_with_params_opens(app):
     assert not app.exception, app.exception
     assert _doc(app).is_valid and len(_rule_cards(app)) == 4
     assert any("use params" in i.value for i in app.info)
+
+
+def test_builder_parameters_and_a_rule_input_using_one(app):
+    """The Parameters section writes `param` lines; a rule's numeric input can use a param instead of a number."""
+    p = "strategy.param.0"
+    app.text_input(key=f"{p}.name").input("rsi_level")
+    app.text_input(key=f"{p}.default").input("70")
+    app.text_input(key=f"{p}.domain").input("60..80 step 5")
+    _button(app, "Add or change parameter").click().run()
+    assert not app.exception, app.exception
+    text = _doc(app).text
+    assert "param rsi_level = 70 in 60..80 step 5\n" in text
+    assert _ace_args(app)["defaultValue"] == text  # the code editor shows it
+    assert "# equity / number of tickers" in text  # comments survive
+
+    r = "strategy.rule.0"
+    app.radio(key=f"{r}.scope").set_value("exit")
+    app.text_input(key=f"{r}.name").input("rsi_high")
+    app.selectbox(key=f"{r}.c0.left.kind").set_value("indicator").run()
+    app.selectbox(key=f"{r}.c0.left.func").set_value("rsi").run()
+    app.selectbox(key=f"{r}.c0.op").set_value("above").run()
+    app.selectbox(key=f"{r}.c0.right.kind").set_value("number").run()
+    app.selectbox(key=f"{r}.c0.right.value.from").set_value("rsi_level").run()
+    _button(app, "Add rule").click().run()
+    assert not app.exception, app.exception
+    text = _doc(app).text
+    assert "exit rsi_high: rsi(close, 14) > rsi_level\n" in text
+    assert _doc(app).is_valid and _doc(app).valid.params["rsi_level"].values == (60, 65, 70, 75, 80)
+
+    # the rule using the param opens in the builder with the param picked; the param cannot be deleted now
+    rules = _rule_cards(app)
+    edit = [b for b in app.button if b.label == "Edit"]
+    index = next(i for i, card in enumerate(rules) if "rsi_high" in card)
+    assert "edit in the code" not in rules[index] and not edit[index].disabled
+    edit[index].click().run()
+    g = app.session_state["strategy.gen.rule"]
+    assert app.selectbox(key=f"strategy.rule.{g}.c0.right.value.from").value == "rsi_level"
+    assert next(b for b in app.button if b.key == "strategy.param.del.rsi_level").disabled
+
+    # a param of the code editor shows in the builder; changing its default there keeps the rule
+    _doc(app).set_text(_doc(app).text.replace("param rsi_level = 70 in", "param rsi_level = 75 in"), from_editor=True)
+    app.run()
+    assert "param rsi_level = 75 in 60..80 step 5" in " ".join(m.value for m in app.markdown)
+
+    # a value outside its domain is refused with the language's words, the text unchanged
+    before = _doc(app).text
+    g = app.session_state["strategy.gen.param"]
+    app.text_input(key=f"strategy.param.{g}.name").input("fast_n")
+    app.text_input(key=f"strategy.param.{g}.default").input("30")
+    app.text_input(key=f"strategy.param.{g}.domain").input("[5, 9, 13]")
+    _button(app, "Add or change parameter").click().run()
+    assert _doc(app).text == before
+    assert any("fast_n" in e.value and "30" in e.value for e in app.error)
