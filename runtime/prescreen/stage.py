@@ -42,11 +42,14 @@ class PrescreenStage:
         return {n: self.variants[n] for n in sorted(self.confirmed)}
 
     def rows(self, confirmed_rows: Sequence[dict], params: Sequence[str]) -> list[dict]:
-        """results.csv: a row per variant, the pre-screen's objective on each."""
+        """results.csv: a row per variant, the pre-screen's objective on each; param values written as
+        the confirmed rows have them (``5m``, ``2%``)."""
+        from rbts.runtime.research.space import json_value
+
         by_variant = {r["variant"]: dict(r) for r in confirmed_rows}
         out = []
         for n, values in self.variants.items():
-            row = by_variant.get(n) or {"variant": n, **{p: values.get(p) for p in params},
+            row = by_variant.get(n) or {"variant": n, **{p: json_value(values.get(p)) for p in params},
                                         "status": "error" if n in self.errors else SCREENED,
                                         "error": self.errors.get(n, "")}
             row[self.column] = self.values.get(n)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from rbts.runtime.prescreen.stage import SCREENED, run_prescreen
+from rbts.runtime.prescreen.stage import SCREENED, PrescreenStage, run_prescreen
 
 TEXT = """\
 universe: AAPL, MSFT
@@ -49,3 +49,18 @@ def test_stage_keeps_the_best_k_and_writes_a_row_per_variant(small_demo_home):
     assert summary["k"] == 2 and summary["variants"] == 7 and summary["errors"] == 1
     assert summary["confirmed"] == sorted(want) and summary["spearman"] == pytest.approx(1.0)
     assert not math.isnan(summary["seconds"])
+
+
+def test_screened_rows_write_param_values_as_the_language_does():
+    from rbts.dsl.load import load_strategy
+    from rbts.dsl.params import bind
+
+    checked = load_strategy("universe: AAPL\ncycle: 5m\nparam tf = 5m in [5m, 15m]\nparam sl = 2% in [1%, 2%]\n"
+                            "let e = ema(close, 9, tf)\nentry up: close > e\nexit down: close < e\n"
+                            "risk: stop_loss sl\n")
+    values = {1: {"tf": checked.params["tf"].values[0], "sl": checked.params["sl"].values[0]},
+              2: {"tf": checked.params["tf"].values[1], "sl": checked.params["sl"].values[1]}}
+    bind(checked, values[2])  # real domain values
+    stage = PrescreenStage(1, "sharpe", values, values={1: 0.5, 2: 0.7}, confirmed=[2])
+    rows = stage.rows([], ["tf", "sl"])
+    assert [(r["tf"], r["sl"], r["status"]) for r in rows] == [("5m", "1%", SCREENED), ("15m", "2%", SCREENED)]
