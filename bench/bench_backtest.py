@@ -32,7 +32,7 @@ from hand_strategy import EmptyStrategy, HandConfig, HandEmaCross  # noqa: E402
 from rbts.runtime.backtest.engine import build_engine
 from rbts.runtime.strategy.instruments import sim_instrument  # noqa: E402
 from rbts.runtime.backtest.runner import run_backtest  # noqa: E402
-from rbts.runtime.strategy.rule_strategy import bar_types_for  # noqa: E402
+from rbts.runtime.strategy.bars import external_bar_type  # noqa: E402
 from rbts.runtime.data import demo  # noqa: E402
 from rbts.runtime.data.catalog import BarStore  # noqa: E402
 from rbts.runtime.settings import load_settings  # noqa: E402
@@ -91,7 +91,7 @@ def time_hand(home, start, end, symbols):
 def time_empty(home, start, end, symbols):
     t = CLOCK()
     engine, inst, total, last = _engine(home, start, end, symbols)
-    engine.add_strategy(EmptyStrategy([bar_types_for(i.id, (60,))[0][0] for i in inst.values()]))
+    engine.add_strategy(EmptyStrategy([external_bar_type(i.id, 60) for i in inst.values()]))
     engine.run(end=last + pd.Timedelta("1min"))
     assert engine.get_result().iterations == total
     engine.dispose()

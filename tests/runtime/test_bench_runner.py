@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,12 @@ def test_an_unknown_name_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         _run_all().main(["--only", "nope"])
     assert info.value.code == 2 and "no benchmark named nope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "bench").glob("bench_*.py")))
+def test_every_benchmark_script_imports(script):
+    """A benchmark that no longer imports (a name moved or removed) breaks `make bench` silently."""
+    done = subprocess.run([sys.executable, "-c", f"import runpy, sys; sys.path.insert(0, 'bench'); "
+                           f"runpy.run_path('bench/{script}', run_name='bench_import_check')"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
