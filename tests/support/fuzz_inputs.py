@@ -9,6 +9,7 @@ names, Unicode digits, bar sizes Nautilus cannot name ...).
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from functools import lru_cache
@@ -181,14 +182,23 @@ def hostile_json() -> tuple[str, ...]:
     return tuple(p.read_text() for p in _files("*.json", HOSTILE))
 
 
+def _hostile(rng: random.Random):
+    """A fresh copy of a hostile value: a shared one would be mutated by later edits (an append
+    of a list to itself) and grow without bound over a long run (20 GB at 3,000 examples)."""
+    return copy.deepcopy(rng.choice(HOSTILE_VALUES))
+
+
 def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, (*prefix, i))
+    """Every path into ``value``, parents first (iterative: two deep wraps of 400 levels nest
+    deeper than a recursive walk may go)."""
+    stack = [(value, prefix)]
+    while stack:
+        value, prefix = stack.pop()
+        yield prefix
+        if isinstance(value, dict):
+            stack.extend(((v, (*prefix, k)) for k, v in reversed(list(value.items()))))
+        elif isinstance(value, list):
+            stack.extend(((v, (*prefix, i)) for i, v in reversed(list(enumerate(value)))))
 
 
 def _wrap_deep(value, depth: int):
@@ -226,25 +236,27 @@ def mutate_json(doc, rng: random.Random):
         for _ in range(rng.choice([0, 0, 1, 2])):
             doc = _mild(doc, rng)
         return doc
+    deepened = False  # one deep wrap per document: two of 400 levels pass json.dumps' own recursion limit
     for _ in range(rng.randint(1, 3)):
         paths = [p for p in _paths(doc) if p]
         if not paths:
-            return rng.choice(HOSTILE_VALUES)
+            return _hostile(rng)
         path = rng.choice(paths)
         parent = doc
         for key in path[:-1]:
             parent = parent[key]
         key, kind = path[-1], rng.randrange(6)
         if kind <= 2:
-            parent[key] = rng.choice(HOSTILE_VALUES)
+            parent[key] = _hostile(rng)
         elif kind == 3 and isinstance(parent, dict):
             del parent[key]
         elif kind == 3:
             parent.append(parent[key])
         elif kind == 4 and isinstance(parent, dict):
-            parent[rng.choice(["extra", "node", "value", "span", "name"])] = rng.choice(HOSTILE_VALUES)
+            parent[rng.choice(["extra", "node", "value", "span", "name"])] = _hostile(rng)
         else:
-            parent[key] = _wrap_deep(parent[key], rng.choice([1, 150, 199, 200, 201, 400]))
+            depth = 1 if deepened else rng.choice([1, 150, 199, 200, 201, 400])
+            parent[key], deepened = _wrap_deep(parent[key], depth), deepened or depth > 1
     return doc
 
 
