@@ -81,9 +81,12 @@ class Settings:
 def load_settings(home: str | Path | None = None) -> Settings:
     """Settings for a home: defaults < rbts.yaml < RBTS_* environment variables."""
     root = resolve_home(home)
+    source = "--home" if home else "RBTS_HOME" if os.environ.get("RBTS_HOME") else "the home folder"
     if root.exists() and not root.is_dir():
-        source = "--home" if home else "RBTS_HOME" if os.environ.get("RBTS_HOME") else "the home folder"
         raise RbtsError(f"{source} {root} is a file, not a folder (the home holds catalog/, strategies/ and live/)")
+    blocker = next((p for p in root.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # FILE/x: no folder can ever be made there (NotADirectoryError later)
+        raise RbtsError(f"{source} {root} cannot be a folder: {blocker} is a file")
     data: dict[str, Any] = {}
     path = root / "rbts.yaml"
     if path.exists():
