@@ -81,12 +81,12 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _read(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RbtsError(f"{file}: no such strategy file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RbtsError(f"{file}: cannot read: {exc}") from None
+    """The file's text by the front door's one encoding rule (a BOM dropped, a bad byte positioned)."""
+    from rbts.dsl.load import read_text
+
+    if not file.exists():
+        raise RbtsError(f"{file}: no such strategy file")
+    return read_text(file)
 
 
 class _progress_view:

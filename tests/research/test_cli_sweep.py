@@ -70,6 +70,20 @@ def test_a_strategy_with_errors_is_reported_with_its_position(small_demo_home, t
     assert missing.exit_code == 1 and "no such strategy file" in missing.output
 
 
+def test_the_file_is_read_by_the_front_doors_encoding_rule(small_demo_home, tmp_path):
+    """As `rbts compile` and `rbts backtest` read it: a BOM is dropped, a bad byte is FILE:LINE:COL."""
+    bom = tmp_path / "bom.rbts"
+    bom.write_bytes(b"\xef\xbb\xbf" + STRATEGY.encode())
+    result = sweep(small_demo_home, bom, "--start", "2025-03-03", "--end", "2025-03-07", "--walk-forward", "9",
+                   "--out", tmp_path / "out")
+    assert result.exit_code == 1 and "needs at least 10 sessions" in result.output, result.output
+    latin = tmp_path / "latin.rbts"
+    latin.write_bytes(STRATEGY.encode() + b"# caf\xe9\n")
+    line = STRATEGY.count("\n") + 1
+    result = sweep(small_demo_home, latin, "--start", "2025-03-03", "--end", "2025-03-07")
+    assert result.exit_code == 1 and f"{latin}:{line}:6: error: not UTF-8 text" in result.output, result.output
+
+
 def test_an_out_folder_of_something_else_is_refused(small_demo_home, strategy, tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
