@@ -18,6 +18,7 @@ from rbts.runtime.settings import Settings
 from rbts.ui.backtest_panel import default_dates
 from rbts.ui.catalog import catalog_range, catalog_symbols
 from rbts.ui.document import Document
+from rbts.ui.optimize_prescreen import prescreen_choice
 from rbts.ui.optimize_results import FOLDER_KEY, render_results
 
 JOB_KEY = "strategy.opt.job"
@@ -96,15 +97,18 @@ def _run_inputs(doc: Document, settings: Settings, symbols: list[str], space: di
     anchored = w3.checkbox("Anchored", key="strategy.opt.anchored", disabled=not walk)
     workers = w4.number_input("Workers", min_value=1, value=default_workers(), key="strategy.opt.workers",
                               help=f"Local worker processes{'; Ray: ' + settings.ray.address if settings.ray.address else ''}")
-    runs = (combos if kind == "grid" else min(combos, int(trials))) * ((int(folds) + 1) if walk else 1)
+    variants = combos if kind == "grid" else min(combos, int(trials))
+    k = prescreen_choice(variants, kind, walk)
+    runs = min(variants, k) if k else variants * ((int(folds) + 1) if walk else 1)
     where = f"on the Ray cluster at {settings.ray.address}" if settings.ray.address else f"on {int(workers)} workers"
-    st.caption(f"{combos:,} combinations · about {runs:,} backtests {where}")
+    screened = f" · all {variants:,} pre-screened" if k else ""
+    st.caption(f"{combos:,} combinations{screened} · about {runs:,} backtests {where}")
     if not tickers or any(not v for v in space.values()):
         return None
     return SweepOptions(start=str(start), end=str(end), tickers=tickers, search=kind if kind == "grid" else
                         f"{kind}:{int(trials)}", objective=objective, min_trades=int(min_trades),
                         walk_forward=int(folds) if walk else None, anchored=anchored, space=space,
-                        workers=int(workers))
+                        workers=int(workers), prescreen=k)
 
 
 def _start(doc: Document, settings: Settings, options: SweepOptions) -> None:

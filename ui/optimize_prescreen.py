@@ -100,3 +100,12 @@ def prescreen_heatmap_frame(results: pd.DataFrame, objective: str) -> pd.DataFra
     column = f"prescreen_{objective}"
     screened = results["status"].isin(["ok", "screened"]) & results[column].notna()
     return results.assign(**{objective: results[column], "status": screened.map({True: "ok", False: "error"})})
+
+
+def screened_columns_first(results: pd.DataFrame, params: list[str], objective: str) -> pd.DataFrame:
+    """results.csv for the Variants table of a pre-screened sweep: each row's status (ok, error or
+    screened: not confirmed) and its pre-screen figure right after its params, where they are seen
+    without scrolling; the Nautilus figures, empty for the variants only screened, follow."""
+    front = [c for c in ("rank", "variant", *params, "status", f"prescreen_{objective}") if c in results]
+    return results[[*front, *[c for c in results.columns if c not in front]]]
+

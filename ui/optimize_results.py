@@ -17,6 +17,7 @@ from rbts.runtime.settings import Settings
 from rbts.ui import optimize_figures as figs
 from rbts.ui import session
 from rbts.ui.document import Document
+from rbts.ui.optimize_prescreen import prescreen_heatmap_frame, render_prescreen, screened_columns_first
 
 FOLDER_KEY = "strategy.opt.folder"
 
@@ -33,12 +34,18 @@ def render_results(doc: Document, settings: Settings) -> None:
     results = figs.ranked(figs.read_results(folder), ranking)
     params = list(data["space"])
     _verdict(data, folder)
+    render_prescreen(results, data, params)
     if data["walk_forward"]:
         _walk_forward(folder, data, params)
     st.markdown(f"**Variants** ({len(results)}; click a column to sort)" if not data["walk_forward"]
                 else f"**Train runs** ({len(results)}; click a column to sort)")
-    st.dataframe(results, hide_index=True, width="stretch", key="strategy.opt.table")
-    _objective_chart(results, params, data["objective"])
+    shown = screened_columns_first(results, params, data["objective"]) if data.get("prescreen") else results
+    st.dataframe(shown, hide_index=True, width="stretch", key="strategy.opt.table")
+    if data.get("prescreen"):  # the heatmap over every variant, from the pre-screen's figures
+        st.caption(f"Heatmap: the pre-screen's {data['objective']} of every variant screened")
+        _objective_chart(prescreen_heatmap_frame(results, data["objective"]), params, data["objective"])
+    else:
+        _objective_chart(results, params, data["objective"])
     _use_values(doc, results, data, params)
 
 

@@ -11,11 +11,13 @@ correlation between pre-screen and Nautilus over the confirmed variants.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rbts.dsl.errors import RbtsError
+from rbts.runtime.backtest.metrics import DAYS_PER_YEAR
 from rbts.runtime.prescreen.ranks import best_variants, spearman
 
 SCREENED = "screened"  # results.csv status of a variant that was pre-screened but not confirmed
@@ -27,6 +29,7 @@ class PrescreenStage:
     objective: str
     variants: dict[int, dict]  # every variant: number -> values
     values: dict[int, float | None] = field(default_factory=dict)  # the pre-screen's objective
+    sharpes: dict[int, float | None] = field(default_factory=dict)  # the pre-screen's (annualised) sharpe
     errors: dict[int, str] = field(default_factory=dict)  # variants that could not be compiled
     confirmed: list[int] = field(default_factory=list)  # best first
     seconds: float = 0.0
@@ -54,6 +57,25 @@ class PrescreenStage:
                                         "error": self.errors.get(n, "")}
             row[self.column] = self.values.get(n)
             out.append(row)
+        return out
+
+    def trial_sharpes(self, lines: Sequence[Mapping]) -> list[float]:
+        """The daily Sharpe ratio of every variant tried, for the deflated Sharpe ratio's benchmark:
+        the best was chosen from all the screened variants, not from the K confirmed, so all of them
+        count as trials.  A confirmed variant counts with its Nautilus returns, the others with the
+        pre-screen's figure (metrics.json's sharpe is the daily Sharpe x sqrt(252))."""
+        from rbts.runtime.research import stats
+
+        backtested = {ln["variant"]: ln for ln in lines if ln["status"] == "ok" and ln.get("returns") is not None}
+        out = []
+        for n in self.variants:
+            if n in backtested:
+                value = stats.daily_sharpe([r for _, r in backtested[n]["returns"]])
+            else:
+                annual = self.sharpes.get(n)
+                value = None if annual is None else annual / math.sqrt(DAYS_PER_YEAR)
+            if value is not None and math.isfinite(value):
+                out.append(value)
         return out
 
     def summary(self, confirmed_rows: Sequence[Mapping]) -> dict:
@@ -90,8 +112,9 @@ def run_prescreen(strategy, variants: Mapping[int, dict], k: int, objective: str
                         home=home, progress=progress)
         table = result.table
         objective_values = table[objective].tolist()
-        for n, value in zip(numbers, objective_values):
+        for n, value, sharpe in zip(numbers, objective_values, table["sharpe"].tolist()):
             stage.values[n] = None if value != value else float(value)
+            stage.sharpes[n] = None if sharpe != sharpe else float(sharpe)
         best = best_variants(objective_values, table["trades"].tolist(), k, min_trades)
         stage.confirmed = [numbers[i] for i in best]
         stage.details = {"timings": {key: round(v, 3) for key, v in result.timings.items()}, **result.counts}

@@ -15,12 +15,15 @@ from rbts.runtime.research.rows import METRIC_COLUMNS, make_row
 from rbts.runtime.research.walkforward import Fold, chain_equity
 
 
-def overfitting(lines: Sequence[Mapping], best: Mapping | None, with_pbo: bool) -> tuple[float | None, float | None]:
-    """(deflated_sharpe of ``best``, pbo) over the ok runs in ``lines``."""
+def overfitting(lines: Sequence[Mapping], best: Mapping | None, with_pbo: bool,
+                trials: Sequence[float] | None = None) -> tuple[float | None, float | None]:
+    """(deflated_sharpe of ``best``, pbo) over the ok runs in ``lines``.  ``trials``: the daily
+    Sharpe of every variant the best was chosen from, when that is more than the runs (a pre-screen)."""
     ok = [ln for ln in lines if ln["status"] == "ok" and ln.get("returns") is not None]
     if best is None or not ok:
         return None, None
-    sharpes = [s for s in (stats.daily_sharpe(_values(ln)) for ln in ok) if s is not None]
+    sharpes = list(trials) if trials is not None else \
+        [s for s in (stats.daily_sharpe(_values(ln)) for ln in ok) if s is not None]
     best_line = next(ln for ln in ok if ln["variant"] == best["variant"])
     dsr = stats.deflated_sharpe(_values(best_line), sharpes)
     value = stats.pbo(return_matrix(ok)) if with_pbo and len(ok) >= 16 else None

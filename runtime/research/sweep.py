@@ -268,7 +268,8 @@ class Sweep:
         with_pbo = self.request.search.kind in ("grid", "random")
         if not self.folds:
             row = ranking.best(rows)
-            dsr, pbo = (None, None) if running else summary.overfitting(lines, row, with_pbo)
+            trials = self.prescreen.trial_sharpes(lines) if self.prescreen is not None else None
+            dsr, pbo = (None, None) if running else summary.overfitting(lines, row, with_pbo, trials)
             return summary.best_entry(row, names), dsr, pbo
         choices, fold_rows, tests = [], [], []
         for fold in self.folds:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from rbts.runtime.cli.app import app
 from rbts.runtime.cli.sweep import _report
 from rbts.runtime.prescreen.screen import screen
 from rbts.runtime.research.local import LocalExecutor
+from rbts.runtime.research import stats
 from rbts.runtime.research.ranking import Ranking
 from rbts.runtime.research.space import Space
 from rbts.runtime.research.sweep import Sweep, SweepRequest
@@ -59,6 +61,14 @@ def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path, 
     assert data["spearman"] == data["prescreen"]["spearman"] == pytest.approx(1.0)
     assert data["best"]["variant"] == best3[0] + 1
     assert data["counts"]["variants"] == 8
+    # the deflated Sharpe ratio counts all 8 screened variants as trials: the best was chosen from them
+    lines = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    best_returns = next([r for _, r in ln["returns"]] for ln in lines if ln["variant"] == data["best"]["variant"])
+    every = [s / math.sqrt(252) for s in table["sharpe"] if math.isfinite(s)]
+    assert len(every) == 8
+    assert data["deflated_sharpe"] == pytest.approx(stats.deflated_sharpe(best_returns, every), rel=1e-9)
+    only_confirmed = [stats.daily_sharpe([r for _, r in ln["returns"]]) for ln in lines if ln["status"] == "ok"]
+    assert data["deflated_sharpe"] < stats.deflated_sharpe(best_returns, only_confirmed)  # was this flattering one
     _report(outcome)  # what rbts sweep prints at the end
     said = " ".join(capsys.readouterr().out.split())
     assert "pre-screen: 8 variants in" in said and "the best 3 confirmed in Nautilus" in said

@@ -25,3 +25,49 @@ def test_a_strategy_without_params_says_how_to_add_one(app):
     assert any(m.value == "#### Optimize" for m in app.markdown)
     assert any("has no params to optimize" in i.value for i in app.info)
     assert not [b for b in app.button if b.label == "Run optimization"]
+
+
+PARAMS = """\
+strategy "Optimize me"
+universe: AAPL, MSFT
+cycle: 5m
+param fast = 9 in [5, 9]
+param slow = 21 in [21, 30]
+let fast_ema = ema(close, fast, 5m)
+let slow_ema = ema(close, slow, 5m)
+entry bull_cross: fast_ema crosses_above slow_ema
+exit bear_cross: fast_ema crosses_below slow_ema
+"""
+
+
+def _captions(at) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_the_prescreen_choice_screens_every_variant_and_confirms_k(app):
+    from rbts.ui.session import DOC_KEY
+
+    app.session_state[DOC_KEY].set_text(PARAMS, from_editor=False)
+    app.run()
+    box = app.checkbox(key="strategy.opt.prescreen")
+    assert box.label == "Screen the 4 variants, confirm the best K" and not box.disabled
+    assert app.number_input(key="strategy.opt.k").disabled  # until the box is ticked
+    assert "4 combinations · about 4 backtests on" in " ".join(_captions(app))
+    box.check().run()
+    assert app.number_input(key="strategy.opt.k").value == 4  # K defaults to min(16, variants)
+    app.number_input(key="strategy.opt.k").set_value(2).run()
+    assert "4 combinations · all 4 pre-screened · about 2 backtests on" in " ".join(_captions(app))
+
+
+def test_the_prescreen_choice_is_off_with_walk_forward_or_optuna(app):
+    from rbts.ui.session import DOC_KEY
+
+    app.session_state[DOC_KEY].set_text(PARAMS, from_editor=False)
+    app.run()
+    app.checkbox(key="strategy.opt.prescreen").check().run()
+    app.checkbox(key="strategy.opt.wf").check().run()
+    assert app.checkbox(key="strategy.opt.prescreen").disabled
+    assert "pre-screened" not in " ".join(_captions(app))  # walk-forward runs every variant in Nautilus
+    app.checkbox(key="strategy.opt.wf").uncheck().run()
+    app.selectbox(key="strategy.opt.search").set_value("optuna").run()
+    assert app.checkbox(key="strategy.opt.prescreen").disabled

@@ -2,11 +2,15 @@
 
 Paste a strategy with two params, run a 2 x 2 grid over the small demo data's 20 sessions, watch the progress,
 read the verdict, the ranked table and the heatmap, then "Use these values" and see the
-editor's text change.  Screenshots go to test-artifacts/optimize-*.png.
+editor's text change; and the same grid pre-screened, its best 2 confirmed in Nautilus (SPEC §6.3).
+Screenshots go to test-artifacts/optimize-*.png.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import re
 import shutil
 
@@ -31,11 +35,17 @@ exit bear_cross: fast_ema crosses_below slow_ema
 """
 
 
+# Streamlit scrolls inside its own container, so a full-page screenshot holds only the viewport:
+# tall enough for the whole section with its results (at 4,400 px the variant picker sat on the
+# bottom edge and its options opened outside the page).
+HEIGHT = 6000
+
+
 @pytest.fixture
 def page(small_demo_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(small_demo_home, home)
-    with running_ui(home) as url, browser_page(url, height=4400) as page:
+    with running_ui(home) as url, browser_page(url, height=HEIGHT) as page:
         page.get_by_text("Valid strategy").wait_for()
         _idle(page)
         yield page
@@ -114,3 +124,54 @@ def _paste_strategy(page) -> None:
     page.get_by_text("Imported pasted.rbts").wait_for()
     page.keyboard.press("Escape")  # close the Import popover
     _idle(page)
+
+
+def test_screen_every_variant_and_confirm_the_best_k(page):
+    try:
+        _prescreen_walk_through(page)
+    except Exception:
+        _shot(page, "prescreen-failure")
+        raise
+
+
+def _prescreen_walk_through(page) -> None:
+    _paste_strategy(page)
+    page.get_by_text("Optimize", exact=True).scroll_into_view_if_needed()
+    page.get_by_text("Screen the 4 variants, confirm the best K").click()
+    _idle(page)
+    k = page.locator(f"{_key('strategy.opt.k')} input")
+    k.fill("2")
+    k.press("Enter")
+    _idle(page)
+    page.get_by_text("4 combinations · all 4 pre-screened · about 2 backtests").wait_for()
+    _shot(page, "prescreen-1-choice")
+
+    page.get_by_role("button", name="Run optimization").click()
+    page.get_by_text("Pre-screen vs Nautilus").wait_for(timeout=600_000)
+    _idle(page)
+    assert page.get_by_text("4 variants screened in").is_visible()
+    metrics = page.locator("[data-testid='stMetric']").all_inner_texts()
+    assert any("Variants screened" in m and "4" in m for m in metrics), metrics
+    assert any("Confirmed in Nautilus" in m and "2" in m for m in metrics), metrics
+    assert any("Rank correlation (Spearman)" in m for m in metrics), metrics
+    # the side by side: one row per confirmed variant, the pre-screen's figure beside Nautilus'
+    assert page.locator("[data-testid='stDataFrame']:visible").count() == 2  # side by side + all variants
+    assert page.locator(f"{_key('strategy.opt.prescreen_fig')} .js-plotly-plot").count() == 1
+    # the heatmap covers every screened variant, not only the 2 confirmed
+    page.get_by_text("Heatmap: the pre-screen's sharpe of every variant screened").wait_for()
+    heat = page.locator(f"{_key('strategy.opt.heat')} .js-plotly-plot")
+    heat.wait_for()
+    z = json.loads(page.evaluate("(el) => JSON.stringify(el.data[0].z)", heat.element_handle()))
+    assert _finite_cells(z) == 4
+    page.get_by_text("Pre-screen vs Nautilus").scroll_into_view_if_needed()
+    _shot(page, "prescreen-2-results")
+
+
+def _finite_cells(z) -> int:
+    """How many cells of a heatmap's z hold a number (plotly.js keeps a typed array as dtype + bdata)."""
+    if isinstance(z, dict):
+        import numpy as np
+
+        return int(np.isfinite(np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])).sum())
+    return sum(1 for row in z for v in row if v is not None and not math.isnan(v))
+

@@ -75,3 +75,11 @@ def test_render_shows_counts_rank_correlation_table_and_figure(tmp_path):
     assert "too few to judge" in at.warning[0].value
     assert at.dataframe[0].value["variant"].tolist() == [2, 4, 5]
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_variants_table_shows_status_and_prescreen_figure_beside_the_params():
+    from rbts.ui.optimize_prescreen import screened_columns_first
+
+    frame = screened_columns_first(results().assign(rank=range(1, 7)), ["fast", "slow"], "sharpe")
+    assert list(frame.columns) == ["rank", "variant", "fast", "slow", "status", "prescreen_sharpe", "sharpe", "trades"]
+    assert len(frame) == 6
