@@ -29,6 +29,7 @@ QUICK: dict[str, list[str]] = {
     "live": ["--sessions", "2"],
     "ib": ["--days", "3", "--repeat", "1"],
     "prescreen": ["--variants", "200", "--confirm", "4", "--sample", "4", "--vbt-variants", "50"],
+    "prescreen_sweep": ["--tickers", "4", "--sessions", "10", "--fast", "5..6", "--slow", "20..21", "--k", "2"],
     "sweep": ["--variants", "4", "--grow", "0", "--sessions", "5", "--no-ray"],
 }
 
