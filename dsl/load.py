@@ -7,7 +7,8 @@ problem is an :class:`RbtsError` positioned in the text the user wrote.
 - A ``Path`` is a file: ``.json`` holds the JSON form, anything else the language.
 - A ``str`` is the text of a strategy: the JSON form when its ``filename`` ends in
   ``.json`` or it begins with ``{`` (after blanks; the language's text never does),
-  otherwise the language.
+  otherwise the language.  A one-line string ending in ``.rbts``/``.json`` handed over
+  without a ``filename`` is refused as a likely path mistake.
 - A ``dict`` is an already-loaded JSON form.
 
 Encoding (one rule for every file): UTF-8, and a leading byte-order mark is ignored
@@ -83,7 +84,9 @@ def _read(source: Any, filename: str | None) -> tuple[str | None, dict | None, s
     if isinstance(source, Path):
         return read_text(source), None, ("json" if source.suffix.lower() == ".json" else "rbts")
     if isinstance(source, str):
-        if "\n" not in source and source.strip().lower().endswith((".rbts", ".json")):
+        # a text named by the caller (an upload, the editor) is text whatever it holds: a file
+        # holding just "my.rbts" gets the language's positioned answer, not advice for programmers
+        if filename is None and "\n" not in source and source.strip().lower().endswith((".rbts", ".json")):
             raise RbtsError(f"{source.strip()!r} looks like a file name: a string is a strategy's text; "
                             "pass a Path to read a file", filename=filename)
         json_name = filename is not None and filename.lower().endswith(".json")

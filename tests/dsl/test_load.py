@@ -29,6 +29,15 @@ def test_a_string_is_always_text_never_a_path():
         load_strategy(str(RBTS))
 
 
+def test_a_named_text_is_text_even_when_it_looks_like_a_file_name():
+    # an uploaded file holding just "my_strategy.rbts" got "pass a Path to read a file" (advice
+    # for programmers, unpositioned); a text the caller names is read as the language (text fuzzer)
+    with pytest.raises(RbtsError) as info:
+        load_strategy("my_strategy.rbts", filename="upload.rbts")
+    assert info.value.render().startswith("upload.rbts:1:")
+    assert "Path" not in info.value.render()
+
+
 def test_errors_are_positioned_in_their_file(tmp_path):
     bad = tmp_path / "bad.rbts"
     bad.write_text("universe: AAPL\nentry: close > emaa(close, 3)\n")

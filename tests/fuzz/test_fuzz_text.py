@@ -1,15 +1,16 @@
-"""Fuzzed rule files: every text gets a positioned user error or works in every form and stage."""
+"""Fuzzed rule files through the front door (``load_strategy``), some with ``--set`` overrides: every
+one gets a positioned user error (or an error naming the param) or works in every form and stage."""
 
 import pytest
 from hypothesis import given
 
 from support.fuzz_budget import fuzz_settings
 from support.fuzz_front import exercise_text
-from support.fuzz_inputs import dsl_texts
+from support.fuzz_inputs import dsl_cases
 
 
 @pytest.mark.slow
 @fuzz_settings("text")
-@given(dsl_texts())
-def test_fuzzed_rule_files(text):
-    exercise_text(text)
+@given(dsl_cases())
+def test_fuzzed_rule_files(case):
+    exercise_text(*case)

@@ -40,56 +40,105 @@ def assert_positioned(exc: RbtsError, source: str, filename: str) -> None:
 # ----------------------------------------------------------------------------- strategies
 
 
-def exercise_text(text: str) -> str:
-    from rbts.dsl.checker import check
-    from rbts.dsl.parser import parse
+FUZZ_RBTS, FUZZ_JSON = "fuzz.rbts", "fuzz.json"
+
+
+def exercise_text(text: str, overrides: dict[str, str] | None = None) -> str:
+    """A rule file through the front door (``load_strategy``), then with ``--set`` overrides."""
+    return _exercise_source("text", text, FUZZ_RBTS, overrides)
+
+
+def exercise_json(text: str, overrides: dict[str, str] | None = None) -> str:
+    """A JSON form through the front door, as text and (when it is an object) as a dict."""
+    return _exercise_source("json", text, FUZZ_JSON, overrides)
+
+
+def _exercise_source(kind: str, text: str, filename: str, overrides: dict[str, str] | None) -> str:
+    from rbts.dsl.load import load_strategy
 
     try:
-        checked = check(parse(text, "fuzz.rbts"), "fuzz.rbts")
+        checked = load_strategy(text, filename=filename)
     except RbtsError as exc:
-        assert_positioned(exc, text, "fuzz.rbts")
-        COUNTS["text error"] += 1
+        assert_positioned(exc, text, filename)
+        COUNTS[kind + " error"] += 1
         return "error"
-    _exercise_valid(checked, text)
-    COUNTS["text ok"] += 1
+    exercise_loaded(checked, text, filename, overrides)
+    COUNTS[kind + " ok"] += 1
     return "ok"
 
 
-def exercise_json(text: str) -> str:
-    from rbts.dsl.checker import check
-    from rbts.dsl.json_form import from_json
+def exercise_loaded(checked, text: str, filename: str, overrides: dict[str, str] | None = None) -> None:
+    """A strategy the front door read from ``text``: every form and stage, its params' last
+    variant (every variant must work), then ``overrides``."""
+    from rbts.dsl.load import load_strategy
 
+    json_form = checked.origin.form == "json"
+    if json_form:
+        _same_as_dict(checked, text)
+    _exercise_valid(checked, None if json_form else text)
+    load_with = lambda values: load_strategy(text, filename=filename, overrides=values)  # noqa: E731
+    if checked.params:
+        exercise_sets(checked, load_with, {name: d.text(d.values[-1]) for name, d in checked.params.items()})
+    if overrides is not None:
+        exercise_sets(checked, load_with, overrides)
+
+
+def _same_as_dict(checked, text: str) -> None:
+    """The front door reads a JSON form handed over as a dict as it reads its text."""
+    import json
+
+    from rbts.dsl.load import load_strategy
+
+    data = json.loads(text)
+    if isinstance(data, dict):
+        assert load_strategy(data).strategy == checked.strategy, "the JSON form reads differently as a dict"
+
+
+def exercise_sets(checked, load_with, overrides: dict[str, str]) -> str:
+    """``--set`` overrides of a valid strategy: every value in its param's domain binds (and the
+    variant works in every stage, as ``bind`` of the loaded strategy); anything else is an
+    error naming the param."""
+    from rbts.dsl.params import bind
+
+    params = checked.params
+    in_domain = all(name in params and params[name].lookup(value) is not None for name, value in overrides.items())
     try:
-        checked = check(from_json(text, "fuzz.json"), "fuzz.json")
+        bound = load_with(overrides)
     except RbtsError as exc:
-        assert_positioned(exc, text, "fuzz.json")
-        COUNTS["json error"] += 1
+        shown = exc.render()
+        assert not in_domain, f"--set {overrides} holds only values of the domains but was refused:\n{shown}"
+        assert any(name in d.message for d in exc.diagnostics for name in overrides), f"names no param: {shown}"
+        COUNTS["set error"] += 1
         return "error"
-    _exercise_valid(checked, None)
-    COUNTS["json ok"] += 1
+    assert in_domain or not overrides, f"--set {overrides} was accepted"
+    assert bound.strategy == bind(checked, overrides).strategy, "--set differs from bind of the loaded strategy"
+    for name, value in overrides.items():
+        assert bound.params[name].default == params[name].lookup(value), f"--set {name}={value} did not set it"
+    _exercise_valid(bound, None)
+    COUNTS["set ok"] += 1
     return "ok"
 
 
 def _exercise_valid(checked, text: str | None) -> None:
-    """A valid strategy in every form and stage; both forms must agree on it."""
+    """A valid strategy in every form and stage, each read back by the front door; both forms
+    must agree on it."""
     from rbts.compiler.program import compile_strategy
-    from rbts.dsl.checker import check
     from rbts.dsl.formatter import format_source, format_strategy
-    from rbts.dsl.json_form import dumps, from_json, to_json
-    from rbts.dsl.parser import parse
+    from rbts.dsl.json_form import dumps, to_json
+    from rbts.dsl.load import load_strategy
 
     strategy = checked.strategy
     canonical = format_strategy(strategy)
-    assert parse(canonical) == strategy, "the canonical text reads back differently"
-    assert format_strategy(parse(canonical)) == canonical, "formatting is not a fixed point"
-    check(parse(canonical))  # the text form of a valid strategy (from JSON too) is valid
+    again = load_strategy(canonical, filename="canonical.rbts")  # the text form of a valid strategy is valid
+    assert again.strategy == strategy, "the canonical text reads back differently"
+    assert format_strategy(again.strategy) == canonical, "formatting is not a fixed point"
     if text is not None:
-        kept = format_source(text, "fuzz.rbts")
+        kept = format_source(text, FUZZ_RBTS)
         assert format_source(kept) == kept
     data = to_json(strategy, settings=checked.settings)
-    back = from_json(dumps(data), "export.json")
-    assert back == strategy, "the JSON form reads back differently"
-    check(back)  # the JSON form of a valid strategy is valid
+    back = load_strategy(dumps(data), filename="export.json")  # the JSON form of a valid strategy is valid
+    assert back.strategy == strategy, "the JSON form reads back differently"
+    assert back.program == checked.program, "the JSON form runs a different program"
     program = compile_strategy(checked)
     program.graph.to_text()
     _evaluate(program)

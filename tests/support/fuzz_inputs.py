@@ -144,11 +144,93 @@ def _grammar_strategy():
     return from_lark(Lark(_grammar_text(), parser="lalr", lexer="contextual"))
 
 
+# ----------------------------------------------------------------------------- params and --set
+
+PARAM_NUMBERS = ["1", "2", "3", "5", "9", "14", "20", "50"]
+PARAM_HOSTILE_NUMBERS = ["0", "-1", "-0.5", "0.05", "2.5", "1000000", "1000001", "1" + "0" * 99, "1e3", "٩", "99999999999"]
+PARAM_DURATIONS = ["5m", "10m", "15m", "30m", "1h"]
+PARAM_HOSTILE_DURATIONS = ["30s", "1m", "1d", "7m", "0m", "3661d", "99999999999d"]
+_PARAM_USES = {  # where a param of each kind may stand ({p}: its name), then where it may not
+    "number": (["ema(close, {p}) > 1", "prev(close, {p}) > 1", "close > {p}", "rsi(close, {p}, 5m) < 50",
+                "macd(close, 3, {p}) > 0", "bb_upper(close, 20, {p}) > close", "close / {p} > 1", "sma(close, {p}, 15m) > 1"],
+               ["close > 1 within {p} bars", "close > 1 for {p}", "ema(close, 9, {p}) > 1", "sizing: {p}", "capital: {p}"]),
+    "percent": (["close > {p}", "pct_change(close, 1h) < {p}", "sizing: {p}", "order: limit {p} ttl 5m",
+                 "risk: stop_loss {p}", "risk: trailing_stop {p}"],
+                ["ema(close, {p}) > 1", "fees: {p}", "prev(close, {p}) > 1"]),
+    "duration": (["ema(close, 9, {p}) > 1", "slope(close, {p}) > 0", "close > highest(high, {p})",
+                  "close > 1 within {p}", "change(close, {p}) > 0", "order: limit 0.05% ttl {p}"],
+                 ["cycle: {p}", "bars: {p}", "ema(close, {p}) > 1", "close > {p}"]),
+}
+SET_VALUES = ["1", "2", "5", "9", "12", "14", "20", "0", "-1", "-0.25", "0.5", "2%", "0.5%", "25%", "5m", "15m", "1h",
+              "30s", "1d", "", " ", "abc", "nan", "inf", "-inf", "1e400", "9" * 400, "٩", "5m\n", "1_000", "0x10",
+              "2000000", "1" + "0" * 99, "1.0", "12.0", "99999999999d", "5 m", "%", "-0", "1e-400"]
+
+
+def _param_line(rng: random.Random, name: str, kind: str, hostile: bool) -> str:
+    """``param NAME = DEFAULT in DOMAIN``: a range (a step now and then) or a list of values."""
+    pool = PARAM_DURATIONS if kind == "duration" else PARAM_NUMBERS
+    if hostile:
+        pool = pool + (PARAM_HOSTILE_DURATIONS if kind == "duration" else PARAM_HOSTILE_NUMBERS)
+    suffix = "%" if kind == "percent" else ""
+    values = sorted(rng.sample(pool, min(len(pool), rng.randint(2, 4))), key=pool.index)
+    values = [v + suffix for v in values]
+    if rng.random() < 0.5 or (kind == "duration" and not hostile):
+        domain = "[" + ", ".join(values) + "]"
+    else:
+        step = ("1" + suffix) if kind != "duration" else "5m"
+        domain = f"{values[0]}..{values[-1]}" + (f" step {step}" if hostile and rng.random() < 0.5 else "")
+    default = rng.choice(values) if not hostile or rng.random() < 0.8 else rng.choice(pool) + suffix
+    return f"param {name} = {default} in {domain}"
+
+
+def param_text(rng: random.Random) -> str:
+    """A strategy declaring one to three params, used in rules and settings: plausible half the
+    time, otherwise with hostile values, uses where no param may stand, and repeated lines."""
+    hostile = rng.random() < 0.5
+    lines, rules = ["universe: AAPL", "cycle: 5m"], []
+    names = rng.sample(["n", "fast", "tf", "w", "lag", "thr", "sl", "p1"], rng.randint(1, 3))
+    settings = set()
+    for name in names:
+        kind = rng.choice(list(_PARAM_USES))
+        lines.append(_param_line(rng, name, kind, hostile))
+        good, bad = _PARAM_USES[kind]
+        use = rng.choice(bad if hostile and rng.random() < 0.3 else good).format(p=name)
+        if ":" not in use:
+            rules.append("entry: " + use)
+        elif use.split(":")[0] not in settings:
+            settings.add(use.split(":")[0])
+            lines.append(use)
+    if hostile and rng.random() < 0.3:
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(lines))  # a param or setting twice
+    return "\n".join(lines + (rules or ["entry: close > 1"])) + "\n"
+
+
+def param_names(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"^\s*param\s+(\w+)", text, flags=re.MULTILINE)
+
+
+def set_overrides(names: list[str], rng: random.Random) -> dict[str, str] | None:
+    """``--set`` overrides for a strategy declaring ``names`` (None: no ``--set``, half the time;
+    otherwise one or two, now and then for a name it does not declare)."""
+    if rng.random() < 0.5:
+        return None
+    pool = names + ["unknown"] if names and rng.random() < 0.85 else ["unknown", "n", "close"]
+    return {rng.choice(pool): rng.choice(SET_VALUES) for _ in range(rng.randint(1, 2))}
+
+
 def dsl_texts() -> st.SearchStrategy[str]:
-    """Rule files: mostly mutated real files, then grammar-made text, targeted shapes, and noise."""
+    """Rule files: mostly mutated real files, then grammar-made text, targeted shapes, params, and noise."""
     mutated = st.builds(mutate_text, st.sampled_from(corpus_texts()), SEEDED)
+    noise = st.text(max_size=200) | st.sampled_from(["x.rbts", "my strategy.rbts", "a.json", " b.RBTS ", "x.rbts\n"])
     return st.one_of(mutated, mutated, mutated, st.deferred(lambda: _grammar_strategy()), targeted_text(),
-                     st.text(max_size=200))
+                     SEEDED.map(param_text), SEEDED.map(lambda rng: mutate_text(param_text(rng), rng)), noise)
+
+
+def dsl_cases() -> st.SearchStrategy[tuple[str, dict[str, str] | None]]:
+    """A rule file and the ``--set`` overrides given with it (None for none)."""
+    return st.builds(lambda text, rng: (text, set_overrides(param_names(text), rng)), dsl_texts(), SEEDED)
 
 
 # ----------------------------------------------------------------------------- JSON forms
@@ -157,14 +239,10 @@ def dsl_texts() -> st.SearchStrategy[str]:
 @lru_cache(maxsize=1)
 def corpus_json() -> tuple[object, ...]:
     """The JSON forms of the examples and of every valid corpus file."""
-    from rbts.dsl.checker import check
-    from rbts.dsl.json_form import to_json
-    from rbts.dsl.parser import parse
+    from rbts.dsl.load import load_strategy
 
     docs = [json.loads(p.read_text()) for p in _files("*.json", ROOT / "examples")]
-    for path in _files("*.rbts", ROOT / "examples", ROOT / "tests" / "corpus" / "valid"):
-        strategy = parse(path.read_text())
-        docs.append(to_json(strategy, filename=str(path), settings=check(strategy).settings))
+    docs += [load_strategy(path).json_form() for path in _files("*.rbts", ROOT / "examples", ROOT / "tests" / "corpus" / "valid")]
     return tuple(docs)
 
 
@@ -274,6 +352,19 @@ def json_texts() -> st.SearchStrategy[str]:
                         st.sampled_from(corpus_json()), SEEDED)
     seeds = st.builds(mutate_json_text, st.sampled_from(hostile_json()), SEEDED)
     return st.one_of(structural, structural, textual, seeds)
+
+
+def _json_param_names(text: str) -> list[str]:
+    try:
+        params = json.loads(text).get("params")
+        return [p["name"] for p in params if isinstance(p.get("name"), str)][:10]
+    except (ValueError, AttributeError, TypeError, KeyError, RecursionError):
+        return []
+
+
+def json_cases() -> st.SearchStrategy[tuple[str, dict[str, str] | None]]:
+    """A JSON form and the ``--set`` overrides given with it (None for none)."""
+    return st.builds(lambda text, rng: (text, set_overrides(_json_param_names(text), rng)), json_texts(), SEEDED)
 
 
 # ----------------------------------------------------------------------------- CSV files

@@ -5,8 +5,9 @@ fuzzers found). Regenerate the golden ``.out`` files after a deliberate change (
 
 HOME is a home with bars (a copy is used per case); tests pass their ``small_demo_home``.
 
-* ``*.rbts``, ``*.json``: read, parse/load, check, and -- if valid -- every later stage
-  (canonical text, JSON form, indicator graph, both evaluators); the answer is ``ok`` or
+* ``*.rbts``, ``*.json``: read through the front door (``load_strategy``, as the app reads an
+  upload) and -- if valid -- every later stage (canonical text, JSON form, indicator graph, both
+  evaluators, the last variant of its params); the answer is ``ok`` or
   the rendered error, each diagnostic positioned inside the file.
 * ``*.csv``: imported as AAPL into a copy of a home holding AAPL's demo bars; the answer
   is the rendered error and the home must be byte-for-byte unchanged.
@@ -43,23 +44,20 @@ def answer(path: Path, home: Path) -> str:
 
 
 def _strategy_answer(path: Path) -> str:
-    from support.fuzz_front import _exercise_valid, assert_positioned
+    from support.fuzz_front import assert_positioned, exercise_loaded
 
-    from rbts.dsl.checker import check
-    from rbts.dsl.errors import RbtsError, decode_text
-    from rbts.dsl.json_form import from_json
-    from rbts.dsl.parser import parse
+    from rbts.dsl.errors import RbtsError
+    from rbts.dsl.load import decode, load_strategy
 
     data, name, text = path.read_bytes(), path.name, None
-    try:
-        text = decode_text(data, name)
-        strategy = from_json(text, name) if path.suffix == ".json" else parse(text, name)
-        checked = check(strategy, name)
+    try:  # as the app reads an upload: the file's text named by the file
+        text = decode(data, name)
+        checked = load_strategy(text, filename=name)
     except RbtsError as exc:
         shown = text if text is not None else data.decode("utf-8", errors="replace")
         assert_positioned(exc, shown, name)
         return exc.with_source(name, shown).render() + "\n"
-    _exercise_valid(checked, text if path.suffix == ".rbts" else None)
+    exercise_loaded(checked, text, name)
     return "ok\n"
 
 
