@@ -54,8 +54,10 @@ class ParamDomain:
             return value
         shown = given if isinstance(given, str) else value_text(given) if _is_value(given) else repr(given)
         if _key_of(self.kind, given) is None:
-            raise RbtsError(f"param {self.name} takes {_EXAMPLE[self.kind]}, got {shown!r} "
-                            f"(its domain: {self.declared})")
+            odd_digit = isinstance(given, str) and any(c.isdigit() and not c.isascii() for c in given)
+            raise RbtsError(Diagnostic(f"param {self.name} takes {_EXAMPLE[self.kind]}, got {shown!r} "
+                                       f"(its domain: {self.declared})", None,
+                                       hint="numbers are written with the digits 0-9" if odd_digit else None))
         raise RbtsError(f"param {self.name}: {shown} is outside its domain {self.declared}")
 
 
@@ -86,19 +88,40 @@ def value_node(value: Value, span=None) -> ast.Number | ast.Percent | ast.Durati
 
 # ----------------------------------------------------------------------------- exact keys
 
-_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_DURATION = re.compile(r"(\d+)([smhd])")
+# Keys are exact decimals compared by value (Decimal('9.000') == Decimal(9), equal hashes), never
+# rounded: normalize() in the default context keeps 28 digits, which made two 40-digit list values
+# one ("listed twice") and let --set 0.10000000000000000000000000001 bind 0.1.  Digits are ASCII
+# only, as in the language (the grammar refuses ٩; so does --set).
+_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DURATION = re.compile(r"([0-9]+)([smhd])")
+_IN_NO_DOMAIN = Decimal("NaN")  # a number too large or small for any decimal: equal to no key
 
 
 def _dec(value: int | float) -> Decimal:
     """The decimal a literal was written as (repr is the shortest text that reads back)."""
-    return Decimal(value) if isinstance(value, int) else Decimal(repr(value)).normalize()
+    return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
 
 
 def _literal_key(node: ast.Node) -> Decimal:
     if isinstance(node, ast.Duration):
         return Decimal(node.seconds)
-    return _dec(node.value).normalize()
+    return _dec(node.value)
+
+
+def _text_key(text: str) -> Decimal:
+    """The exact decimal of a number's text (``_NUMBER``); an exponent beyond any decimal's
+    (``1e-99999999999999999999``) is a number in no domain."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation
+        return _IN_NO_DOMAIN
+
+
+def _duration_key(digits: str, unit: str) -> Decimal:
+    """The seconds of ``<digits><unit>`` (no int() of thousands of digits: Python refuses those)."""
+    if len(digits.lstrip("0")) > 30:  # far beyond any duration a domain may hold
+        return _IN_NO_DOMAIN
+    return Decimal(int(digits) * ast.DURATION_UNITS[unit])
 
 
 def _key_of(kind: str, given: object) -> Decimal | None:
@@ -107,16 +130,16 @@ def _key_of(kind: str, given: object) -> Decimal | None:
         text = given.strip()
         if kind == "duration":
             m = _DURATION.fullmatch(text)
-            return Decimal(int(m.group(1)) * ast.DURATION_UNITS[m.group(2)]) if m else None
+            return _duration_key(m.group(1), m.group(2)) if m else None
         if kind == "percent":
             if not text.endswith("%") or not _NUMBER.fullmatch(text[:-1].strip()):
                 return None
-            return Decimal(text[:-1].strip()).normalize()
-        return Decimal(text).normalize() if _NUMBER.fullmatch(text) else None
+            return _text_key(text[:-1].strip())
+        return _text_key(text) if _NUMBER.fullmatch(text) else None
     if isinstance(given, bool):
         return None
     if kind == "number" and isinstance(given, (int, float)):
-        return _dec(given).normalize() if not isinstance(given, float) or given == given else None
+        return _dec(given) if not isinstance(given, float) or given == given else None
     if kind == "percent" and isinstance(given, ast.Percent):
         return _literal_key(given)
     if kind == "duration" and isinstance(given, ast.Duration):

@@ -180,6 +180,32 @@ def test_overrides_accept_any_spelling_of_a_domain_value():
         "params": load_strategy(EXAMPLE, overrides={"fast": "13"}).json_form()["params"]}
 
 
+@pytest.mark.parametrize("name, given, message", [
+    # each was exit 70 (decimal.Overflow / InvalidOperation, int() of 5,000 digits) or bound a value
+    # the user did not write (rounded to 28 digits, underflowed to 0, read ٩ as 9) -- CLI fuzzer
+    ("fast", "1e999999999", "param fast: 1e999999999 is outside its domain [5, 9, 13]"),
+    ("fast", "1e-99999999999999999999", "param fast: 1e-99999999999999999999 is outside its domain"),
+    ("tf", "9" * 5000 + "m", "param tf: 99999"),
+    ("vix_drop", "1e-999999999999", "param vix_drop: 1e-999999999999 is outside its domain -0.5..0 step 0.25"),
+    ("vix_drop", "-0.25000000000000000000000000001", "param vix_drop: -0.25000000000000000000000000001 is outside"),
+    ("fast", "٩", "param fast takes a number such as 12 or -0.25, got '٩'"),
+    ("tf", "٥m", "param tf takes a duration such as 5m, got '٥m'"),
+])
+def test_set_values_are_read_exactly_and_with_ascii_digits(name, given, message):
+    with pytest.raises(RbtsError) as info:
+        load_strategy(EXAMPLE, overrides={name: given})
+    assert message in str(info.value)
+    if not given.isascii():
+        assert info.value.diagnostics[0].hint == "numbers are written with the digits 0-9"
+
+
+def test_list_values_that_differ_past_28_digits_are_two_values():
+    big = 10**39
+    checked = load(f"param big = {big} in [{big}, {big + 1}]\nentry: close > big\n")  # was "listed twice"
+    assert checked.params["big"].values == (big, big + 1)
+    assert bind(checked, {"big": str(big + 1)}).params["big"].default == big + 1
+
+
 def test_percent_params_bind_by_text_or_value():
     checked = load_strategy(EVERYWHERE)
     assert bind(checked, {"stop": "3%"}).settings.stop_loss == 0.03

@@ -10,6 +10,7 @@ from rbts.runtime.cli.app import app
 from support.fuzz_budget import fuzz_settings
 from support.fuzz_front import COUNTS
 from support.fuzz_inputs import command_lines
+from support.hostile_corpus import PARAMS
 
 STRATEGY = 'strategy "t"\nuniverse: AAPL\ncycle: 5m\nentry: close > ema(close, 9, 5m)\nexit: close < ema(close, 9, 5m)\n'
 CSV = "ts,open,high,low,close,volume\n2025-03-03 09:31,10,11,9,10.5,100\n2025-03-03 09:32,10.5,11,10,10.7,200\n"
@@ -24,6 +25,7 @@ def places(tmp_path_factory, small_demo_home):
 
     checked = check_text(STRATEGY)
     (root / "s.json").write_text(dumps(to_json(checked.strategy, settings=checked.settings)))
+    (root / "p.rbts").write_text(PARAMS)
     (root / "bars.csv").write_text(CSV)
     (root / "file.txt").write_text("not a folder\n")
     (root / "dir").mkdir()
@@ -32,7 +34,8 @@ def places(tmp_path_factory, small_demo_home):
 
 def _fill(args, places, work):
     root = places["root"]
-    values = {"{home}": str(work / "home"), "{strategy}": str(work / "s.rbts"), "{json}": str(root / "s.json"),
+    values = {"{home}": str(work / "home"), "{strategy}": str(work / "s.rbts"), "{params}": str(root / "p.rbts"),
+              "{json}": str(root / "s.json"),
               "{csv}": str(root / "bars.csv"), "{file}": str(root / "file.txt"), "{dir}": str(root / "dir"),
               "{missing}": str(work / "missing" / "x"), "{through}": str(root / "file.txt" / "x")}
     return [values.get(a, a) for a in args]

@@ -14,8 +14,10 @@ point, its indicator graph builds, and both evaluators run it over a few bars.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections import Counter
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -101,7 +103,7 @@ def exercise_sets(checked, load_with, overrides: dict[str, str]) -> str:
     from rbts.dsl.params import bind
 
     params = checked.params
-    in_domain = all(name in params and params[name].lookup(value) is not None for name, value in overrides.items())
+    in_domain = all(name in params and _in_domain(params[name], value) for name, value in overrides.items())
     try:
         bound = load_with(overrides)
     except RbtsError as exc:
@@ -117,6 +119,33 @@ def exercise_sets(checked, load_with, overrides: dict[str, str]) -> str:
     _exercise_valid(bound, None)
     COUNTS["set ok"] += 1
     return "ok"
+
+
+_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits, as the language
+_DURATION = re.compile(r"([0-9]{1,30})([smhd])")
+
+
+def _in_domain(domain, given: str) -> bool:
+    """The test's own answer to "is ``given`` (as in ``--set``) a value of ``domain``": its exact
+    decimal equals that of a domain value's text (never rounded)."""
+    def exact(text: str):
+        text = text.strip()
+        if domain.kind == "duration":
+            m = _DURATION.fullmatch(text)
+            return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)] if m else None
+        if domain.kind == "percent":
+            if not text.endswith("%"):
+                return None
+            text = text[:-1].strip()
+        if not _NUMBER.fullmatch(text):
+            return None
+        try:
+            return Decimal(text)
+        except ArithmeticError:  # an exponent beyond any decimal
+            return None
+
+    wanted = exact(given)
+    return wanted is not None and any(exact(domain.text(v)) == wanted for v in domain.values)
 
 
 def _exercise_valid(checked, text: str | None) -> None:

@@ -163,7 +163,9 @@ _PARAM_USES = {  # where a param of each kind may stand ({p}: its name), then wh
 }
 SET_VALUES = ["1", "2", "5", "9", "12", "14", "20", "0", "-1", "-0.25", "0.5", "2%", "0.5%", "25%", "5m", "15m", "1h",
               "30s", "1d", "", " ", "abc", "nan", "inf", "-inf", "1e400", "9" * 400, "٩", "5m\n", "1_000", "0x10",
-              "2000000", "1" + "0" * 99, "1.0", "12.0", "99999999999d", "5 m", "%", "-0", "1e-400"]
+              "2000000", "1" + "0" * 99, "1.0", "12.0", "99999999999d", "5 m", "%", "-0", "1e-400", "1e999999999",
+              "1e-99999999999999999999", "9" * 5000 + "m", "٥m", "0.10000000000000000000000000001", "1e-999999999999",
+              "0.050", "005m", "9e0"]
 
 
 def _param_line(rng: random.Random, name: str, kind: str, hostile: bool) -> str:
@@ -418,22 +420,28 @@ DATES = ["2025-03-04", "2025-03-05", "2025-03-20", "2025-13-01", "0001-01-01", "
 NUMBERS = ["10000", "1", "0", "-5", "inf", "-inf", "nan", "1e-9", "1e13", "1e300", "abc", "1,000", "", "5e3"]
 SYMBOLS = ["AAPL", "aapl", "MSFT,VIX", "", " ", "A/B", "../x", "ÄÖ", "5m\n", "X" * 300, "VIX", "BRK.B", "\x00", ","]
 ZONES = ["America/New_York", "UTC", "Mars/Base", "", "../../etc/passwd", "Europe/Paris"]
+SETS = ["fast=13", "fast=5", "tf=15m", "fast=4", "tf=1h", "fast=", "=3", "fast", "nope=1", "fast=13%", "tf=15",
+        "fast=٩", "fast = 9", "fast=1e400", "tf=5m=5m", "FAST=9", "thr=0.1", "thr=1e-999999999999", "fast=1e999999999",
+        "tf=" + "9" * 5000 + "m"]  # --set for the {params} strategy (fast, tf, thr)
 
 
 @st.composite
 def command_lines(draw) -> list[str]:
     """An ``rbts`` command line; ``{home}``, ``{strategy}``, ``{json}``, ``{csv}``, ``{file}``, ``{dir}``,
-    ``{missing}`` and ``{through}`` (a path through a file) are filled in by the test."""
+    ``{missing}``, ``{through}`` (a path through a file) and ``{params}`` (a strategy declaring params
+    ``fast`` and ``tf``) are filled in by the test."""
     paths = st.sampled_from(["{file}", "{dir}", "{missing}", "{through}", "{strategy}", "{json}", "{csv}", "/dev/null"])
     dates, numbers, symbols = st.sampled_from(DATES), st.sampled_from(NUMBERS), st.sampled_from(SYMBOLS)
-    strategy = st.sampled_from(["{strategy}", "{json}", "{file}", "{dir}", "{missing}", "{csv}"])
+    strategy = st.sampled_from(["{strategy}", "{params}", "{params}", "{json}", "{file}", "{dir}", "{missing}", "{csv}"])
+    sets = st.sampled_from(SETS)
     home = draw(st.sampled_from(["{home}", "{home}", "{home}", "{file}", "{missing}", "{through}"]))
     options = {
-        "compile": [["--graph"], ["-o", draw(paths)]],
+        "compile": [["--graph"], ["-o", draw(paths)], ["--set", draw(sets)], ["--set", draw(sets)]],
         "fmt": [["--check"]],
-        "trace": [["--start", draw(dates)], ["--end", draw(dates)], ["--symbol", draw(symbols)], ["--csv", draw(paths)]],
+        "trace": [["--start", draw(dates)], ["--end", draw(dates)], ["--symbol", draw(symbols)], ["--csv", draw(paths)],
+                  ["--set", draw(sets)]],
         "backtest": [["--start", draw(dates)], ["--end", draw(dates)], ["--capital", draw(numbers)],
-                     ["--symbols", draw(symbols)], ["--out", draw(paths)]],
+                     ["--symbols", draw(symbols)], ["--out", draw(paths)], ["--set", draw(sets)], ["--set", draw(sets)]],
         "data import": [["--symbol", draw(symbols)], ["--tz", draw(st.sampled_from(ZONES))],
                         ["--stamped", draw(st.sampled_from(["close", "open", "middle", ""]))]],
         "data ls": [],

@@ -11,7 +11,8 @@ HOME is a home with bars (a copy is used per case); tests pass their ``small_dem
   the rendered error, each diagnostic positioned inside the file.
 * ``*.csv``: imported as AAPL into a copy of a home holding AAPL's demo bars; the answer
   is the rendered error and the home must be byte-for-byte unchanged.
-* ``*.cli``: one ``rbts`` command line (``{home}``, ``{strategy}``, ``{file}``, ``{tmp}``, and
+* ``*.cli``: one ``rbts`` command line (``{home}``, ``{strategy}``, ``{params}`` (a strategy
+  declaring params ``fast``, ``tf`` and ``thr``), ``{file}``, ``{tmp}``, and
   ``{corpus}``, this folder, filled in); the answer is the exit status and what went to stderr.
 """
 
@@ -25,6 +26,8 @@ from pathlib import Path
 
 HOSTILE = Path(__file__).resolve().parent.parent / "corpus" / "hostile"
 STRATEGY = 'strategy "t"\nuniverse: AAPL\ncycle: 5m\nentry: close > ema(close, 9, 5m)\nexit: close < ema(close, 9, 5m)\n'
+PARAMS = ('strategy "p"\nuniverse: AAPL\ncycle: 5m\nparam fast = 9 in [5, 9, 13]\nparam tf = 5m in [5m, 15m]\n'
+          'param thr = 0 in [0, 0.1]\nentry: close > ema(close, fast, tf) + thr\nexit: close < ema(close, fast, tf)\n')
 KINDS = ("*.rbts", "*.json", "*.csv", "*.cli")
 
 
@@ -86,8 +89,10 @@ def _cli_answer(path: Path, work: Path) -> str:
     from rbts.runtime.cli.app import app
 
     (work / "s.rbts").write_text(STRATEGY)
+    (work / "p.rbts").write_text(PARAMS)
     (work / "file.txt").write_text("keep me\n")
-    places = {"{home}": str(work / "home"), "{strategy}": str(work / "s.rbts"), "{file}": str(work / "file.txt"),
+    places = {"{home}": str(work / "home"), "{strategy}": str(work / "s.rbts"), "{params}": str(work / "p.rbts"),
+              "{file}": str(work / "file.txt"),
               "{tmp}": str(work), "{corpus}": str(HOSTILE)}
     args = shlex.split(path.read_text())
     if "--home" not in args:
