@@ -180,6 +180,7 @@ class LiveRuleStrategy(RuleStrategy):
         rule = self._entry_rule.get(coid) if event.order_side.name == "BUY" else self._exit_rule.get(coid)
         ts = self._checked_ts if self._checked_ts > 0 else event.ts_event  # data time in replay
         self.recorder.record_event(fill_event(self.cache, event, rule, ts))
+        super().on_order_filled(event)
 
     # ------------------------------------------------------------------ cycles
     def _on_cycle_alert(self, event) -> None:

@@ -17,6 +17,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from rbts.runtime.strategy import decision
 from rbts.runtime.strategy.broker_stops import is_broker_stop
+from rbts.runtime.strategy.flatten import Flatten
 
 
 class SafeModeConfig(StrategyConfig, frozen=True, kw_only=True):
@@ -28,8 +29,7 @@ class SafeModeStrategy(Strategy):
     def __init__(self, config: SafeModeConfig) -> None:
         super().__init__(config)
         self._flatten = config.flatten_on_start
-        self._flattening = False  # a flatten runs: each position is closed once its orders are done
-        self._cancel_retries: dict = {}  # order id -> cancels refused while the order still worked
+        self._flattening = Flatten(self, self._close)
         self._bar_spec = config.bar_spec
         self.marked: list[BarType] = []
 
@@ -53,7 +53,7 @@ class SafeModeStrategy(Strategy):
         else:
             rule = "flatten" if self.config.flatten_on_start else None  # else a reconciled fill
         self.msgbus.publish(TOPIC_EVENT, fill_event(self.cache, event, rule, event.ts_event))
-        self._close_settled()  # an order that filled before its cancel: what is left is sold now
+        self._flattening.settle()  # an order that filled before its cancel: what is left is sold now
 
     def on_stop(self) -> None:
         for bar_type in self.marked:
@@ -67,46 +67,21 @@ class SafeModeStrategy(Strategy):
             self.marked.append(bar_type)
 
     def flatten(self) -> None:
-        """Cancel this strategy's working orders, then close its positions at market.
+        """Cancel this strategy's working orders, then close each position at market once none of its
+        orders works any more (rbts.runtime.strategy.flatten, the breaker's path too)."""
+        self._flattening.start()
 
-        A position is sold only once none of its orders is working any more (the cancel answered,
-        or the order filled first): a resting sell (a broker stop, an exit limit) that triggers
-        while its cancel travels never sells the same shares as the flatten, and an entry that
-        fills meanwhile is sold with the rest.
-        """
-        self._flattening = True
-        for order in self._working():
-            if not order.is_pending_cancel:
-                self.cancel_order(order)
-        self._close_settled()
-
-    def _working(self, instrument_id=None) -> list:
-        return (self.cache.orders_open(None, instrument_id, self.id)
-                + self.cache.orders_inflight(None, instrument_id, self.id))
-
-    def _close_settled(self) -> None:
-        """During a flatten: close each position whose instrument has no order of this strategy working
-        (the close itself is working from then on, so it is sent once)."""
-        if not self._flattening:
-            return
-        for position in self.cache.positions_open(None, None, self.id):
-            if not self._working(position.instrument_id):
-                self.close_position(position, tags=[decision.tag(None, "flatten")])  # the Live tab names the cause
+    def _close(self, position) -> None:
+        self.close_position(position, tags=[decision.tag(None, "flatten")])  # the Live tab names the cause
 
     def on_order_canceled(self, event) -> None:
-        self._close_settled()
+        self._flattening.settle()
 
     def on_order_expired(self, event) -> None:
-        self._close_settled()
+        self._flattening.settle()
 
     def on_order_rejected(self, event) -> None:
-        self._close_settled()
+        self._flattening.settle()
 
     def on_order_cancel_rejected(self, event) -> None:
-        """The broker refused a cancel: if the order filled, its fill settles the position; if it still
-        works, ask again (up to three times; then it stays working and the position is not sold)."""
-        order = self.cache.order(event.client_order_id)
-        tries = self._cancel_retries.get(event.client_order_id, 0)
-        if order is not None and order.is_open and not order.is_pending_cancel and tries < 3:
-            self._cancel_retries[event.client_order_id] = tries + 1
-            self.cancel_order(order)
+        self._flattening.on_cancel_rejected(event)

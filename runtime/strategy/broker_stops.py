@@ -92,5 +92,9 @@ class BrokerStops:
     def on_cancel_rejected(self, coid) -> None:
         self._pending.pop(coid, None)  # it filled first: the position is closed, the exit must not go
 
+    def drop_pending(self) -> None:
+        """Forget the exits waiting for a stop's cancel (the breaker closes those positions itself)."""
+        self._pending.clear()
+
     def pending_exit(self, position) -> bool:
         return any(pid == position.id for pid, _ in self._pending.values())

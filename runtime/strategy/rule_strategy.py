@@ -34,6 +34,7 @@ from rbts.runtime.strategy import orders as rules
 from rbts.runtime.strategy.broker_stops import BrokerStops, is_broker_stop
 from rbts.runtime.strategy.bars import bar_spec, external_bar_type
 from rbts.runtime.strategy.config import RuleStrategyConfig
+from rbts.runtime.strategy.flatten import Flatten
 from rbts.runtime.strategy.recorder import CycleRecord, CycleRecorder, StrategyEvent
 from rbts.dsl.exchange import EXCHANGE_TZ
 
@@ -88,6 +89,8 @@ class RuleStrategy(Strategy):
         self._account = None
         self.error: Exception | None = None
         self._stops = BrokerStops(self, settings.broker_stop)
+        self._halt_ts = -1  # the cycle at which the breaker tripped (its closes carry it)
+        self._breaker = Flatten(self, self._close_for_breaker, lambda: {self._ids[s] for s in self._tradable})
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -305,14 +308,20 @@ class RuleStrategy(Strategy):
     def on_order_canceled(self, event) -> None:
         self._stops.on_canceled(event.client_order_id)
         self._resend_exit(event.client_order_id, "cancelled")
+        self._breaker.settle()
 
     def on_order_cancel_rejected(self, event) -> None:
         self._stops.on_cancel_rejected(event.client_order_id)
+        self._breaker.on_cancel_rejected(event)
 
     def on_order_expired(self, event) -> None:
         if self._halted_session != self._session:  # the venue's GTD ran out before our own alert
             self._to_market.add(event.client_order_id)
         self._resend_exit(event.client_order_id, "expired")
+        self._breaker.settle()
+
+    def on_order_filled(self, event) -> None:
+        self._breaker.settle()  # an order that filled before its cancel: what is left is sold now
 
     def _resend_exit(self, coid: ClientOrderId, how: str) -> None:
         self._deadlines.pop(coid, None)
@@ -334,6 +343,7 @@ class RuleStrategy(Strategy):
     def on_order_rejected(self, event) -> None:
         self._event(event.ts_event, "order_rejected", self._symbol_of.get(event.instrument_id),
                     f"order rejected: {event.reason}")
+        self._breaker.settle()
 
     def on_order_denied(self, event) -> None:
         self._event(event.ts_event, "order_denied", self._symbol_of.get(event.instrument_id),
@@ -372,24 +382,31 @@ class RuleStrategy(Strategy):
         self._session_end_ns = int(midnight.timestamp()) * 1_000_000_000
         if day != self._session:
             self._session = day
+            self._breaker.stop()  # a breaker's flatten ends with its session
             # equity at the previous session's last cycle (an overnight gap counts toward today's
             # loss); at the first cycle ever, the equity now (in a backtest: the capital; live: the
             # account, which need not equal the strategy's capital)
             self._session_start_equity = self._last_equity if self._last_equity is not None else equity
 
     def _halt(self, ts: int, equity: float) -> None:
+        """Cancel every working order and close every position at market, each position once none of its
+        orders works any more (rbts.runtime.strategy.flatten: an exit limit or broker stop that fills while
+        its cancel travels is then the only sale)."""
         self._halted_session = self._session
-        for symbol in self._tradable:
-            self.cancel_all_orders(self._ids[symbol])
+        self._halt_ts = ts
         self._deadlines.clear()
         self._to_market.clear()
+        self._stops.drop_pending()  # an exit waiting for its stop's cancel: the breaker's close replaces it
         loss = 1.0 - equity / self._session_start_equity
         self._event(ts, "max_daily_loss", None,
                     f"daily loss {loss:.2%} reached max_daily_loss {self.settings.max_daily_loss:.2%}: "
                     f"orders cancelled, positions closed at market, no entries until the next session",
                     equity=equity, session_start_equity=self._session_start_equity)
-        for symbol, position in self._open_positions().items():  # as they are after the cancels
-            self._sell(ts, symbol, position, "max_daily_loss", self._last_close.get(symbol, 0.0), market=True)
+        self._breaker.start()
+
+    def _close_for_breaker(self, position) -> None:
+        symbol = self._symbol_of[position.instrument_id]
+        self._submit(self._halt_ts, symbol, OrderSide.SELL, position.quantity, None, position, "max_daily_loss")
 
     # ------------------------------------------------------------------ portfolio views
 

@@ -19,7 +19,7 @@ import signal
 import time
 
 import pytest
-from livetest import rbts, stop_bot, wait_for
+from livetest import rbts, stop_bot, store_of, wait_for
 from support.fake_tws import FakeTws
 import pandas as pd
 from support.fake_tws import sample_bars
@@ -188,4 +188,49 @@ def test_a_flatten_sells_only_once_the_stop_s_cancel_is_answered(home, monkeypat
         tws.release_cancels()  # IB confirms the cancel: now the flatten sells
         [sell] = wait_for_tws(tws, lambda: [o for o in _market_sells(tws) if o.status == "Filled"], "the flatten's sell")
         assert stop.status == "Cancelled" and stop.fills == [] and tws.positions["AAPL"][0] == 0
+        assert rbts(home, "stop").returncode == 0
+
+
+BREAKER = """strategy "ib breaker"
+universe: AAPL
+capital: 10000
+bars: 30s
+cycle: 30s
+order: limit 1% ttl 10m
+risk: max_daily_loss 2%
+entry warm: ema(close, 5) > 0
+exit next: close > 0
+"""
+
+
+@pytest.mark.slow
+def test_the_breaker_sells_only_once_the_exit_limit_s_cancel_is_answered(home, monkeypatch):
+    """max_daily_loss trips while an exit limit rests at IB; IB holds the breaker's cancel of it and the
+    limit fills meanwhile: that fill is the only sale (before, the breaker's market sell went out with the
+    cancel and the position went short at IB: sold twice). The breaker closes by flatten's path
+    (rbts.runtime.strategy.flatten)."""
+    (home.parent / "v1.rbts").write_text(BREAKER)
+    with FakeTws(fake_bars(), live_interval=None) as tws:  # real time: one cycle every 30 s
+        _start(home, tws, monkeypatch)
+        wait_for_tws(tws, lambda: tws.positions.get("AAPL", (0, 0))[0] > 0, "the entry filled at IB")
+        held = tws.positions["AAPL"][0]
+        tws.move_price("AAPL", round(tws.prices["AAPL"] - 5.0, 2), hold=True)  # the book 5 below the bars
+        exit_limit = wait_for_tws(tws, lambda: next((o for o in tws.working_orders("LMT") if o.action == "SELL"), None),
+                                  "the exit limit resting at IB (above the market)")
+        tws.hold_cancels = True
+        tws.shift_bars("AAPL", -10.0)  # the next bar closes 10 lower: a 5% loss trips the 2% breaker
+        wait_for_tws(tws, lambda: tws.held_cancels, "the breaker's cancel of the exit limit")
+        time.sleep(2)
+        sold_while_cancelling = _market_sells(tws)
+        tws.move_price("AAPL", round(exit_limit.limit_price + 0.5, 2), hold=True)  # the limit fills meanwhile
+        assert exit_limit.status == "Filled" and exit_limit.fills[0].quantity == held
+        tws.release_cancels()  # IB: cannot be cancelled, it filled
+        wait_for(home, lambda s: not s.positions(), timeout=60, what="flat in the store")
+        time.sleep(2)
+        assert tws.positions["AAPL"][0] == 0, f"sold twice: {[(o.order_type, o.quantity) for o in tws.orders.values()]}"
+        assert sold_while_cancelling == [] and _market_sells(tws) == []
+        with store_of(home) as store:
+            trips = [e for e in store.events() if e["kind"] == "max_daily_loss"]
+            fills = [(f["side"], f["qty"]) for f in reversed(store.fills())]
+        assert len(trips) == 1 and fills == [("BUY", held), ("SELL", held)]
         assert rbts(home, "stop").returncode == 0

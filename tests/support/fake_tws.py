@@ -385,6 +385,8 @@ class FakeTws:
             self.contracts[c.symbol] = c if c.con_id else FakeContract(**{**c.__dict__, "con_id": 900000 + len(self.contracts)})
         self.requests: list[tuple[str, list[str]]] = []
         self.prices: dict[str, float] = {}  # symbol -> last close streamed live
+        self.held_prices: set[str] = set()  # symbols whose price stays where move_price(hold=True) put it
+        self.bar_shifts: dict[str, float] = {}  # symbol -> added to every price of its bars streamed from now on
         self.orders: dict[int, FakeOrder] = {}
         self.positions: dict[str, tuple[float, float]] = {}  # symbol -> (qty, avg cost)
         self.cash = net_liquidation
@@ -471,14 +473,29 @@ class FakeTws:
         for conn in listeners:
             conn.send_fill(order, fill)
 
-    def move_price(self, symbol: str, price: float) -> None:
-        """The market moves (test helper): resting orders of every client may fill, connected or not."""
+    def move_price(self, symbol: str, price: float, *, hold: bool = False) -> None:
+        """The market moves (test helper): resting orders of every client may fill, connected or not.
+        ``hold``: the price stays there while bars stream on (the book apart from the bars), until the
+        next move_price."""
         self.prices[symbol] = price
+        (self.held_prices.add if hold else self.held_prices.discard)(symbol)
         with self._lock:
             resting = [o for o in self.orders.values()
                        if o.contract.symbol == symbol and o.status in ("PreSubmitted", "Submitted")]
         for order in resting:
             self.try_fill(order)
+
+    def shift_bars(self, symbol: str, delta: float) -> None:
+        """The bars streamed from now on are ``delta`` higher (lower if negative): the market falls or
+        rises at once, for the bot's data (test helper)."""
+        self.bar_shifts[symbol] = delta
+
+    def _shifted(self, symbol: str, row: tuple) -> tuple:
+        delta = self.bar_shifts.get(symbol, 0.0)
+        if not delta:
+            return row
+        date, o, h, low, c, v = row
+        return (date, round(o + delta, 2), round(h + delta, 2), round(low + delta, 2), round(c + delta, 2), v)
 
     def release_cancels(self) -> None:
         """Answer the cancels held so far, as IB would now (test helper; see ``hold_cancels``)."""
@@ -677,7 +694,7 @@ class _Connection:
         realtime = self.server.live_interval is None
 
         def forming(row: tuple) -> tuple:  # the bar as it starts: its open price only
-            date, o, *_ = row
+            date, o, *_ = self.server._shifted(symbol, row)
             return (date, o, o, o, o, 0.0)
 
         def run() -> None:
@@ -687,12 +704,14 @@ class _Connection:
                 wait = row[0] + size - time.time() if realtime else self.server.live_interval
                 if cancel.wait(max(0.0, wait)) or self.closed.is_set():
                     return
+                row = self.server._shifted(symbol, row)
                 if partial and not realtime:
                     self.send(make(req_id, forming(row)))
                 self.send(make(req_id, row))
                 if partial and realtime and i + 1 < len(rows):
                     self.send(make(req_id, forming(rows[i + 1])))  # the next bar starts: publishes this one
-                self.server.prices[symbol] = float(row[4])
+                if symbol not in self.server.held_prices:
+                    self.server.prices[symbol] = float(row[4])
                 self._fill_resting(symbol)
 
         threading.Thread(target=run, name=f"fake-tws-stream-{req_id}", daemon=True).start()
