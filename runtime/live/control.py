@@ -81,14 +81,15 @@ def apply_text(settings: Settings, text: str, filename: str | None = None, *, no
 
 
 def apply_file(settings: Settings, path: str | Path, **kwargs) -> Applied:
-    path = Path(path)
+    """Read the file by the front door's rule (rbts.dsl.load.read_text: UTF-8, a BOM ignored; a bad byte
+    is an error at its FILE:LINE:COL, as `rbts compile` says it), then :func:`apply_text`."""
+    from rbts.dsl.load import read_text
+
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # the front door's encoding rule (a BOM ignored)
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else reason_of(exc)
-        message = f"{path}: cannot read it ({why})"
-        _record(settings, f"apply rejected: {message}")
-        raise RbtsError(message) from None
+        text = read_text(Path(path))
+    except RbtsError as exc:
+        _record(settings, f"apply rejected: {reason_of(exc)}")
+        raise
     return apply_text(settings, text, str(path), **kwargs)
 
 

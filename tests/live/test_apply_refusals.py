@@ -20,20 +20,35 @@ def random_bytes(n: int = 1500) -> bytes:
 
 def test_a_missing_or_binary_file_is_refused_with_an_event_and_last_error(tmp_path):
     missing = rbts(tmp_path, "apply", str(tmp_path / "nowhere.rbts"))
-    assert missing.returncode == 1 and "nowhere.rbts: cannot read it (no such file or directory)" in missing.stderr
+    assert missing.returncode == 1 and f"error: no such file: {tmp_path / 'nowhere.rbts'}" in missing.stderr
     with store_of(tmp_path) as store:
-        assert "nowhere.rbts: cannot read it" in store.status()["last_error"]
+        assert "no such file: " in store.status()["last_error"] and "nowhere.rbts" in store.status()["last_error"]
         assert store.events(1)[0]["level"] == "ERROR" and "apply rejected" in store.events(1)[0]["message"]
 
     binary = tmp_path / "random.rbts"
     binary.write_bytes(random_bytes())
     refused = rbts(tmp_path, "apply", str(binary))
-    assert refused.returncode == 1 and "not UTF-8 text (byte 0x" in refused.stderr
+    assert refused.returncode == 1 and "error: not UTF-8 text: byte 0x" in refused.stderr
     with store_of(tmp_path) as store:
         error = store.status()["last_error"]
-        assert "random.rbts: cannot read it (not UTF-8 text (byte 0x" in error and len(error) < 300
+        assert f"apply rejected: {binary}:1:" in error and "error: not UTF-8 text: byte 0x" in error and len(error) < 300
         assert [e["kind"] for e in store.events(2)] == ["apply", "apply"]
     assert not (tmp_path / "live" / "active_strategy.json").exists()  # nothing was activated
+
+
+def test_a_non_utf8_file_is_refused_at_its_position_as_compile_says_it(tmp_path):
+    """`rbts apply` reads the file by the front door's rule (rbts.dsl.load.read_text): a bad byte is an error
+    at FILE:LINE:COL with the line shown, word for word what `rbts compile` says (it was "FILE: cannot read it
+    (not UTF-8 text (byte 0xff at offset 47))", no position)."""
+    bad = tmp_path / "bad.rbts"
+    bad.write_bytes(b'strategy "x"\nuniverse: AAPL\nentry a: close > 0 \xff\n')
+    compiled = rbts(tmp_path, "compile", str(bad))
+    refused = rbts(tmp_path, "apply", str(bad))
+    assert refused.returncode == 1 and f"{bad}:3:20: error: not UTF-8 text: byte 0xff" in refused.stderr
+    assert refused.stderr == compiled.stderr and compiled.returncode == 1
+    with store_of(tmp_path) as store:
+        assert store.status()["last_error"].startswith(f"apply rejected: {bad}:3:20: error: not UTF-8 text: byte 0xff")
+    assert not (tmp_path / "live" / "active_strategy.json").exists()
 
 
 @pytest.fixture
@@ -58,7 +73,7 @@ def test_a_running_bot_keeps_the_refusal_in_its_status(toy_home, tmp_path):
     # the monitor flushes twice a second; the refusal is still in the status after several flushes
     later = wait_for(toy_home, lambda s: s.status() if s.status()["heartbeat"] > status["heartbeat"] + 1.5 else None,
                      what="monitor flushes")
-    assert "random.json: cannot read it (not UTF-8 text" in later["last_error"]
+    assert f"{binary}:1:" in later["last_error"] and "error: not UTF-8 text" in later["last_error"]
     assert later["strategy_version"] == "toy v1"
 
 
