@@ -57,7 +57,11 @@ def check_call(c: Checker, node: ast.Call, ctx: int) -> ExprInfo | None:
     if not ok or not check_relations(c, fn, args):
         return None
     if tf_node is not None and tf is None:
-        c.err(f"the last argument of {fn.name} must be a timeframe such as 5m", tf_node, f"usage: {fn.usage}")
+        what = f"the last argument of {fn.name} must be a timeframe such as 5m"
+        if isinstance(tf_node, ast.ParamRef) and tf_node.name in c.params:
+            what = (f"param {tf_node.name} is a {c.params[tf_node.name].kind}, but the timeframe of {fn.name} "
+                    "needs a duration (such as 5m, or a duration param)")
+        c.err(what, tf_node, f"usage: {fn.usage}")
         return None
     if fn.family == "field":
         return ExprInfo("number", ctx)

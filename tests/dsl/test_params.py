@@ -77,6 +77,10 @@ def test_an_integer_percent_range_steps_by_one_percent():
                                                                   "percent", "3:17"),
     ("param p = 1% in [1%, 2%]\norder: limit 0.05% ttl p\nentry: close > 1\n", "the order ttl needs a duration",
      "3:24"),
+    ("param tf = 5 in [5, 15]\nentry: close > ema(close, 9, tf)\n", "param tf is a number, but the timeframe of ema "
+                                                                    "needs a duration", "3:30"),
+    ("param tf = 5% in [5%, 15%]\nentry: vwap(tf) > 1\n", "param tf is a percent, but the timeframe of vwap "
+                                                          "needs a duration", "3:13"),
 ])
 def test_bad_declarations_and_uses_are_positioned_errors(body, message, where):
     text = error_of(body)
