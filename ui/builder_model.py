@@ -50,10 +50,14 @@ NEEDS_LEFT = NEEDS_RIGHT | {"rising", "falling"}
 # ----------------------------------------------------------------------------- windows
 
 _WINDOW_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|bars?)\s*$")
+_NAME_RE = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def window_node(text: str) -> ast.Duration | ast.BarCount:
-    """``"30m"`` -> Duration(1800); ``"3 bars"`` -> BarCount(3); ValueError otherwise."""
+def window_node(text: str) -> ast.Duration | ast.BarCount | ast.ParamRef:
+    """``"30m"`` -> Duration(1800); ``"3 bars"`` -> BarCount(3); a name -> the use of that
+    (duration) param, as the language writes it; ValueError otherwise."""
+    if _NAME_RE.fullmatch((text or "").strip()):
+        return ast.ParamRef(text.strip())
     match = _WINDOW_RE.match(text or "")
     if not match or int(match.group(1)) <= 0:
         raise ValueError(f"not a window: {text!r} (write e.g. 30m, 1h or 3 bars)")
@@ -88,6 +92,8 @@ def _number_value(node: ast.Node) -> float | None:
 
 
 # ----------------------------------------------------------------------------- curves
+
+_WINDOWS = (ast.Duration, ast.BarCount, ast.ParamRef)  # a window: a literal or a duration param
 
 
 @dataclass(frozen=True)
@@ -124,11 +130,11 @@ class Curve:
     source: Source = Source()
     func: str = "ema"
     params: tuple[float | str, ...] = (9,)  # a str is a param's name (SPEC §6.1)
-    timeframe: str = ""  # "" = the default (the input's own timeframe)
+    timeframe: str = ""  # "" = the default (the input's own timeframe); "5m", or a duration param's name
     let: str = ""
-    value: float | str = 0.0  # a str is a param's name
+    value: float | str = 0.0  # a str is a (number or percent) param's name
     transform: str = ""  # "" | slope | change | pct_change
-    transform_window: str = ""
+    transform_window: str = ""  # "30m", "3 bars", or a duration param's name
 
     def node(self) -> ast.Node:
         if self.kind == "number":
@@ -142,7 +148,7 @@ class Curve:
         if self.kind == "price":
             return self.source.node()
         if self.kind == "let":
-            if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.let or ""):
+            if not _NAME_RE.fullmatch(self.let or ""):
                 raise ValueError("choose a named curve")
             return ast.Name(self.let)
         fn = FUNCTIONS[self.func]
@@ -161,7 +167,7 @@ def curve_from_node(node: ast.Node) -> Curve | None:
     if isinstance(node, ast.Call) and node.func in TRANSFORMS and len(node.args) == 2:
         inner, window = node.args
         base = _base_curve(inner)
-        if base is None or not isinstance(window, (ast.Duration, ast.BarCount)):
+        if base is None or not isinstance(window, _WINDOWS):
             return None
         return replace(base, transform=node.func, transform_window=format_window(window))
     return _base_curve(node)
@@ -175,16 +181,17 @@ def _base_curve(node: ast.Node) -> Curve | None:
         return Curve("let", let=node.name)
     if not (isinstance(node, ast.Call) and node.func in INDICATORS):
         return None
+    fn = FUNCTIONS[node.func]
     args = list(node.args)
-    timeframe = ""
-    if args and isinstance(args[-1], ast.Duration):
-        timeframe = args.pop().text
     source = Source()
-    if FUNCTIONS[node.func].takes_series:
+    if fn.takes_series:
         if not args or (source := Source.from_node(args.pop(0))) is None:
             return None
+    timeframe = ""
+    if len(args) == len(fn.numeric_args) + 1 and isinstance(args[-1], (ast.Duration, ast.ParamRef)):
+        timeframe = format_window(args.pop())  # "5m", or a duration param's name
     params = [_arg_value(a) for a in args]
-    if any(p is None for p in params) or len(params) != len(FUNCTIONS[node.func].numeric_args):
+    if any(p is None for p in params) or len(params) != len(fn.numeric_args):
         return None
     return Curve("indicator", source=source, func=node.func, params=tuple(params), timeframe=timeframe)
 
@@ -272,7 +279,7 @@ def _slope_sign(node: ast.Compare) -> Condition | None:
     left = node.left
     if not (node.op in (">", "<") and _number_value(node.right) == 0 and isinstance(node.right, ast.Number)
             and isinstance(left, ast.Call) and left.func == "slope" and len(left.args) == 2
-            and isinstance(left.args[1], (ast.Duration, ast.BarCount))):
+            and isinstance(left.args[1], _WINDOWS)):
         return None
     curve = curve_from_node(left.args[0])
     if curve is None:
@@ -300,7 +307,7 @@ class RuleSpec:
     def node(self) -> ast.Rule:
         if not self.conditions:
             raise ValueError("a rule needs at least one condition")
-        if self.name and not re.fullmatch(r"[a-z_][a-z0-9_]*", self.name):
+        if self.name and not _NAME_RE.fullmatch(self.name):
             raise ValueError(f"rule name {self.name!r}: use lower-case letters, digits and _")
         cond = self.conditions[0].node()
         for extra in self.conditions[1:]:
@@ -335,7 +342,7 @@ class LetSpec:
     curve: Curve
 
     def node(self) -> ast.Let:
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.name or ""):
+        if not _NAME_RE.fullmatch(self.name or ""):
             raise ValueError(f"name {self.name!r}: use lower-case letters, digits and _")
         return ast.Let(self.name, self.curve.node())
 

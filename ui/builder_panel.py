@@ -18,7 +18,7 @@ from rbts.ui import session
 from rbts.ui.builder_model import Condition, Curve, LetSpec, RuleSpec, let_spec, rule_spec
 from rbts.ui.curve_inputs import curve_input, condition_input
 from rbts.ui.document import Document
-from rbts.ui.params_model import number_params
+from rbts.ui.params_model import param_kinds
 from rbts.ui.params_panel import render_params
 from rbts.ui.settings_form import render_settings_form
 from rbts.ui.text_edits import delete_statement, insert_statement, replace_statement
@@ -64,7 +64,7 @@ def _render_lets(doc: Document, symbols: list[str]) -> None:
     name = c1.text_input("name", value="", placeholder="fast", key=f"strategy.let.{g}.name")
     with c2:
         curve = curve_input(f"strategy.let.{g}.curve", Curve("indicator"), lets=_let_names(strategy),
-                            symbols=symbols, allow_number=False, params=number_params(strategy))
+                            symbols=symbols, allow_number=False, params=param_kinds(strategy))
     if st.button("Add named curve", key=f"strategy.let.{g}.add", icon=":material/add:"):
         try:
             text = insert_statement(doc.text, strategy, LetSpec(name.strip(), curve).node())
@@ -90,11 +90,12 @@ def _render_rule_form(doc: Document, symbols: list[str]) -> None:
     title = "Add a rule" if index is None else f"Edit rule `{spec.name or strategy.body[index].scope}`"
     with st.container(border=True):
         st.markdown(f"**{title}**")
-        spec = _rule_inputs(spec or RuleSpec(), _let_names(strategy), symbols, number_params(strategy))
+        session.gen_showing("rule", (index, spec))
+        spec = _rule_inputs(spec or RuleSpec(), _let_names(strategy), symbols, param_kinds(strategy))
         _rule_form_buttons(doc, strategy, index, spec)
 
 
-def _rule_inputs(spec: RuleSpec, lets: list[str], symbols: list[str], params: tuple[str, ...]) -> RuleSpec:
+def _rule_inputs(spec: RuleSpec, lets: list[str], symbols: list[str], params: dict[str, str]) -> RuleSpec:
     g = session.gen("rule")
     prefix = f"strategy.rule.{g}"
     c1, c2 = st.columns([2, 3])

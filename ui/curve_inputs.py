@@ -7,6 +7,7 @@ fresh key prefix shows an existing rule for editing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import streamlit as st
@@ -17,6 +18,7 @@ from rbts.ui.builder_model import (
     INDICATORS, NEEDS_LEFT, NEEDS_RIGHT, PROPERTIES, TIMEFRAMES,
     TRANSFORMS, Condition, Curve, Source,
 )
+from rbts.ui.params_model import of_kind
 
 THIS_TICKER = "this ticker"
 KIND_LABELS = {"price": "Price", "indicator": "Indicator", "let": "Named curve", "number": "Value"}
@@ -45,29 +47,51 @@ def source_input(key: str, source: Source, symbols: list[str]) -> Source:
     return Source(field, None if who == THIS_TICKER else who)
 
 
-def number_or_param(col, label: str, value, params, key: str, default: float, **number_kw):
-    """A number input -- or, when the strategy has number params, one of them instead
+def param_label(params: Mapping[str, str], blank: str):
+    """How a choice of "a literal or a param" reads: ``param fast``, ``param stop (%)`` (a
+    percent is marked: beside numbers it means a fraction, 2% = 0.02)."""
+    def label(choice: str) -> str:
+        if choice not in params:
+            return blank if not choice else choice
+        return f"param {choice}" + (" (%)" if params[choice] == "percent" else "")
+    return label
+
+
+def number_or_param(col, label: str, value, params: Mapping[str, str], key: str, default: float,
+                    kinds: tuple[str, ...] = ("number",), **number_kw):
+    """A number input -- or, when the strategy has params of ``kinds``, one of them instead
     (a param is written by name, e.g. ``ema(close, fast)``)."""
-    if params:
-        choices = ["", *params]
+    names = of_kind(params, *kinds)
+    if names:
+        choices = ["", *names]
         picked = col.selectbox(f"{label}: number or param", choices,
                                index=_index(choices, value if isinstance(value, str) else ""),
-                               format_func=lambda c: f"param {c}" if c else "a number", key=f"{key}.from")
+                               format_func=param_label(params, "a number"), key=f"{key}.from")
         if picked:
             return picked
     number = default if isinstance(value, str) else value
     return col.number_input(label, value=number, key=key, **number_kw)
 
 
+def window_or_param(label: str, presets, value: str, params: Mapping[str, str], key: str, **kw) -> str:
+    """A window or timeframe: a preset (or the current value), or a duration param's name."""
+    options = [*presets, *of_kind(params, "duration")]
+    return _select(label, options, value, key, format_func=param_label(params, kw.pop("blank", "")), **kw)
+
+
+NO_PARAMS: Mapping[str, str] = {}
+
+
 def curve_input(key: str, curve: Curve, *, lets: list[str], symbols: list[str], allow_number: bool,
-                label: str = "Curve", params: tuple[str, ...] = ()) -> Curve:
+                label: str = "Curve", params: Mapping[str, str] = NO_PARAMS) -> Curve:
+    """``params``: name -> kind of the strategy's params, offered where their kind fits."""
     kinds = ["price", "indicator"] + (["let"] if lets or curve.kind == "let" else []) + (
         ["number"] if allow_number else [])
     kind = st.selectbox(label, kinds, index=_index(kinds, curve.kind), format_func=KIND_LABELS.get,
                         key=f"{key}.kind")
     if kind == "number":
         value = number_or_param(st, "value", curve.value if isinstance(curve.value, str) else float(curve.value),
-                                params, f"{key}.value", 0.0, step=0.05, format="%g")
+                                params, f"{key}.value", 0.0, ("number", "percent"), step=0.05, format="%g")
         return Curve("number", value=value)
     if kind == "price":
         out = Curve("price", source=source_input(f"{key}.src", curve.source, symbols))
@@ -76,15 +100,15 @@ def curve_input(key: str, curve: Curve, *, lets: list[str], symbols: list[str], 
         out = Curve("let", let=st.selectbox("name", names, index=_index(names, curve.let), key=f"{key}.let"))
     else:
         out = _indicator_input(key, curve, symbols, params)
-    return _transform_input(key, curve, out)
+    return _transform_input(key, curve, out, params)
 
 
-def _indicator_input(key: str, curve: Curve, symbols: list[str], named: tuple[str, ...] = ()) -> Curve:
+def _indicator_input(key: str, curve: Curve, symbols: list[str], named: Mapping[str, str]) -> Curve:
     c1, c2 = st.columns(2)
     func = c1.selectbox("indicator", INDICATORS, index=_index(INDICATORS, curve.func), key=f"{key}.func")
-    tf_options = ("",) + TIMEFRAMES
-    timeframe = c2.selectbox("timeframe", tf_options, index=_index(tf_options, curve.timeframe),
-                             format_func=lambda t: t or "default", key=f"{key}.tf")
+    with c2:
+        timeframe = window_or_param("timeframe", ("",) + TIMEFRAMES, curve.timeframe, named, f"{key}.tf",
+                                    blank="default")
     source = curve.source
     fn = FUNCTIONS[func]
     if fn.takes_series:
@@ -104,7 +128,7 @@ def _indicator_input(key: str, curve: Curve, symbols: list[str], named: tuple[st
     return Curve("indicator", source=source, func=func, params=tuple(params), timeframe=timeframe)
 
 
-def _transform_input(key: str, old: Curve, curve: Curve) -> Curve:
+def _transform_input(key: str, old: Curve, curve: Curve, params: Mapping[str, str]) -> Curve:
     c1, c2 = st.columns(2)
     options = ("",) + TRANSFORMS
     transform = c1.selectbox("transform", options, index=_index(options, old.transform),
@@ -112,12 +136,12 @@ def _transform_input(key: str, old: Curve, curve: Curve) -> Curve:
     if not transform:
         return curve
     with c2:
-        window = _select("window", WINDOW_CHOICES, old.transform_window or "30m", f"{key}.trw")
+        window = window_or_param("window", WINDOW_CHOICES, old.transform_window or "30m", params, f"{key}.trw")
     return replace(curve, transform=transform, transform_window=window)
 
 
 def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list[str],
-                    params: tuple[str, ...] = ()) -> Condition:
+                    params: Mapping[str, str] = NO_PARAMS) -> Condition:
     """One condition row: left curve | property | right curve or value, then within/for."""
     left_col, op_col, right_col = st.columns([5, 3, 5])
     with op_col:
@@ -132,7 +156,8 @@ def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list
                                params=params)
     with op_col:
         if op in ("rising", "falling"):
-            out = replace(out, slope_window=_select("over", WINDOW_CHOICES, cond.slope_window, f"{key}.sw"))
+            out = replace(out, slope_window=window_or_param("over", WINDOW_CHOICES, cond.slope_window, params,
+                                                            f"{key}.sw"))
         elif op == "time_in":
             out = replace(out, session=st.radio("session", ast.SESSIONS, index=_index(ast.SESSIONS, cond.session),
                                                 horizontal=True, key=f"{key}.session"))
@@ -149,10 +174,10 @@ def condition_input(key: str, cond: Condition, *, lets: list[str], symbols: list
                                     symbols=symbols, allow_number=True, label="High", params=params)
     out = replace(out, left=left, right=right if op in NEEDS_RIGHT else None,
                   upper=upper if op == "between" else None)
-    return _temporal_input(key, out)
+    return _temporal_input(key, out, params)
 
 
-def _temporal_input(key: str, cond: Condition) -> Condition:
+def _temporal_input(key: str, cond: Condition, params: Mapping[str, str]) -> Condition:
     c1, c2, _ = st.columns([3, 3, 7])
     options = ("", "within", "for")
     labels = {"": "now", "within": "at least once in the last", "for": "at every cycle of the last"}
@@ -161,5 +186,5 @@ def _temporal_input(key: str, cond: Condition) -> Condition:
     if not temporal:
         return replace(cond, temporal="", window="")
     with c2:
-        window = _select("window", WINDOW_CHOICES, cond.window or "3 bars", f"{key}.window")
+        window = window_or_param("window", WINDOW_CHOICES, cond.window or "3 bars", params, f"{key}.window")
     return replace(cond, temporal=temporal, window=window)

@@ -15,6 +15,7 @@ from rbts.runtime.research.ranking import DEFAULT_MIN_TRADES, OBJECTIVES
 from rbts.runtime.research.setup import SweepOptions, build_request, param_domains
 from rbts.runtime.research.space import json_value
 from rbts.runtime.settings import Settings
+from rbts.ui import session
 from rbts.ui.backtest_panel import default_dates
 from rbts.ui.catalog import catalog_range, catalog_symbols
 from rbts.ui.document import Document
@@ -64,12 +65,13 @@ def _domain_inputs(domains: dict[str, tuple]) -> dict[str, tuple]:
 
 def _one_domain(name: str, values: tuple) -> tuple:
     labels = [str(json_value(v)) for v in values]
+    g = session.gen_showing(f"opt.{name}", labels)  # a domain changed in the code: its whole new domain
     if len(values) <= LIST_LIMIT:
-        picked = st.multiselect(name, labels, default=labels, key=f"strategy.opt.values.{name}")
+        picked = st.multiselect(name, labels, default=labels, key=f"strategy.opt.values.{name}.{g}")
         return tuple(v for v, label in zip(values, labels) if label in picked)
-    low, high = st.select_slider(name, labels, value=(labels[0], labels[-1]), key=f"strategy.opt.range.{name}")
+    low, high = st.select_slider(name, labels, value=(labels[0], labels[-1]), key=f"strategy.opt.range.{name}.{g}")
     stride = st.number_input(f"every n-th value of {name}", min_value=1, max_value=len(values), value=1,
-                             key=f"strategy.opt.stride.{name}")
+                             key=f"strategy.opt.stride.{name}.{g}")
     return tuple(values[labels.index(low):labels.index(high) + 1:int(stride)])
 
 

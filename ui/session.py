@@ -48,6 +48,18 @@ def gen(name: str) -> int:
     return st.session_state.get(f"strategy.gen.{name}", 0)
 
 
+def gen_showing(name: str, shown: object) -> int:
+    """The widget generation of form ``name``, new whenever what it shows (``shown``) changed
+    outside the form, e.g. in the code editor. Streamlit keeps a keyed widget's state when only
+    its default changes, so the form would otherwise show, and write back, the old values."""
+    key = f"strategy.shown.{name}"
+    drawn = st.session_state.get(key)  # (generation, shown) when the form was last drawn
+    if drawn is not None and drawn[0] == gen(name) and drawn[1] != shown:
+        bump(name)  # (a generation bumped since, e.g. by Edit, already gives fresh widgets)
+    st.session_state[key] = (gen(name), shown)
+    return gen(name)
+
+
 def flash(message: str, kind: str = "success") -> None:
     """A message shown once at the top of the tab on the next run."""
     st.session_state.setdefault("strategy.flash", []).append((kind, message))

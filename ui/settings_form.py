@@ -1,4 +1,8 @@
-"""The strategy settings as form fields (universe, capital, cycle, sizing, orders, risk)."""
+"""The strategy settings as form fields (universe, capital, cycle, sizing, orders, risk).
+
+Where the language takes a param (sizing value, limit offset and ttl, risks), the field has
+an "or param" choice of the params of its kind beside its value.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from rbts.dsl.errors import RbtsError
 from rbts.ui import session
 from rbts.ui.builder_model import TIMEFRAMES
 from rbts.ui.document import Document
-from rbts.ui.settings_model import SettingsSpec, apply_spec, spec_from_strategy
+from rbts.ui.curve_inputs import param_label
+from rbts.ui.params_model import of_kind, param_kinds
+from rbts.ui.settings_model import SettingsSpec, apply_spec, check_param_kinds, spec_from_strategy
 from rbts.ui.text_edits import replace_settings
 
 SIZING_LABELS = {"equal": "equal (equity / tickers)", "percent": "% of equity", "fixed": "fixed USD"}
@@ -22,17 +28,29 @@ def _pick(options, value):
     return options.index(value) if value in options else 0
 
 
+def _or_param(col, value, names: tuple[str, ...], params: dict[str, str], key: str) -> str:
+    """The "or param" choice under a field ("" = the field's own value). A param's kind is
+    marked only where two kinds may stand (the sizing: a percent, or USD)."""
+    if not names:
+        return ""
+    choices = ["", *names]
+    mixed = len({params[n] for n in names}) > 1
+    return col.selectbox("or param", choices, index=_pick(choices, value if isinstance(value, str) else ""),
+                         format_func=param_label(params, "none") if mixed else lambda c: c or "none", key=key,
+                         help="A param picked here replaces the value above")
+
+
+def _value_or_param(col, label: str, value, params: dict[str, str], kinds: tuple[str, ...], key: str, **kw):
+    """A number field with an "or param" choice under it: the param's name when one is picked."""
+    number = col.number_input(label, value=0.0 if isinstance(value, str) else float(value), key=key, **kw)
+    return _or_param(col, value, of_kind(params, *kinds), params, f"{key}.param") or number
+
+
 def render_settings_form(doc: Document, symbols: list[str]) -> None:
     strategy = doc.valid.strategy
-    from rbts.dsl.ast import ParamRef
-    from rbts.dsl.param_refs import setting_refs
-
-    given_by_params = sorted({n.name for n in setting_refs(strategy) if isinstance(n, ParamRef)})
-    if given_by_params:  # the form edits literal values only; it must not overwrite a param's use
-        st.info(f"Settings here use params ({', '.join(given_by_params)}): edit them in the code.")
-        return
+    params = param_kinds(strategy)
     spec = spec_from_strategy(strategy)
-    g = session.gen("settings")
+    g = session.gen_showing("settings", spec)
     with st.form(f"strategy.settings.{g}", border=False):
         name = st.text_input("Name", spec.name, key=f"strategy.set.{g}.name")
         options = sorted(set(symbols) | set(spec.universe))
@@ -51,19 +69,21 @@ def render_settings_form(doc: Document, symbols: list[str]) -> None:
         c1, c2 = st.columns(2)
         sizing = c1.selectbox("Sizing", list(SIZING_LABELS), index=_pick(SIZING_LABELS, spec.sizing),
                               format_func=SIZING_LABELS.get, key=f"strategy.set.{g}.sizing")
-        sizing_value = c2.number_input("Sizing value (% or USD; not used by equal)", min_value=0.0,
-                                       value=float(spec.sizing_value), key=f"strategy.set.{g}.sizing_value")
+        sizing_value = _value_or_param(c2, "Sizing value (% or USD; not used by equal)", spec.sizing_value, params,
+                                       ("percent", "number"), f"strategy.set.{g}.sizing_value", min_value=0.0)
         c1, c2, c3 = st.columns(3)
         order = c1.selectbox("Orders", list(ORDER_LABELS), index=_pick(ORDER_LABELS, spec.order),
                              format_func=ORDER_LABELS.get, key=f"strategy.set.{g}.order")
-        offset = c2.number_input("Limit offset %", min_value=0.0, value=float(spec.limit_offset), step=0.01,
-                                 format="%g", key=f"strategy.set.{g}.offset")
-        ttl = c3.text_input("Limit good for", spec.ttl, placeholder="1 cycle (default), 5m, 2 cycles",
-                            key=f"strategy.set.{g}.ttl")
+        offset = _value_or_param(c2, "Limit offset %", spec.limit_offset, params, ("percent",),
+                                 f"strategy.set.{g}.offset", min_value=0.0, step=0.01, format="%g")
+        durations = of_kind(params, "duration")
+        ttl = c3.text_input("Limit good for", "" if spec.ttl in durations else spec.ttl,
+                            placeholder="1 cycle (default), 5m, 2 cycles", key=f"strategy.set.{g}.ttl")
+        ttl = _or_param(c3, spec.ttl, durations, params, f"strategy.set.{g}.ttl.param") or ttl
         risks = {}
         for col, (kind, label) in zip(st.columns(len(RISK_LABELS)), RISK_LABELS.items()):
-            value = col.number_input(label, min_value=0.0, value=float(spec.risks.get(kind, 0.0)), step=0.5,
-                                     format="%g", key=f"strategy.set.{g}.{kind}", help="0 = off")
+            value = _value_or_param(col, label, spec.risks.get(kind, 0.0), params, ("percent",),
+                                    f"strategy.set.{g}.{kind}", min_value=0.0, step=0.5, format="%g", help="0 = off")
             if value:
                 risks[kind] = value
         fees = st.number_input("Fees % of notional per fill", min_value=0.0, value=float(spec.fees), step=0.01,
@@ -75,6 +95,7 @@ def render_settings_form(doc: Document, symbols: list[str]) -> None:
     new = SettingsSpec(name.strip(), tuple(dict.fromkeys([*universe, *more])), capital, cycle, bars, sizing,
                        sizing_value, order, offset, ttl.strip() if order == "limit" else "", risks, fees)
     try:
+        check_param_kinds(new, params)
         text = replace_settings(doc.text, strategy, apply_spec(strategy, new))
     except (ValueError, RbtsError) as exc:
         st.error(f"Settings not applied: {exc}")

@@ -1,14 +1,18 @@
 """The settings form's model: form values <-> the settings fields of a Strategy AST.
 
 A field the user leaves at its default stays unwritten (``None`` in the AST), so the
-form never adds lines the user did not ask for.
+form never adds lines the user did not ask for.  Where the language takes a param (SPEC
+§6.1: the sizing value, the limit offset and ttl, the risks), a field may hold a param's
+name instead of a value.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from rbts.dsl import ast
+from rbts.dsl.formatter import format_window
 from rbts.dsl.settings import DEFAULT_CAPITAL
 from rbts.ui.builder_model import window_node
 
@@ -21,11 +25,11 @@ class SettingsSpec:
     cycle: str = ""  # "" = smallest timeframe used
     bars: str = ""  # "" = 1m
     sizing: str = "equal"  # equal | percent | fixed
-    sizing_value: float = 0.0
+    sizing_value: float | str = 0.0  # a str: a percent param (percent) or a number param (fixed)
     order: str = ""  # "" = default (limit 0.05% ttl 1 cycle) | limit | market
-    limit_offset: float = 0.05  # percent
-    ttl: str = ""  # "" = 1 cycle; "5m"; "2 cycles"
-    risks: dict[str, float] = field(default_factory=dict)  # kind -> percent
+    limit_offset: float | str = 0.05  # percent, or a percent param's name
+    ttl: str = ""  # "" = 1 cycle; "5m"; "2 cycles"; a duration param's name
+    risks: dict[str, float | str] = field(default_factory=dict)  # kind -> percent, or a percent param's name
     fees: float = 0.0  # percent
 
 
@@ -33,12 +37,35 @@ def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _value(node: ast.Node | int | float) -> float | str:
+    """A setting's value as the form holds it: a param's name, or the number as written."""
+    if isinstance(node, ast.ParamRef):
+        return node.name
+    return float(node.value if isinstance(node, ast.Node) else node)
+
+
+def _percent_node(value: float | str) -> ast.Percent | ast.ParamRef:
+    return ast.ParamRef(value) if isinstance(value, str) else ast.Percent(_num(value))
+
+
+def check_param_kinds(spec: SettingsSpec, params: dict[str, str]) -> None:
+    """ValueError when the sizing's param is of the other kind than the sizing asks for
+    (``sizing: NAME`` sizes by the param's kind: a percent of equity, or USD)."""
+    if spec.sizing == "equal" or not isinstance(spec.sizing_value, str):
+        return
+    wanted = "percent" if spec.sizing == "percent" else "number"
+    kind = params.get(spec.sizing_value)
+    if kind is not None and kind != wanted:
+        shown = {"percent": "% of equity", "fixed": "fixed USD"}[spec.sizing]
+        raise ValueError(f"sizing '{shown}' takes a {wanted} param; {spec.sizing_value} is a {kind}")
+
+
 def spec_from_strategy(s: ast.Strategy) -> SettingsSpec:
     order, offset, ttl = "", 0.05, ""
     if s.order is not None:
         order = s.order.kind
         if s.order.offset is not None:
-            offset = s.order.offset.value
+            offset = _value(s.order.offset)
         if s.order.ttl is not None:
             ttl = _ttl_text(s.order.ttl)
     sizing_value = s.sizing.value if s.sizing is not None and s.sizing.value is not None else 0.0
@@ -49,24 +76,20 @@ def spec_from_strategy(s: ast.Strategy) -> SettingsSpec:
         cycle=s.cycle.text if s.cycle else "",
         bars=s.bars.text if s.bars else "",
         sizing=s.sizing.kind if s.sizing else "equal",
-        sizing_value=float(sizing_value),
-        order=order, limit_offset=float(offset), ttl=ttl,
-        risks={r.kind: float(r.percent.value) for r in s.risks},
+        sizing_value=_value(sizing_value),
+        order=order, limit_offset=offset, ttl=ttl,
+        risks={r.kind: _value(r.percent) for r in s.risks},
         fees=float(s.fees.value) if s.fees is not None else 0.0,
     )
 
 
-def _ttl_text(ttl: ast.Duration | ast.BarCount) -> str:
-    if isinstance(ttl, ast.BarCount):
-        return f"{ttl.count} cycle" if ttl.count == 1 else f"{ttl.count} cycles"
-    return ttl.text
+def _ttl_text(ttl: ast.Duration | ast.BarCount | ast.ParamRef) -> str:
+    return format_window(ttl, unit="cycle")
 
 
-def _ttl_node(text: str) -> ast.Duration | ast.BarCount:
-    text = text.strip()
-    if text.endswith(("cycles", "cycle")):
-        return window_node(text.replace("cycles", "bars").replace("cycle", "bar"))
-    return window_node(text)
+def _ttl_node(text: str) -> ast.Duration | ast.BarCount | ast.ParamRef:
+    cycles = re.fullmatch(r"(\d+)\s*cycles?", text.strip())
+    return window_node(f"{cycles.group(1)} bars" if cycles else text)
 
 
 def apply_spec(s: ast.Strategy, spec: SettingsSpec) -> ast.Strategy:
@@ -84,13 +107,13 @@ def apply_spec(s: ast.Strategy, spec: SettingsSpec) -> ast.Strategy:
     if spec.bars != old.bars:
         changes["bars"] = window_node(spec.bars) if spec.bars else None
     if (spec.sizing, spec.sizing_value) != (old.sizing, old.sizing_value):
-        value = None if spec.sizing == "equal" else _num(spec.sizing_value)
+        value = spec.sizing_value
+        value = None if spec.sizing == "equal" else ast.ParamRef(value) if isinstance(value, str) else _num(value)
         changes["sizing"] = ast.Sizing(spec.sizing, value)
     if (spec.order, spec.limit_offset, spec.ttl) != (old.order, old.limit_offset, old.ttl):
         changes["order"] = _order_node(spec)
     if spec.risks != old.risks:
-        changes["risks"] = tuple(ast.Risk(kind, ast.Percent(_num(v)))
-                                 for kind, v in spec.risks.items() if v)
+        changes["risks"] = tuple(ast.Risk(kind, _percent_node(v)) for kind, v in spec.risks.items() if v)
     if spec.fees != old.fees:
         changes["fees"] = ast.Percent(_num(spec.fees)) if spec.fees else None
     return replace(s, **changes) if changes else s
@@ -100,6 +123,6 @@ def _order_node(spec: SettingsSpec) -> ast.Order | None:
     if spec.order == "market":
         return ast.Order("market")
     if spec.order == "limit":
-        return ast.Order("limit", ast.Percent(_num(spec.limit_offset)), _ttl_node(spec.ttl) if spec.ttl else None)
+        return ast.Order("limit", _percent_node(spec.limit_offset), _ttl_node(spec.ttl) if spec.ttl else None)
     return None
 

@@ -39,6 +39,10 @@ def _rule_cards(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("<span class='rbts-badge")]
 
 
+def _gen(at, form: str) -> int:
+    return at.session_state[f"strategy.gen.{form}"] if f"strategy.gen.{form}" in at.session_state else 0
+
+
 def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
@@ -180,7 +184,7 @@ def test_the_reference_strategy_can_be_built_by_clicking(app):
     from rbts.dsl.checker import check_text
 
     _button(app, "Blank strategy").click().run()
-    s = "strategy.set.0"
+    s = f"strategy.set.{_gen(app, 'settings')}"  # a new form: it shows the blank strategy's settings
     app.text_input(key=f"{s}.name").input("VIX-calm EMA cross")
     app.multiselect(key=f"{s}.universe").set_value(["AAPL", "MSFT", "NVDA", "AMZN"])
     app.selectbox(key=f"{s}.cycle").set_value("5m")
@@ -250,14 +254,42 @@ def test_full_chart_explains_why_a_rule_is_not_true_now(app):
     assert "Not true now because" in shown or "Every condition of this rule holds" in shown
 
 
+def test_forms_show_what_the_code_changed(app):
+    """A setting or a rule changed in the code editor, then the builder's form applied: the code's
+    change stays (the forms kept their old values, Streamlit's keyed widgets, and wrote them back)."""
+    _doc(app).set_text(_doc(app).text.replace("capital: 10000", "capital: 20000"), from_editor=True)
+    app.run()
+    _button(app, "Apply settings").click().run()
+    assert "capital: 20000\n" in _doc(app).text
+    assert app.number_input(key=f"strategy.set.{_gen(app, 'settings')}.capital").value == 20000
+
+    index = next(i for i, card in enumerate(_rule_cards(app)) if "bull_cross" in card)
+    [b for b in app.button if b.label == "Edit"][index].click().run()
+    _doc(app).set_text(_doc(app).text.replace("entry bull_cross: fast crosses_above", "entry bull_cross: fast crosses"),
+                       from_editor=True)
+    app.run()
+    _button(app, "Save rule").click().run()
+    assert "entry bull_cross: fast crosses slow\n" in _doc(app).text
+
+
 def test_a_strategy_with_params_opens(app):
-    """Params in the text (SPEC §6.1): the tab shows the rules; settings given by params are left to the code."""
+    """Params in the text (SPEC §6.1): the tab shows the rules; the settings form shows the params they use."""
     text = (Path(__file__).resolve().parents[2] / "tests" / "corpus" / "valid" / "params_everywhere.rbts").read_text()
     _doc(app).set_text(text, from_editor=False)
     app.run()
     assert not app.exception, app.exception
     assert _doc(app).is_valid and len(_rule_cards(app)) == 4
-    assert any("use params" in i.value for i in app.info)
+    s = f"strategy.set.{_gen(app, 'settings')}"
+    picked = {k: app.selectbox(key=f"{s}.{k}.param").value
+              for k in ("sizing_value", "offset", "ttl", "max_daily_loss", "stop_loss", "take_profit", "trailing_stop")}
+    assert picked == {"sizing_value": "size", "offset": "offset", "ttl": "ttl_time", "max_daily_loss": "daily",
+                      "stop_loss": "stop", "take_profit": "target", "trailing_stop": "trail"}
+    assert app.selectbox(key=f"{s}.broker_stop.param").value == ""
+    # rules using duration and percent params open in the builder; `prev` and `within` of a let stay in the code
+    editable = ["edit in the code" not in card for card in _rule_cards(app)]
+    assert editable == [True, False, True, True]
+    _button(app, "Apply settings").click().run()  # nothing changed: the text stays as it is
+    assert _doc(app).text == text
 
 
 def test_builder_parameters_and_a_rule_input_using_one(app):
@@ -265,8 +297,10 @@ def test_builder_parameters_and_a_rule_input_using_one(app):
     p = "strategy.param.0"
     app.text_input(key=f"{p}.name").input("rsi_level")
     app.text_input(key=f"{p}.default").input("70")
-    app.text_input(key=f"{p}.domain").input("60..80 step 5")
-    _button(app, "Add or change parameter").click().run()
+    app.text_input(key=f"{p}.low").input("60")
+    app.text_input(key=f"{p}.high").input("80")
+    app.text_input(key=f"{p}.step").input("5")
+    _button(app, "Add parameter").click().run()
     assert not app.exception, app.exception
     text = _doc(app).text
     assert "param rsi_level = 70 in 60..80 step 5\n" in text
@@ -307,7 +341,78 @@ def test_builder_parameters_and_a_rule_input_using_one(app):
     g = app.session_state["strategy.gen.param"]
     app.text_input(key=f"strategy.param.{g}.name").input("fast_n")
     app.text_input(key=f"strategy.param.{g}.default").input("30")
-    app.text_input(key=f"strategy.param.{g}.domain").input("[5, 9, 13]")
-    _button(app, "Add or change parameter").click().run()
+    app.radio(key=f"strategy.param.{g}.shape").set_value("list").run()
+    app.text_input(key=f"strategy.param.{g}.values").input("5, 9, 13")
+    _button(app, "Add parameter").click().run()
     assert _doc(app).text == before
     assert any("fast_n" in e.value and "30" in e.value for e in app.error)
+
+
+def _add_param(app, name, kind, default, *, values=None, low=None, high=None, step=""):
+    p = f"strategy.param.{_gen(app, 'param')}"
+    app.text_input(key=f"{p}.name").input(name)
+    app.selectbox(key=f"{p}.kind").set_value(kind).run()
+    app.text_input(key=f"{p}.default").input(default)
+    if values is not None:
+        app.radio(key=f"{p}.shape").set_value("list").run()
+        app.text_input(key=f"{p}.values").input(values)
+    else:
+        app.text_input(key=f"{p}.low").input(low)
+        app.text_input(key=f"{p}.high").input(high)
+        app.text_input(key=f"{p}.step").input(step)
+    _button(app, "Add parameter").click().run()
+    assert not app.exception, app.exception
+
+
+def test_builder_duration_and_percent_params(app):
+    """Duration and percent params: added in the section, used by a timeframe, a window and a stop, changed, refused."""
+    _add_param(app, "tf", "duration", "5m", values="5m, 15m")
+    _add_param(app, "w", "duration", "30m", low="15m", high="1h", step="15m")
+    _add_param(app, "stop", "percent", "2", low="1", high="3", step="0.5")
+    text = _doc(app).text
+    assert "param tf = 5m in [5m, 15m]\nparam w = 30m in 15m..1h step 15m\nparam stop = 2% in 1%..3% step 0.5%\n" in text
+
+    r = "strategy.rule.0"
+    app.text_input(key=f"{r}.name").input("trend")
+    app.selectbox(key=f"{r}.c0.left.kind").set_value("indicator").run()
+    app.selectbox(key=f"{r}.c0.left.tf").set_value("tf").run()
+    app.selectbox(key=f"{r}.c0.right.func").set_value("sma").run()
+    app.selectbox(key=f"{r}.c0.right.tf").set_value("tf").run()
+    app.selectbox(key=f"{r}.c0.temporal").set_value("within").run()
+    app.selectbox(key=f"{r}.c0.window").set_value("w").run()
+    _button(app, "Add rule").click().run()
+    assert not app.exception, app.exception
+    assert "entry trend: ema(close, 9, tf) crosses_above sma(close, 20, tf) within w\n" in _doc(app).text
+
+    s = f"strategy.set.{_gen(app, 'settings')}"
+    app.selectbox(key=f"{s}.stop_loss.param").set_value("stop")
+    _button(app, "Apply settings").click().run()
+    assert "risk: stop_loss stop\n" in _doc(app).text and _doc(app).is_valid
+
+    # the rule opens in the builder with the params picked
+    cards = _rule_cards(app)
+    index = next(i for i, card in enumerate(cards) if "trend" in card)
+    [b for b in app.button if b.label == "Edit"][index].click().run()
+    g = app.session_state["strategy.gen.rule"]
+    assert [app.selectbox(key=f"strategy.rule.{g}.c0.{k}").value for k in ("left.tf", "right.tf", "window")] == \
+        ["tf", "tf", "w"]
+
+    # change a param through its edit button: the form holds its values
+    next(b for b in app.button if b.key == "strategy.param.edit.stop").click().run()
+    p = f"strategy.param.{app.session_state['strategy.gen.param']}"
+    assert (app.selectbox(key=f"{p}.kind").value, app.text_input(key=f"{p}.high").value) == ("percent", "3")
+    app.text_input(key=f"{p}.high").input("4")
+    _button(app, "Save parameter").click().run()
+    assert "param stop = 2% in 1%..4% step 0.5%\n" in _doc(app).text and _doc(app).is_valid
+
+    # a change of kind that breaks a use is refused with the checker's words, the text unchanged
+    before = _doc(app).text
+    next(b for b in app.button if b.key == "strategy.param.edit.tf").click().run()
+    p = f"strategy.param.{app.session_state['strategy.gen.param']}"
+    app.selectbox(key=f"{p}.kind").set_value("number").run()
+    app.text_input(key=f"{p}.default").input("5")
+    app.text_input(key=f"{p}.values").input("5, 15")
+    _button(app, "Save parameter").click().run()
+    assert _doc(app).text == before
+    assert any("not applied" in e.value and "param tf is a number, but the timeframe of ema needs a duration" in e.value
+               for e in app.error), [e.value for e in app.error]

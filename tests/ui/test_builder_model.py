@@ -87,13 +87,15 @@ def test_lets_of_curves_are_editable_and_others_not():
 
 
 @pytest.mark.parametrize("text,node", [("30m", ast.Duration(1800)), ("1h", ast.Duration(3600)),
-                                       ("3 bars", ast.BarCount(3)), ("1 bar", ast.BarCount(1))])
+                                       ("3 bars", ast.BarCount(3)), ("1 bar", ast.BarCount(1)),
+                                       ("w", ast.ParamRef("w")), ("m5", ast.ParamRef("m5"))])
 def test_windows(text, node):
+    """A name is a (duration) param's use, as in the language: `within m5` uses param m5."""
     assert window_node(text) == node
     assert format_window(node) == text
 
 
-@pytest.mark.parametrize("bad", ["", "0m", "3 weeks", "m5"])
+@pytest.mark.parametrize("bad", ["", "0m", "3 weeks", "5 m5", "M5"])
 def test_bad_windows_are_refused(bad):
     with pytest.raises(ValueError):
         window_node(bad)

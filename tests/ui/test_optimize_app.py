@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import rbts.ui
+from rbts.ui.session import DOC_KEY
 
 APP = str(Path(rbts.ui.__file__).resolve().parent / "app.py")
 
@@ -71,3 +72,17 @@ def test_the_prescreen_choice_is_off_with_walk_forward_or_optuna(app):
     app.checkbox(key="strategy.opt.wf").uncheck().run()
     app.selectbox(key="strategy.opt.search").set_value("optuna").run()
     assert app.checkbox(key="strategy.opt.prescreen").disabled
+
+
+def test_a_domain_widened_in_the_code_is_offered_whole(app):
+    """A param's domain widened in the code: the values to try are its whole new domain (the picker
+    kept its old selection: Streamlit keeps a keyed widget's state when only its options change)."""
+    text = (Path(__file__).resolve().parents[2] / "examples" / "vix_ema_cross_params.rbts").read_text()
+    doc = app.session_state[DOC_KEY]
+    doc.set_text(text, from_editor=True)
+    app.run()
+    assert [m.value for m in app.multiselect if m.label == "fast"] == [["5", "9", "13"]]
+    doc.set_text(text.replace("param fast = 9 in [5, 9, 13]", "param fast = 9 in [5, 9, 13, 17]"), from_editor=True)
+    app.run()
+    assert not app.exception, app.exception
+    assert [m.value for m in app.multiselect if m.label == "fast"] == [["5", "9", "13", "17"]]

@@ -83,7 +83,7 @@ def _walk_through(page) -> None:
     _paste_strategy(page)
     page.get_by_text("Optimize", exact=True).scroll_into_view_if_needed()
     for name in ("fast", "slow"):  # the params' whole domains are picked by default
-        assert page.locator(_key(f"strategy.opt.values.{name}")).is_visible()
+        assert page.locator(_key(f"strategy.opt.values.{name}.0")).is_visible()
     page.get_by_text("4 combinations").wait_for()
     _shot(page, "1-section")
 
