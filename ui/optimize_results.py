@@ -12,7 +12,7 @@ import streamlit as st
 
 from rbts.dsl.params import with_defaults
 from rbts.runtime.research.ranking import Ranking
-from rbts.runtime.research.reading import DSR_TRUST, PBO_WORRY, reading
+from rbts.runtime.research.reading import DSR_TRUST, PBO_WORRY, judged_dsr, reading
 from rbts.runtime.settings import Settings
 from rbts.ui import optimize_figures as figs
 from rbts.ui import session
@@ -59,10 +59,10 @@ def _verdict(data: dict, folder: str) -> None:
     c1, c2, c3 = st.columns(3)
     best = data["best"]
     c1.metric("Best variant", f"#{best['variant']}" if best else "none")
-    dsr, pbo = data["deflated_sharpe"], data["pbo"]
+    (dsr, note), pbo = judged_dsr(data), data["pbo"]
     c2.metric("Deflated Sharpe ratio", "n/a" if dsr is None else f"{dsr:.3f}",
               help=f"Probability that the best Sharpe is not luck, given how many variants were tried "
-                   f"(below {DSR_TRUST}: likely luck)")
+                   f"(below {DSR_TRUST}: likely luck){'; ' + note if note else ''}")
     c3.metric("Probability of backtest overfitting", "n/a" if pbo is None else f"{pbo:.0%}",
               help=f"Share of in/out-of-sample splits where the in-sample winner fell below the median "
                    f"out of sample (above {PBO_WORRY:.0%}: overfit); needs 16 ok variants of a grid or random search")

@@ -153,11 +153,12 @@ def _report(outcome) -> None:
 
         console.print(rank_reading(pre["spearman"], data["counts"]["ok"]))
     if not data["walk_forward"]:
-        console.print(f"deflated Sharpe ratio: {_figure(data['deflated_sharpe'])} · "
-                      f"probability of backtest overfitting: {_figure(data['pbo'])}")
-        from rbts.runtime.research.reading import reading
+        from rbts.runtime.research.reading import judged_dsr, reading
 
-        console.print(reading(data["deflated_sharpe"], data["pbo"]))
+        dsr, note = judged_dsr(data)
+        console.print(f"deflated Sharpe ratio: {_figure(dsr)}{f' ({note})' if note else ''} · "
+                      f"probability of backtest overfitting: {_figure(data['pbo'])}")
+        console.print(reading(dsr, data["pbo"]))
     console.print(f"{counts['ok']} ok, {counts['error']} errors in {data['timings']['wall_seconds']:.1f} s; "
                   f"results in {outcome.out}")
 

@@ -20,3 +20,18 @@ def reading(dsr: float | None, pbo: float | None) -> str:
     verdict = ("The best variant's Sharpe is likely luck" if luck
                else "The best variant's edge holds up against the number of variants tried")
     return f"{verdict}: " + "; ".join(parts) + "."
+
+
+def judged_dsr(data: dict) -> tuple[float | None, str]:
+    """The deflated Sharpe ratio to judge a sweep by, and a note on it.  After a pre-screen that is
+    the one counting every screened variant as a trial (sweep.json ``prescreen.deflated_sharpe``):
+    sweep.json's ``deflated_sharpe`` counts only the confirmed variants, the best K of the screen,
+    which flatters the best."""
+    pre = data.get("prescreen") or {}
+    if "deflated_sharpe" not in pre:
+        return data.get("deflated_sharpe"), ""
+    confirmed = data.get("deflated_sharpe")
+    return pre["deflated_sharpe"], (f"counting all {pre['variants']:,} screened variants as trials; over the "
+                                    f"{len(pre['confirmed'])} confirmed only: "
+                                    f"{'n/a' if confirmed is None else f'{confirmed:.3f}'}")
+

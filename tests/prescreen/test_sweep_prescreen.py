@@ -20,6 +20,7 @@ from rbts.runtime.prescreen.screen import screen
 from rbts.runtime.research.local import LocalExecutor
 from rbts.runtime.research import stats
 from rbts.runtime.research.ranking import Ranking
+from rbts.runtime.research.reading import judged_dsr
 from rbts.runtime.research.space import Space
 from rbts.runtime.research.sweep import Sweep, SweepRequest
 from rbts.runtime.research.tasks import ParamStrategy
@@ -61,18 +62,24 @@ def test_every_variant_screened_the_best_k_confirmed(small_demo_home, tmp_path, 
     assert data["spearman"] == data["prescreen"]["spearman"] == pytest.approx(1.0)
     assert data["best"]["variant"] == best3[0] + 1
     assert data["counts"]["variants"] == 8
-    # the deflated Sharpe ratio counts all 8 screened variants as trials: the best was chosen from them
+    # sweep.json's deflated_sharpe is SPEC §6.2's, N = the ok (confirmed) variants; the pre-screen block's
+    # counts all 8 screened variants as trials (the best was chosen from them), and the reading uses it
     lines = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
     best_returns = next([r for _, r in ln["returns"]] for ln in lines if ln["variant"] == data["best"]["variant"])
+    only_confirmed = [stats.daily_sharpe([r for _, r in ln["returns"]]) for ln in lines if ln["status"] == "ok"]
+    assert data["deflated_sharpe"] == pytest.approx(stats.deflated_sharpe(best_returns, only_confirmed), rel=1e-12)
     every = [s / math.sqrt(252) for s in table["sharpe"] if math.isfinite(s)]
     assert len(every) == 8
-    assert data["deflated_sharpe"] == pytest.approx(stats.deflated_sharpe(best_returns, every), rel=1e-9)
-    only_confirmed = [stats.daily_sharpe([r for _, r in ln["returns"]]) for ln in lines if ln["status"] == "ok"]
-    assert data["deflated_sharpe"] < stats.deflated_sharpe(best_returns, only_confirmed)  # was this flattering one
+    screened = data["prescreen"]["deflated_sharpe"]
+    assert screened == pytest.approx(stats.deflated_sharpe(best_returns, every), rel=1e-9)
+    assert screened < data["deflated_sharpe"]  # fewer, better trials flattered the best
+    assert judged_dsr(data) == (screened, "counting all 8 screened variants as trials; over the 3 confirmed only: "
+                                          f"{data['deflated_sharpe']:.3f}")
     _report(outcome)  # what rbts sweep prints at the end
     said = " ".join(capsys.readouterr().out.split())
     assert "pre-screen: 8 variants in" in said and "the best 3 confirmed in Nautilus" in said
     assert "Rank correlation 1.000 over only 3 confirmed variants: too few to judge" in said
+    assert f"deflated Sharpe ratio: {screened:.3f} (counting all 8 screened variants as trials" in said
 
 
 @pytest.mark.parametrize("args, message", [
