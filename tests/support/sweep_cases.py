@@ -24,6 +24,19 @@ entry bull_cross: fast_ema crosses_above slow_ema
 exit bear_cross: fast_ema crosses_below slow_ema
 """
 
+# The Optimize section's 2 x 2 grid (the app tests paste it).
+OPTIMIZE_ME = """\
+strategy "Optimize me"
+universe: AAPL, MSFT
+cycle: 5m
+param fast = 9 in [5, 9]
+param slow = 21 in [21, 30]
+let fast_ema = ema(close, fast, 5m)
+let slow_ema = ema(close, slow, 5m)
+entry bull_cross: fast_ema crosses_above slow_ema
+exit bear_cross: fast_ema crosses_below slow_ema
+"""
+
 # The same strategy without params: literal lengths (``LITERAL.format(fast=9, slow=21)``).
 LITERAL = """\
 strategy "sweep test"

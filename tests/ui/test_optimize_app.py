@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from support.sweep_cases import OPTIMIZE_ME
 
 import rbts.ui
 from rbts.ui.session import DOC_KEY
@@ -28,27 +29,12 @@ def test_a_strategy_without_params_says_how_to_add_one(app):
     assert not [b for b in app.button if b.label == "Run optimization"]
 
 
-PARAMS = """\
-strategy "Optimize me"
-universe: AAPL, MSFT
-cycle: 5m
-param fast = 9 in [5, 9]
-param slow = 21 in [21, 30]
-let fast_ema = ema(close, fast, 5m)
-let slow_ema = ema(close, slow, 5m)
-entry bull_cross: fast_ema crosses_above slow_ema
-exit bear_cross: fast_ema crosses_below slow_ema
-"""
-
-
 def _captions(at) -> list[str]:
     return [c.value for c in at.caption]
 
 
 def test_the_prescreen_choice_screens_every_variant_and_confirms_k(app):
-    from rbts.ui.session import DOC_KEY
-
-    app.session_state[DOC_KEY].set_text(PARAMS, from_editor=False)
+    app.session_state[DOC_KEY].set_text(OPTIMIZE_ME, from_editor=False)
     app.run()
     box = app.checkbox(key="strategy.opt.prescreen")
     assert box.label == "Screen the 4 variants, confirm the best K" and not box.disabled
@@ -61,9 +47,7 @@ def test_the_prescreen_choice_screens_every_variant_and_confirms_k(app):
 
 
 def test_the_prescreen_choice_is_off_with_walk_forward_or_optuna(app):
-    from rbts.ui.session import DOC_KEY
-
-    app.session_state[DOC_KEY].set_text(PARAMS, from_editor=False)
+    app.session_state[DOC_KEY].set_text(OPTIMIZE_ME, from_editor=False)
     app.run()
     app.checkbox(key="strategy.opt.prescreen").check().run()
     app.checkbox(key="strategy.opt.wf").check().run()

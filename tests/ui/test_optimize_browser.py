@@ -16,23 +16,13 @@ import shutil
 
 import pytest
 from support.browser import ARTIFACTS, browser_page, running_ui
+from support.sweep_cases import OPTIMIZE_ME
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 pytest.importorskip("rbts.dsl.params", reason="params in the language (SPEC §6.1) are not on this branch yet")
 
 ACE = 'iframe[title="streamlit_ace.streamlit_ace"]'
-STRATEGY = """\
-strategy "Optimize me"
-universe: AAPL, MSFT
-cycle: 5m
-param fast = 9 in [5, 9]
-param slow = 21 in [21, 30]
-let fast_ema = ema(close, fast, 5m)
-let slow_ema = ema(close, slow, 5m)
-entry bull_cross: fast_ema crosses_above slow_ema
-exit bear_cross: fast_ema crosses_below slow_ema
-"""
 
 
 # Streamlit scrolls inside its own container, so a full-page screenshot holds only the viewport:
@@ -117,7 +107,7 @@ def _walk_through(page) -> None:
 def _paste_strategy(page) -> None:
     page.get_by_role("button", name="Import").click()
     area = page.get_by_label("…or paste its text (.rbts or JSON)")
-    area.fill(STRATEGY)
+    area.fill(OPTIMIZE_ME)
     area.press("Control+Enter")  # a text area sends its value on Ctrl+Enter or blur
     _idle(page)
     page.get_by_role("button", name="Import pasted text").click()
