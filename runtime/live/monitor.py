@@ -102,13 +102,24 @@ class StoreMonitor(Actor):
         self.flush()
 
     def on_stop(self) -> None:
+        # Nautilus stops actors before strategies: the strategies cancel their working orders after this.
+        # The monitor keeps listening (stopping only cancels its timer) and writes the outcome when the
+        # node disposes of it (on_dispose), after the strategies' stop and the node's post-stop wait.
         with self._lock:
             self._status.update(node_status="stopped", connected=False)
             self._dirty.update(("node_status", "connected"))
         self.flush()
+
+    def on_dispose(self) -> None:
+        """The last write: the orders' final states (cancelled by the strategies' on_stop) and any fill
+        that came meanwhile."""
+        if self._store is None:
+            return  # never started
+        self.flush()
         if self._redis is not None:
             self._publish(final=True)
             self._redis.close()
+            self._redis = None
         for topic, handler in (("data.bars.*", self._on_bar), ("events.order.*", self._on_order_event),
                                (TOPIC_CYCLE, self._on_cycle), (TOPIC_EVENT, self._on_event),
                                (TOPIC_STATUS, self._on_status)):

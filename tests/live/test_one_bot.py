@@ -179,3 +179,23 @@ def test_waiting_for_the_lock_is_not_fooled_by_a_probe(tmp_path):
     finally:
         probes.wait(timeout=30)
     assert holder(live) is None
+
+
+@pytest.mark.slow
+def test_orders_cancelled_at_the_stop_are_stored_in_their_final_state(home):
+    """Nautilus stops actors before strategies: the monitor's last write came before the strategy's
+    on_stop cancelled its working orders, so those stayed ACCEPTED in the store after `rbts stop`. The
+    monitor now writes once more when the node is disposed (after the strategies' stop and the post-stop
+    wait): every order of the run is in a terminal state, the resting buy CANCELED."""
+    from rbts.runtime.live.store import TERMINAL_ORDER_STATES
+
+    assert rbts(home, "live", str(home.parent / "v1.json"), "--start", "2025-03-10", "--speed", "3000",
+                "--detach").returncode == 0
+    resting = wait_for(home, lambda s: [o["client_order_id"] for o in s.orders(working_only=True)
+                                        if o["side"] == "BUY" and o["qty"] == 1], what="the resting buy (far away)")
+    assert rbts(home, "stop").returncode == 0
+    with store_of(home) as store:
+        orders = {o["client_order_id"]: o["status"] for o in store.orders()}
+        assert store.orders(working_only=True) == []
+    assert {orders[c] for c in resting} == {"CANCELED"}
+    assert set(orders.values()) <= TERMINAL_ORDER_STATES
