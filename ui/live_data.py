@@ -57,7 +57,7 @@ def read_frames(store_path: Path, symbol: str | None = None, scopes: dict[str, s
         events = _rows(db, "SELECT ts, kind, level, message FROM events WHERE (ts IS NULL OR ts >= ?)"
                            f"{run.sql} ORDER BY id DESC LIMIT 500", (since, *run.args))
     return LiveFrames(cycle_frame(cycles), _equity(equity), _frame(fills[::-1], FILL_COLUMNS),
-                      _orders(orders), _frame(events[::-1], EVENT_COLUMNS), empty(BAR_COLUMNS), dict(scopes or {}))
+                      _orders(orders), _events(events[::-1]), empty(BAR_COLUMNS), dict(scopes or {}))
 
 
 def read_bars(store_path: Path, symbol: str, frames: LiveFrames) -> pd.DataFrame:
@@ -126,6 +126,14 @@ def _orders(rows: list[dict]) -> pd.DataFrame:
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else empty(columns)
+
+
+def _events(rows: list[dict]) -> pd.DataFrame:
+    """Events with their data time exact (nullable integers: a float column, which a wall-time-only
+    event's NULL would make it, rounds an IB clock's nanoseconds and its chart mark misses the event)."""
+    frame = _frame(rows, EVENT_COLUMNS)
+    frame["ts"] = pd.array([r["ts"] for r in rows], dtype="Int64")
+    return frame
 
 
 def _equity(rows: list[dict]) -> pd.DataFrame:

@@ -1,9 +1,9 @@
 """The Live tab's Plotly figures, as pure functions of :mod:`rbts.ui.live_model` outputs.
 
-The equity chart (equity over day PnL, applies / breaker trips / safe mode marked) and
-one ticker's chart (candles with the strategy's own indicator lines, fill markers that
-explain themselves, resting limit orders, and under them the rule-state strip drawn by
-the Strategy tab's own band builder).  Every figure uses the ``rbts_dark`` template and
+The equity chart (equity over day PnL; applies, breaker trips, safe mode, the IB connection lost or
+restored and errors marked) and one ticker's chart (candles with the strategy's own indicator lines,
+fill markers that explain themselves, resting limit orders, and under them the rule-state strip
+drawn by the Strategy tab's own band builder).  Every figure uses the ``rbts_dark`` template and
 draws a bounded number of points.
 """
 
@@ -23,6 +23,8 @@ MARK_STYLE = {  # kind -> (marker symbol, colour, legend name)
     "apply": ("diamond", theme.ACCENT, "apply (new version)"),
     "breaker": ("x", theme.DOWN, "max_daily_loss breaker"),
     "safe_mode": ("triangle-down", theme.WARMING, "safe mode"),
+    "connection": ("circle-open", theme.TEXT, "IB connection lost / restored"),
+    "error": ("square", theme.DOWN, "error (refused apply, rule or bot error)"),
 }
 PRICE_PX, VALUES_PX, RULE_PX = 320, 110, 30
 

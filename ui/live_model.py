@@ -301,9 +301,13 @@ def working_limits(frames: LiveFrames, symbol: str) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- equity marks
 
 
+MARKED_EVENTS = {"max_daily_loss": "breaker", "safe_mode": "safe_mode", "connection": "connection"}  # kind -> mark
+
+
 def equity_marks(frames: LiveFrames) -> pd.DataFrame:
     """Moments to mark on the equity chart: each version change (the first cycle of a new strategy
-    version), breaker trips and safe mode (events with a data time)."""
+    version), breaker trips, safe mode, the IB connection lost or restored, and errors (a refused
+    apply, a controller or rule error): events with a data time."""
     rows = []
     glob = frames.cycles[frames.cycles["symbol"] == ""]
     versions = glob["version"].to_numpy(object)
@@ -312,8 +316,9 @@ def equity_marks(frames: LiveFrames) -> pd.DataFrame:
             rows.append((int(glob["ts"].iloc[i]), "apply", f"{versions[i] or 'no strategy'} (was {versions[i - 1]})"))
     events = frames.events[frames.events["ts"].notna()]
     for e in events.itertuples():
-        if e.kind in ("max_daily_loss", "safe_mode"):
-            rows.append((int(e.ts), "breaker" if e.kind == "max_daily_loss" else "safe_mode", e.message))
+        kind = MARKED_EVENTS.get(e.kind) or ("error" if e.level == "ERROR" else None)
+        if kind is not None:
+            rows.append((int(e.ts), kind, e.message))
     return pd.DataFrame(rows, columns=["ts", "kind", "text"]).sort_values("ts", kind="stable").reset_index(drop=True)
 
 

@@ -420,6 +420,8 @@ class LiveController(Controller):
         self.msgbus.publish(TOPIC_STATUS, status)
 
     def _event(self, message: str, *, level: str = "INFO", kind: str = "info", ts: int | None = None) -> None:
+        """Log and store an event at data time (``ts``, default now: :meth:`_data_now`), so the Live tab's
+        equity chart can mark it (a connection lost or restored, a refused apply, an error)."""
         getattr(self._log, {"ERROR": "error", "WARNING": "warning"}.get(level, "info"))(message)
         if self._store is not None:
-            self._store.log_event(message, level=level, kind=kind, ts=ts)
+            self._store.log_event(message, level=level, kind=kind, ts=self._data_now() if ts is None else ts)

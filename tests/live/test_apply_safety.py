@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from livetest import rbts, stop_bot, store_of, use_toy_plugin, wait_for
 
 from rbts.runtime.live.registry import Registry, sha256
+from rbts.ui import live_model
+from rbts.ui.live_data import read_frames
 from rbts.runtime.settings import load_settings
 
 V1 = """strategy "apply safety"
@@ -65,12 +68,18 @@ def test_an_untradable_symbol_is_refused_before_the_running_version_stops(home, 
     status = wait_for(home, lambda s: s.status() if s.status().get("last_error") else None, what="the refusal")
     cycle_at_refusal = status["last_cycle_ts"]
     with store_of(home) as store:
-        errors = [e["message"] for e in store.events(200) if e["level"] == "ERROR" and e["kind"] == "apply"]
+        refusals = [e for e in store.events(200) if e["level"] == "ERROR" and e["kind"] == "apply"]
+        errors = [e["message"] for e in refusals]
         assert store._db.execute("SELECT COUNT(*) FROM commands WHERE state IN ('pending', 'running')"
                                  ).fetchone()[0] == 0
     assert status["strategy_version"] == "apply-safety v1" and not status["safe_mode"]
     assert "ZZZQ" in status["last_error"] and any("ZZZQ" in e for e in errors)
     assert active_sha(home) == running_sha  # a restart would run v1, not the refused v2
+    # the bot's refusal carries data time (the replay's instant), so the Live tab's equity chart marks it
+    [refusal] = [e for e in refusals if "ZZZQ" in e["message"]]
+    assert pd.Timestamp("2025-03-10", tz="America/New_York").value <= refusal["ts"] <= status["last_bar_ts"]
+    marks = live_model.equity_marks(read_frames(home / "live" / "state.db"))
+    assert ("error", refusal["ts"]) in set(zip(marks["kind"], marks["ts"], strict=True))
     # v1 kept trading through it: cycles go on
     wait_for(home, lambda s: (s.status().get("last_cycle_ts") or 0) > cycle_at_refusal, what="v1 cycles go on")
 

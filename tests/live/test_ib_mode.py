@@ -16,6 +16,8 @@ from livetest import rbts, stop_bot, store_of, wait_for
 from support.fake_tws import FakeTws, free_port, sample_bars
 
 from rbts.runtime.live import control
+from rbts.ui import live_model
+from rbts.ui.live_data import read_frames
 from rbts.runtime.settings import load_settings
 
 STRATEGY = """strategy "ib smoke"
@@ -156,9 +158,15 @@ def test_the_bot_reconnects_after_a_gateway_restart(home, monkeypatch):
                  timeout=60, what="reconnected, live bars again")
         assert any(f[20] == "1" for f in tws.requests_named("reqHistoricalData"))  # resubscribed
         with store_of(home) as store:
-            connection = [(e["level"], e["message"]) for e in reversed(store.events()) if e["kind"] == "connection"]
+            events = [e for e in reversed(store.events()) if e["kind"] == "connection"]
+        connection = [(e["level"], e["message"]) for e in events]
         assert connection == [("WARNING", "connection to IB lost; reconnecting"),
                               ("INFO", "connection to IB restored; subscriptions renewed")]
+        # data time (the clock in IB mode), so the Live tab's equity chart marks both
+        assert all(e["ts"] is not None and abs(e["ts"] / 1e9 - e["wall"]) < 5 for e in events)
+        marks = live_model.equity_marks(read_frames(home / "live" / "state.db"))
+        assert [ts for ts, kind in zip(marks["ts"], marks["kind"], strict=True) if kind == "connection"] \
+            == [e["ts"] for e in events]
         assert rbts(home, "stop").returncode == 0
 
 

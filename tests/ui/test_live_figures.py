@@ -152,6 +152,31 @@ def test_equity_marks_the_version_change_and_the_breaker(frames):
     assert len(fig.layout.shapes) == 2 * len(marks)  # a dotted line through both panels
 
 
+def test_equity_marks_the_connection_and_errors_at_their_data_time(store_path):
+    """The controller's connection and error events carry data time like its apply / safe mode events,
+    and each kind has its own marker (they were not marked at all).  An IB clock's nanoseconds stay exact
+    (the events' ts column was float: rounded by ~256 ns, the mark missed its event)."""
+    lost = ts_at(20) + 123_456_789
+    with StateStore(store_path) as store:
+        store.log_event("connection to IB lost; reconnecting", level="WARNING", kind="connection", ts=lost)
+        store.log_event("connection to IB restored; subscriptions renewed", kind="connection", ts=ts_at(22))
+        store.log_event("strategy rejected, figures v2 keeps running: x.rbts:1:1: error: ...", level="ERROR",
+                        kind="apply", ts=ts_at(45))
+        store.log_event("internal error in the controller: KeyError: 'x'", level="ERROR", kind="error", ts=ts_at(55))
+        store.log_event("apply rejected: y.rbts: error: no such file: y.rbts", level="ERROR", kind="apply")  # CLI, wall
+    marks = live_model.equity_marks(read_frames(store_path, "AAPL", SCOPES))
+    assert marks[["ts", "kind"]].values.tolist() == [
+        [lost, "connection"], [ts_at(22), "connection"], [ts_at(40), "apply"], [ts_at(45), "error"],
+        [ts_at(50), "breaker"], [ts_at(55), "error"]]
+    assert marks["text"][1] == "connection to IB restored; subscriptions renewed"
+    fig = live_figures.equity_figure(read_frames(store_path, "AAPL", SCOPES).equity, marks)
+    connection = next(t for t in fig.data if t.name == live_figures.MARK_STYLE["connection"][2])
+    errors = next(t for t in fig.data if t.name == live_figures.MARK_STYLE["error"][2])
+    assert list(connection.y) == [10_020.0, 10_022.0] and list(errors.y) == [10_045.0, 10_055.0]
+    assert list(errors.hovertext)[1].startswith("internal error in the controller")
+    assert len(fig.layout.shapes) == 2 * len(marks)
+
+
 def test_points_stay_bounded_however_long_the_bot_runs(tmp_path):
     path = tmp_path / "state.db"
     with StateStore(path) as store:
