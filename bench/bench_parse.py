@@ -79,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     from rbts.dsl.checker import check
     from rbts.dsl.formatter import format_source
     from rbts.dsl.json_form import dumps, from_json, to_json
-    from rbts.dsl.parser import _grammar_text, _ParenNewlines, parse
+    from rbts.dsl.grammar import ParenNewlines, grammar_text
+    from rbts.dsl.parser import parse
 
     text = generate(args.rules)
-    bare = Lark(_grammar_text(), parser="lalr", lexer="contextual", postlex=_ParenNewlines(),
+    bare = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=ParenNewlines(),
                 maybe_placeholders=False)
     parse(text)  # warm the parser's cached tables
     strategy = parse(text)

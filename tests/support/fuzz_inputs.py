@@ -139,9 +139,9 @@ def _grammar_strategy():
     from hypothesis.extra.lark import from_lark
     from lark import Lark
 
-    from rbts.dsl.parser import _grammar_text
+    from rbts.dsl.grammar import grammar_text
 
-    return from_lark(Lark(_grammar_text(), parser="lalr", lexer="contextual"))
+    return from_lark(Lark(grammar_text(), parser="lalr", lexer="contextual"))
 
 
 # ----------------------------------------------------------------------------- params and --set
