@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from nautilus_trader.model.data import Bar
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
-    from rbts.runtime.data import catalog as catalog_mod
+    from rbts.runtime.data import bar_reader
     from rbts.runtime.data import demo, instruments
     from rbts.runtime.data.catalog import BarStore
     from rbts.runtime.data.importer import import_file
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = {}
 
         def load_ours() -> None:
-            catalog_mod._CACHE.clear()  # cold: read and decode the files every time
+            bar_reader.clear_cache()  # cold: read and decode the files every time
             counts["ours"] = sum(len(store.load_bars(s)) for s in symbols)
 
         def load_merged() -> None:

@@ -55,7 +55,7 @@ class BacktestResult:
 def parse_day(value: str | date, what: str) -> date:
     if isinstance(value, date):
         return value
-    from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR
+    from rbts.runtime.data.dates import FIRST_YEAR, LAST_YEAR
 
     try:
         day = date.fromisoformat(str(value).strip())

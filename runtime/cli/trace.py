@@ -67,7 +67,7 @@ def _trace(ctx, file: Path, symbol: str | None, start, end, csv: Path | None, ov
 
 def _check_range(start: str | None, end: str | None) -> None:
     """--start/--end as the catalog reads them (a day or an ISO time), refused before any work."""
-    from rbts.runtime.data.catalog import time_bounds
+    from rbts.runtime.data.dates import time_bounds
 
     for flag, value in (("--start", start), ("--end", end)):
         try:

@@ -20,17 +20,14 @@ bar's **close** time and float64 columns ``open high low close volume``.
 Date arguments: ``'YYYY-MM-DD'`` strings are New York calendar days, both ends
 inclusive; a bar belongs to the day its interval lies in, so a day D holds the
 bars stamped in (D 00:00, D+1 00:00] New York time. ``pd.Timestamp``/datetime
-arguments are exact instants (naive ones in New York time), both inclusive.
+arguments are exact instants (naive ones in New York time), both inclusive
+(:mod:`rbts.runtime.data.dates`).  A bar type's files are read (and cached) by
+:mod:`rbts.runtime.data.bar_reader`; ``rbts_meta.json`` is :mod:`rbts.runtime.data.catalog_meta`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import json
-import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,58 +38,17 @@ import pyarrow.parquet as pq
 
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data import damaged, instruments
-from rbts.runtime.data.bar_files import empty_frame, file_name, frame_to_table, table_to_frame, write_table_atomic
+from rbts.runtime.data.bar_files import file_name, frame_to_table, write_table_atomic
+from rbts.runtime.data.bar_reader import read_readable
+from rbts.runtime.data.catalog_meta import load_meta, meta_entry, meta_from_labels, save_meta
 from rbts.runtime.data.coverage import Coverage, summarise
-from rbts.runtime.files import atomic_write
-from rbts.dsl.exchange import EXCHANGE_TZ
+from rbts.runtime.data.dates import DateLike, time_bounds
 
 if TYPE_CHECKING:
     from rbts.runtime.settings import Settings
 
-META_FILE = "rbts_meta.json"
 _BAR_DIR = ("data", "bar")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FIRST_YEAR, LAST_YEAR = 1970, 2199  # the years bars can be stored for (the importer refuses others)
 _HOW_TO_GET = "create the synthetic demo set with `rbts data demo`, or import a file with `rbts data import FILE --symbol SYM`"
-
-DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
-
-
-# --------------------------------------------------------------------------- dates
-
-
-def time_bounds(start: DateLike = None, end: DateLike = None, tz: str = EXCHANGE_TZ) -> tuple[int | None, int | None]:
-    """Inclusive ``(lo, hi)`` nanosecond bounds on bar close times (None = open end)."""
-    lo = _bound(start, tz, is_end=False)
-    hi = _bound(end, tz, is_end=True)
-    if lo is not None and hi is not None and lo > hi:
-        raise RbtsError(f"start {start} is after end {end}")
-    return lo, hi
-
-
-def _bound(value: DateLike, tz: str, *, is_end: bool) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = value.isoformat()
-    is_day = isinstance(value, str) and bool(_DATE_RE.match(value.strip()))
-    expected = "YYYY-MM-DD" if is_day else "YYYY-MM-DD or an ISO 8601 time"
-    try:
-        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
-    except (ValueError, TypeError, OverflowError):
-        raise RbtsError(f"bad date {value!r}: expected {expected}") from None
-    if pd.isna(stamp):
-        raise RbtsError(f"bad date {value!r}: expected {expected}")
-    if not FIRST_YEAR <= stamp.year <= LAST_YEAR:
-        raise RbtsError(f"date {value!r} is outside {FIRST_YEAR}..{LAST_YEAR}, the years the catalog holds")
-    try:
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize(tz)
-    except ValueError:  # a local time skipped or repeated by a DST change
-        raise RbtsError(f"{value!r} does not exist or is ambiguous in {tz} (a DST change); give it an offset") from None
-    if is_day:  # a day D holds the bars closing in (D 00:00, D+1 00:00]
-        return int((stamp + pd.Timedelta(days=1)).as_unit("ns").value) if is_end else int(stamp.as_unit("ns").value) + 1
-    return int(stamp.tz_convert("UTC").as_unit("ns").value)
 
 
 # --------------------------------------------------------------------------- the store
@@ -105,11 +61,6 @@ class Written:
     path: Path
     replaced: int  # stored bars in [first, last] of the new frame that it replaced
     set_aside: list[tuple[Path, Path]]  # damaged files moved out of the way: (was, now)
-
-
-_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
-_CACHE_SIZE = 64
-_CACHE_LOCK = threading.Lock()  # the UI loads from several threads
 
 
 class BarStore:
@@ -230,14 +181,6 @@ class BarStore:
     def _symbol_of_type(self, bar_type: str) -> str:
         return instruments.symbol_of(bar_type.rsplit("-", 4)[0], self.settings)
 
-    def _read_file(self, path: Path, bar_type: str) -> pd.DataFrame:
-        symbol = self._symbol_of_type(bar_type)
-        table = damaged.read_table(path, symbol)
-        try:
-            return table_to_frame(table)
-        except Exception as exc:  # readable Parquet, but not bars in our format
-            raise damaged.DamagedFileError(path, symbol, f"not a bar table ({type(exc).__name__}: {exc})") from None
-
     def _read_all(self, bar_type: str) -> pd.DataFrame:
         """Every stored bar of a bar type; a damaged file is a :class:`~rbts.runtime.data.damaged.DamagedFileError`."""
         frame, broken = self._read_readable(bar_type)
@@ -247,36 +190,7 @@ class BarStore:
 
     def _read_readable(self, bar_type: str) -> tuple[pd.DataFrame, list[damaged.DamagedFileError]]:
         """The bars of every readable file of a bar type, and the errors of the damaged ones."""
-        try:
-            # oldest first, so that where files overlap (another tool's, or a write cut short) the newest wins
-            files = sorted(self._files(bar_type), key=lambda f: (f.stat().st_mtime_ns, f.name))
-            key = (bar_type, tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
-        except FileNotFoundError:  # replaced while we looked: look again
-            return self._read_readable(bar_type)
-        with _CACHE_LOCK:
-            cached = _CACHE.get(key)
-            if cached is not None:
-                _CACHE.move_to_end(key)
-                return cached, []
-        frames, broken = [], []
-        for f in files:
-            try:
-                frames.append(self._read_file(f, bar_type))
-            except damaged.DamagedFileError as exc:
-                broken.append(exc)
-            except FileNotFoundError:
-                return self._read_readable(bar_type)
-        if not frames:
-            return empty_frame(), broken
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
-        if len(frames) > 1:
-            frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-        if not broken:
-            with _CACHE_LOCK:
-                _CACHE[key] = frame
-                while len(_CACHE) > _CACHE_SIZE:
-                    _CACHE.popitem(last=False)
-        return frame, broken
+        return read_readable(self._dir(bar_type), self._symbol_of_type(bar_type))
 
     def damaged_files(self, symbol: str) -> list[damaged.DamagedFileError]:
         """The errors of every damaged file among a symbol's stored bars (empty if all read)."""
@@ -331,37 +245,10 @@ class BarStore:
 
     # ---- metadata
 
-    def _meta_path(self) -> Path:
-        return self.root / META_FILE
-
     def metadata(self) -> dict[str, dict[str, Any]]:
-        """The source of each stored bar type: ``rbts_meta.json``, with any missing or unreadable
-        entry rebuilt from the labels each Parquet file carries (a lost meta file never turns
-        synthetic bars into real ones)."""
-        meta: dict[str, Any] = {}
-        try:
-            loaded = json.loads(self._meta_path().read_text())
-            meta = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
-            pass
-        for name in self._bar_types():
-            if not isinstance(meta.get(name), dict):
-                meta[name] = self._meta_from_files(name)
-        return meta
-
-    def _meta_from_files(self, bar_type: str) -> dict[str, Any]:
-        for path in self._files(bar_type):
-            try:
-                raw = pq.read_schema(path).metadata or {}
-            except Exception:  # damaged: try the next file
-                continue
-            labels = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
-            return {
-                "symbol": self._symbol_of_type(bar_type),
-                "source": labels.get("rbts_source") or "unknown",
-                "synthetic": labels.get("rbts_synthetic") == "true",
-            }
-        return {}
+        """The source of each stored bar type (:mod:`rbts.runtime.data.catalog_meta`)."""
+        return load_meta(self.root, self._bar_types(),
+                         lambda name: meta_from_labels(self._files(name), self._symbol_of_type(name)))
 
     def source_of(self, symbol: str) -> dict[str, Any]:
         _, name = self._resolve(symbol, None)
@@ -434,7 +321,7 @@ class BarStore:
         self._remove_files(bar_type)
         meta = self.metadata()
         if meta.pop(bar_type, None) is not None:
-            atomic_write(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n", parents=True)
+            save_meta(self.root, meta)
 
     def _remove_files(self, bar_type: str) -> None:
         for f in self._files(bar_type):
@@ -457,11 +344,8 @@ class BarStore:
         meta = self.metadata()
         for name in dropped:
             meta.pop(name, None)
-        entry = {"symbol": instruments.normalize(symbol), "seconds": int(seconds), "synthetic": bool(source.get("synthetic"))}
-        entry.update({k: v for k, v in source.items() if k != "synthetic"})
-        entry["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
-        meta[bar_type] = entry
-        atomic_write(self._meta_path(), json.dumps(meta, indent=2, sort_keys=True) + "\n", parents=True)
+        meta[bar_type] = meta_entry(instruments.normalize(symbol), seconds, source)
+        save_meta(self.root, meta)
 
     # ---- summary
 

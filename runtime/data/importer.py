@@ -23,7 +23,8 @@ from rbts.dsl.errors import Diagnostic, RbtsError, Span, decode_text, source_lin
 from rbts.dsl.limits import symbol_problem
 from rbts.runtime.data import fixed, instruments
 from rbts.runtime.data.bar_files import COLUMNS
-from rbts.runtime.data.catalog import FIRST_YEAR, LAST_YEAR, BarStore
+from rbts.runtime.data.catalog import BarStore
+from rbts.runtime.data.dates import FIRST_YEAR, LAST_YEAR
 from rbts.dsl.exchange import EXCHANGE_TZ
 
 REQUIRED = ("ts", *COLUMNS)

@@ -140,7 +140,8 @@ class _Run:
     def frames(self, group: _Group) -> dict[str, pd.DataFrame]:
         """Base bars from the group's warm-up start to the end (loaded once per bar size, then sliced)."""
         from rbts.runtime.backtest.runner import check_frames, covered_days
-        from rbts.runtime.data.catalog import BarStore, time_bounds
+        from rbts.runtime.data.catalog import BarStore
+        from rbts.runtime.data.dates import time_bounds
 
         settings = self.graphs[group.members[0]].settings
         key = (settings.bars_seconds, settings.symbols)

@@ -9,7 +9,8 @@ from support.demo_range import SMALL_DEMO_START
 from rbts.dsl.errors import RbtsError
 from rbts.runtime.data import fixed, instruments
 from rbts.runtime.data.bar_files import table_to_frame
-from rbts.runtime.data.catalog import BarStore, time_bounds
+from rbts.runtime.data.catalog import BarStore
+from rbts.runtime.data.dates import time_bounds
 from rbts.runtime.settings import load_settings
 
 
