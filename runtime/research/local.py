@@ -11,38 +11,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sys
-import threading
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from rbts.dsl.errors import RbtsError
+from rbts.runtime.child_job import start_clean
 from rbts.runtime.research.executor import Executor, after_death
 from rbts.runtime.research.tasks import PreparedSetup, RunSetup, Task, TaskResult
 
 
 MAX_FAILED_STARTS = 3
-
-
-_MAIN_LOCK = threading.Lock()
-
-
-def start_clean(process: multiprocessing.Process) -> None:
-    """Start a ``spawn`` child without re-running the parent's ``__main__`` script in it.
-
-    spawn runs the parent's main script again in the child (as ``__mp_main__``) unless it
-    is guarded by ``if __name__ == "__main__"``; a script that starts a sweep without the
-    guard, or a host that swapped ``__main__`` (Streamlit, test runners), would start
-    workers recursively or fail.  Workers need nothing from it: their targets live in rbts."""
-    with _MAIN_LOCK:
-        main = sys.modules.get("__main__")
-        sys.modules["__main__"] = sys.modules[__name__]
-        try:
-            process.start()
-        finally:
-            if main is not None:
-                sys.modules["__main__"] = main
 
 
 def default_workers() -> int:
