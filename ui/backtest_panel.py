@@ -18,6 +18,7 @@ from rbts.ui.backtest_downloads import render_downloads
 from rbts.ui.backtest_jobs import BacktestJob, BacktestRequest
 from rbts.ui.catalog import catalog_range, catalog_symbols, load_bars
 from rbts.ui.document import Document
+from rbts.ui.job_progress import render_job
 
 JOB_KEY = "strategy.bt.job"
 RUNS_KEY = "strategy.bt.runs"
@@ -88,26 +89,14 @@ def _render_form(doc: Document, settings: Settings, symbols: list[str]) -> None:
         st.rerun()
 
 
-@st.fragment(run_every=1.0)
 def _render_job() -> None:
     """Progress of the running job; hands the result over when it is done."""
-    job: BacktestJob | None = st.session_state.get(JOB_KEY)
-    if job is None:
-        return
-    job.poll()
-    if not job.done:
-        c1, c2 = st.columns([6, 1])
-        c1.progress(job.fraction, text=f"Backtesting… {job.fraction:.0%} · {job.message}")
-        if c2.button("Cancel", key="strategy.bt.cancel"):
-            job.cancel()
-            st.rerun()
-        return
-    del st.session_state[JOB_KEY]
-    if job.error:
-        st.session_state["strategy.bt.error"] = job.error
-    else:
-        finish_run(job.request, job.result)
-    st.rerun(scope="app")
+    render_job(JOB_KEY, _progress, cancel_key="strategy.bt.cancel", error_key="strategy.bt.error",
+               on_success=lambda job: finish_run(job.request, job.result))
+
+
+def _progress(job: BacktestJob) -> tuple[float, str]:
+    return job.fraction, f"Backtesting… {job.fraction:.0%} · {job.message}"
 
 
 def finish_run(request: BacktestRequest, result) -> None:

@@ -19,6 +19,7 @@ from rbts.ui import session
 from rbts.ui.backtest_panel import default_dates
 from rbts.ui.catalog import catalog_range, catalog_symbols
 from rbts.ui.document import Document
+from rbts.ui.job_progress import render_job
 from rbts.ui.optimize_prescreen import prescreen_choice
 from rbts.ui.optimize_results import FOLDER_KEY, render_results
 
@@ -124,25 +125,17 @@ def _start(doc: Document, settings: Settings, options: SweepOptions) -> None:
     st.rerun()
 
 
-@st.fragment(run_every=1.0)
+def _progress(job: SweepJob) -> tuple[float, str]:
+    state = job.progress
+    if state is None:
+        return 0.0, "Optimizing… starting workers…"
+    return state.fraction, f"Optimizing… {state.line()}"
+
+
 def _render_job() -> None:
-    job: SweepJob | None = st.session_state.get(JOB_KEY)
-    if job is None:
-        return
-    job.poll()
-    if not job.done:
-        state = job.progress
-        c1, c2 = st.columns([6, 1])
-        text = state.line() if state is not None else "starting workers…"
-        c1.progress(state.fraction if state is not None else 0.0, text=f"Optimizing… {text}")
-        if c2.button("Cancel", key="strategy.opt.cancel"):
-            job.cancel()
-            st.rerun(scope="app")
-        return
-    del st.session_state[JOB_KEY]
-    if job.error:
-        st.session_state["strategy.opt.error"] = job.error
-    else:
-        st.session_state.pop("strategy.opt.error", None)
-        st.session_state[FOLDER_KEY] = str(job.out)
-    st.rerun(scope="app")
+    render_job(JOB_KEY, _progress, cancel_key="strategy.opt.cancel", error_key="strategy.opt.error",
+               on_success=_keep_folder)
+
+
+def _keep_folder(job: SweepJob) -> None:
+    st.session_state[FOLDER_KEY] = str(job.out)

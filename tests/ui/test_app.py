@@ -148,6 +148,17 @@ def test_backtest_results_are_shown(app):
     assert downloads[-5:] == ["trades.csv", "equity.csv", "metrics.json", "Run folder (.zip)", "HTML report"]
 
 
+def test_a_running_backtest_shows_progress_and_can_be_cancelled(app):
+    _button(app, "Run backtest").click().run()
+    job = app.session_state["strategy.bt.job"]
+    assert not job.done and app.get("progress")  # the polling fragment's bar, beside Cancel
+    next(b for b in app.button if b.key == "strategy.bt.cancel").click().run()
+    assert not app.exception, app.exception
+    assert "strategy.bt.job" not in app.session_state and not job._job._process.is_alive()
+    assert "cancelled" in app.session_state["strategy.bt.error"]
+    assert any("The backtest failed" in e.value and "cancelled" in e.value for e in app.error)
+
+
 @pytest.fixture
 def writable_app(small_demo_home, tmp_path, monkeypatch):
     """The app on a private copy of the demo home (for the registry and the live folder)."""
@@ -294,14 +305,7 @@ def test_a_strategy_with_params_opens(app):
 
 def test_builder_parameters_and_a_rule_input_using_one(app):
     """The Parameters section writes `param` lines; a rule's numeric input can use a param instead of a number."""
-    p = "strategy.param.0"
-    app.text_input(key=f"{p}.name").input("rsi_level")
-    app.text_input(key=f"{p}.default").input("70")
-    app.text_input(key=f"{p}.low").input("60")
-    app.text_input(key=f"{p}.high").input("80")
-    app.text_input(key=f"{p}.step").input("5")
-    _button(app, "Add parameter").click().run()
-    assert not app.exception, app.exception
+    _add_param(app, "rsi_level", "number", "70", low="60", high="80", step="5")
     text = _doc(app).text
     assert "param rsi_level = 70 in 60..80 step 5\n" in text
     assert _ace_args(app)["defaultValue"] == text  # the code editor shows it
@@ -338,12 +342,7 @@ def test_builder_parameters_and_a_rule_input_using_one(app):
 
     # a value outside its domain is refused with the language's words, the text unchanged
     before = _doc(app).text
-    g = app.session_state["strategy.gen.param"]
-    app.text_input(key=f"strategy.param.{g}.name").input("fast_n")
-    app.text_input(key=f"strategy.param.{g}.default").input("30")
-    app.radio(key=f"strategy.param.{g}.shape").set_value("list").run()
-    app.text_input(key=f"strategy.param.{g}.values").input("5, 9, 13")
-    _button(app, "Add parameter").click().run()
+    _add_param(app, "fast_n", "number", "30", values="5, 9, 13")
     assert _doc(app).text == before
     assert any("fast_n" in e.value and "30" in e.value for e in app.error)
 
