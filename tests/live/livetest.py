@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from rbts.runtime.live.store import StateStore
@@ -84,3 +85,33 @@ def submitted_order_ids(home: Path) -> set[str]:
     """Every order the node logged as submitted (its JSON log), to check the store lost none."""
     text = (home / "live" / "node.jsonl").read_text()
     return set(re.findall(r"SubmitOrder\(order=\w+\(.*?client_order_id=([\w-]+)", text))
+
+
+def start_replay(home: Path, strategy: Path | None = None, *, start: str = "2025-03-10", speed: int = 3000) -> None:
+    """`rbts live [STRATEGY] --start START --speed SPEED --detach`: a replay bot in the background (without
+    STRATEGY it runs the home's active strategy)."""
+    args = ([str(strategy)] if strategy is not None else []) + ["--start", start, "--speed", str(speed), "--detach"]
+    started = rbts(home, "live", *args)
+    assert started.returncode == 0, started.stderr
+
+
+def start_ib(home: Path, strategy: Path, port: int, monkeypatch) -> None:
+    """`rbts live STRATEGY --mode ib --detach` against the (fake) gateway on ``port``."""
+    monkeypatch.setenv("RBTS_IB_PORT", str(port))
+    started = rbts(home, "live", str(strategy), "--mode", "ib", "--detach")
+    assert started.returncode == 0, started.stderr
+
+
+def ib_bars(ahead: pd.Timedelta, seconds: int = 30) -> dict[str, pd.DataFrame]:
+    """The fake TWS's AAPL bars (``seconds`` each, around 180) from an hour ago to ``ahead`` from now."""
+    from support.fake_tws import sample_bars
+
+    now = pd.Timestamp.now(tz="UTC").floor(f"{seconds}s")
+    return {"AAPL": sample_bars(now - pd.Timedelta(hours=1), now + ahead, 180.0, freq=f"{seconds}s", seed=3)}
+
+
+def wait_for_tws(tws, predicate, what: str, timeout: float = 90.0):
+    """``predicate()``'s first truthy value, polling the fake TWS (fails naming ``what`` and its last requests)."""
+    assert tws.wait_for(predicate, timeout), \
+        f"timed out waiting for {what}; last requests {[(n, f[:4]) for n, f in tws.requests[-15:]]}"
+    return predicate()

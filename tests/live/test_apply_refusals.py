@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 
 import pytest
-from livetest import rbts, stop_bot, store_of, use_toy_plugin, wait_for
+from livetest import rbts, start_replay, store_of, wait_for
 
 
 def random_bytes(n: int = 1500) -> bytes:
@@ -51,20 +50,11 @@ def test_a_non_utf8_file_is_refused_at_its_position_as_compile_says_it(tmp_path)
     assert not (tmp_path / "live" / "active_strategy.json").exists()
 
 
-@pytest.fixture
-def toy_home(small_demo_home, tmp_path, monkeypatch):
-    use_toy_plugin(monkeypatch)
-    dest = tmp_path / "home"
-    shutil.copytree(small_demo_home, dest)
-    yield dest
-    stop_bot(dest)
-
-
 @pytest.mark.slow
 def test_a_running_bot_keeps_the_refusal_in_its_status(toy_home, tmp_path):
     v1 = tmp_path / "v1.json"
     v1.write_text(json.dumps({"toy": 1, "universe": ["AAPL"], "every": 5}))
-    assert rbts(toy_home, "live", str(v1), "--start", "2025-03-10", "--speed", "3000", "--detach").returncode == 0
+    start_replay(toy_home, v1)
     wait_for(toy_home, lambda s: s.status().get("strategy_version") == "toy v1", what="v1 running")
     binary = tmp_path / "random.json"
     binary.write_bytes(random_bytes())
@@ -79,17 +69,13 @@ def test_a_running_bot_keeps_the_refusal_in_its_status(toy_home, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("junk", [random_bytes(), ("x" * 20 + "\u00e9") * 70], ids=["bytes", "one long line"])
-def test_the_safe_mode_reason_for_a_junk_active_file_is_short(small_demo_home, tmp_path, junk):
-    home = tmp_path / "home"
-    shutil.copytree(small_demo_home, home)
+def test_the_safe_mode_reason_for_a_junk_active_file_is_short(replay_home, junk):
+    home = replay_home
     live = home / "live"
     live.mkdir(exist_ok=True)
     (live / "active_strategy.json").write_bytes(junk if isinstance(junk, bytes) else junk.encode())
-    try:
-        assert rbts(home, "live", "--start", "2025-03-10", "--speed", "3000", "--detach").returncode == 0
-        status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") else None, what="safe mode")
-    finally:
-        stop_bot(home)
+    start_replay(home)
+    status = wait_for(home, lambda s: s.status() if s.status().get("safe_mode") else None, what="safe mode")
     reason = status["safe_reason"]
     assert reason.startswith("invalid strategy: ") and len(reason) < 300 and reason.isprintable()
     assert ("not UTF-8 text (byte 0x" if isinstance(junk, bytes) else "active_strategy.json:1:1: error:") in reason

@@ -12,11 +12,10 @@ safe mode when that cannot start either.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
-from livetest import rbts, stop_bot, store_of, use_toy_plugin, wait_for
+from livetest import rbts, start_replay, store_of, wait_for
 
 from rbts.runtime.live.registry import Registry, sha256
 from rbts.ui import live_model
@@ -35,24 +34,16 @@ exit down: fast crosses_below slow
 """
 
 
-@pytest.fixture
-def home(small_demo_home, tmp_path):
-    dest = tmp_path / "home"
-    shutil.copytree(small_demo_home, dest)
-    yield dest
-    stop_bot(dest)
-
-
 def active_sha(home) -> str:
     return sha256(Registry(load_settings(home).strategies_dir, home / "live").active()[0])
 
 
 @pytest.mark.slow
-def test_an_untradable_symbol_is_refused_before_the_running_version_stops(home, tmp_path):
+def test_an_untradable_symbol_is_refused_before_the_running_version_stops(replay_home, tmp_path):
+    home = replay_home
     v1 = tmp_path / "v1.rbts"
     v1.write_text(V1)
-    started = rbts(home, "live", str(v1), "--start", "2025-03-10", "--speed", "3000", "--detach")
-    assert started.returncode == 0, started.stderr
+    start_replay(home, v1)
     wait_for(home, lambda s: s.count("fills") >= 1 and s.status().get("strategy_version") == "apply-safety v1",
              what="v1 trading")
     running_sha = active_sha(home)
@@ -95,20 +86,10 @@ def test_an_untradable_symbol_is_refused_before_the_running_version_stops(home, 
 TOY = {"toy": 1, "name": "toy", "universe": ["AAPL"], "every": 3, "qty": 5, "resting": True}
 
 
-@pytest.fixture
-def toy_home(small_demo_home, tmp_path, monkeypatch):
-    use_toy_plugin(monkeypatch)
-    dest = tmp_path / "home"
-    shutil.copytree(small_demo_home, dest)
-    yield dest
-    stop_bot(dest)
-
-
 def start_toy(home, tmp_path, data: dict) -> None:
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(data))
-    started = rbts(home, "live", str(path), "--start", "2025-03-10", "--speed", "3000", "--detach")
-    assert started.returncode == 0, started.stderr
+    start_replay(home, path)
     wait_for(home, lambda s: s.count("fills") >= 1, what="v1 trading")
 
 

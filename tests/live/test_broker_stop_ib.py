@@ -18,11 +18,10 @@ import os
 import signal
 import time
 
-import pytest
-from livetest import rbts, stop_bot, store_of, wait_for
-from support.fake_tws import FakeTws
 import pandas as pd
-from support.fake_tws import sample_bars
+import pytest
+from livetest import ib_bars, rbts, start_ib, store_of, wait_for, wait_for_tws
+from support.fake_tws import FakeTws
 
 from rbts.runtime.live import control
 from rbts.runtime.settings import load_settings
@@ -36,29 +35,13 @@ order: market
 risk: broker_stop 5%
 entry warm: ema(close, 5) > 0
 """
+AHEAD = pd.Timedelta(hours=2)  # the fake TWS's 30 s bars end this far ahead (streamed fast: minutes of cycles)
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RBTS_IB_ACCOUNT", "DU1234567")
-    monkeypatch.setenv("RBTS_IB_MAX_CONNECTION_ATTEMPTS", "1")
-    home = tmp_path / "home"
-    home.mkdir()
-    (tmp_path / "v1.rbts").write_text(PROTECTED)
-    yield home
-    stop_bot(home)
-
-
-def fake_bars() -> dict[str, pd.DataFrame]:
-    """30-second bars from an hour ago to two hours ahead (streamed one a second: minutes of cycles)."""
-    now = pd.Timestamp.now(tz="UTC").floor("30s")
-    return {"AAPL": sample_bars(now - pd.Timedelta(hours=1), now + pd.Timedelta(hours=2), 180.0, freq="30s", seed=3)}
-
-
-def _start(home, tws, monkeypatch):
-    monkeypatch.setenv("RBTS_IB_PORT", str(tws.port))
-    started = rbts(home, "live", str(home.parent / "v1.rbts"), "--mode", "ib", "--detach")
-    assert started.returncode == 0, started.stderr
+def home(ib_home):
+    (ib_home.parent / "v1.rbts").write_text(PROTECTED)
+    return ib_home
 
 
 def _resting_stop(tws):
@@ -74,17 +57,11 @@ def _check_stop_at_ib(tws):
     return stop
 
 
-def wait_for_tws(tws, predicate, what: str, timeout: float = 90.0):
-    assert tws.wait_for(predicate, timeout), \
-        f"timed out waiting for {what}; last requests {[(n, f[:4]) for n, f in tws.requests[-15:]]}"
-    return predicate()
-
-
 @pytest.mark.slow
 def test_the_stop_rests_at_ib_and_an_exit_cancels_it_before_selling(home, monkeypatch):
     (home.parent / "v1.rbts").write_text(PROTECTED + "exit next: close > 0\n")  # sells at the next cycle
-    with FakeTws(fake_bars(), live_interval=1.0) as tws:
-        _start(home, tws, monkeypatch)
+    with FakeTws(ib_bars(AHEAD), live_interval=1.0) as tws:
+        start_ib(home, home.parent / "v1.rbts", tws.port, monkeypatch)
         stop = _check_stop_at_ib(tws)
         wait_for_tws(tws, lambda: stop.status == "Cancelled", "the exit to cancel the stop at IB")
         wait_for_tws(tws, lambda: [o for o in tws.orders.values()
@@ -101,8 +78,8 @@ def test_the_stop_rests_at_ib_and_an_exit_cancels_it_before_selling(home, monkey
 
 @pytest.mark.slow
 def test_a_crashed_bot_s_stop_still_fills_at_the_broker(home, monkeypatch):
-    with FakeTws(fake_bars(), live_interval=1.0) as tws:
-        _start(home, tws, monkeypatch)
+    with FakeTws(ib_bars(AHEAD), live_interval=1.0) as tws:
+        start_ib(home, home.parent / "v1.rbts", tws.port, monkeypatch)
         stop = _check_stop_at_ib(tws)
         held = tws.positions["AAPL"][0]
         assert held > 0
@@ -125,8 +102,8 @@ def test_a_bot_resumed_after_a_crash_adopts_the_stop_resting_at_ib(home, monkeyp
     (home.parent / "exit.rbts").write_text(PROTECTED + "exit next: close > 0\n")
     # bars in real time: a version applied later cycles at the next 30 s (the fast stream runs ahead
     # of the wall clock, and the cycles of a version applied late are minutes away)
-    with FakeTws(fake_bars(), live_interval=None) as tws:
-        _start(home, tws, monkeypatch)
+    with FakeTws(ib_bars(AHEAD), live_interval=None) as tws:
+        start_ib(home, home.parent / "v1.rbts", tws.port, monkeypatch)
         stop = _check_stop_at_ib(tws)
         os.kill(control.bot_state(settings).pid, signal.SIGKILL)
         wait_for(home, lambda _s: control.bot_state(settings).state == "died", what="run 1 dead")
@@ -162,8 +139,8 @@ def test_a_flatten_sells_only_once_the_stop_s_cancel_is_answered(home, monkeypat
     the cancel here: (1) the price falls through the stop meanwhile, the stop fills, the cancel is
     refused: nothing more is sold (before, the flatten's market sell went out with the cancel and
     the position went short); (2) after a new entry, the cancel is confirmed: then the sell goes."""
-    with FakeTws(fake_bars(), live_interval=None) as tws:  # real time: the re-applied version cycles soon
-        _start(home, tws, monkeypatch)
+    with FakeTws(ib_bars(AHEAD), live_interval=None) as tws:  # real time: the re-applied version cycles soon
+        start_ib(home, home.parent / "v1.rbts", tws.port, monkeypatch)
         stop = _check_stop_at_ib(tws)
         held = tws.positions["AAPL"][0]
         tws.hold_cancels = True
@@ -210,8 +187,8 @@ def test_the_breaker_sells_only_once_the_exit_limit_s_cancel_is_answered(home, m
     cancel and the position went short at IB: sold twice). The breaker closes by flatten's path
     (rbts.runtime.strategy.flatten)."""
     (home.parent / "v1.rbts").write_text(BREAKER)
-    with FakeTws(fake_bars(), live_interval=None) as tws:  # real time: one cycle every 30 s
-        _start(home, tws, monkeypatch)
+    with FakeTws(ib_bars(AHEAD), live_interval=None) as tws:  # real time: one cycle every 30 s
+        start_ib(home, home.parent / "v1.rbts", tws.port, monkeypatch)
         wait_for_tws(tws, lambda: tws.positions.get("AAPL", (0, 0))[0] > 0, "the entry filled at IB")
         held = tws.positions["AAPL"][0]
         tws.move_price("AAPL", round(tws.prices["AAPL"] - 5.0, 2), hold=True)  # the book 5 below the bars

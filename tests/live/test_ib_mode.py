@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from livetest import rbts, stop_bot, store_of, wait_for
-from support.fake_tws import FakeTws, free_port, sample_bars
+from livetest import ib_bars, rbts, start_ib, store_of, wait_for
+from support.fake_tws import FakeTws, free_port
 
 from rbts.runtime.live import control
 from rbts.ui import live_model
@@ -28,23 +28,13 @@ cycle: 30s
 order: market
 entry warm: ema(close, 5) > 0
 """
+AHEAD = pd.Timedelta(minutes=10)  # the fake TWS's bars end this far ahead of now
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RBTS_IB_ACCOUNT", "DU1234567")
-    monkeypatch.setenv("RBTS_IB_MAX_CONNECTION_ATTEMPTS", "1")
-    home = tmp_path / "home"
-    home.mkdir()
-    (tmp_path / "ib.rbts").write_text(STRATEGY)
-    yield home
-    stop_bot(home)
-
-
-def fake_bars() -> dict[str, pd.DataFrame]:
-    now = pd.Timestamp.now(tz="UTC").floor("30s")
-    return {"AAPL": sample_bars(now - pd.Timedelta(hours=1), now + pd.Timedelta(minutes=10), 180.0,
-                                freq="30s", seed=3)}
+def home(ib_home):
+    (ib_home.parent / "ib.rbts").write_text(STRATEGY)
+    return ib_home
 
 
 def received_bars(home) -> pd.DataFrame:
@@ -54,17 +44,11 @@ def received_bars(home) -> pd.DataFrame:
         return pd.read_sql("SELECT symbol, seconds, ts, open, high, low, close, volume FROM bars ORDER BY ts", db)
 
 
-def start(home, port: int, monkeypatch):
-    monkeypatch.setenv("RBTS_IB_PORT", str(port))
-    started = rbts(home, "live", str(home.parent / "ib.rbts"), "--mode", "ib", "--detach")
-    assert started.returncode == 0, started.stderr
-
-
 @pytest.mark.slow
 def test_ib_bot_connects_warms_up_evaluates_and_trades(home, monkeypatch):
-    sent = fake_bars()
+    sent = ib_bars(AHEAD)
     with FakeTws(sent, live_interval=1.0) as tws:
-        start(home, tws.port, monkeypatch)
+        start_ib(home, home.parent / "ib.rbts", tws.port, monkeypatch)
         wait_for(home, lambda s: s.count("cycles") >= 1 and s.positions(), timeout=90, what="a cycle and a position")
         received = received_bars(home)
         with store_of(home) as store:
@@ -93,7 +77,7 @@ def test_ib_bot_connects_warms_up_evaluates_and_trades(home, monkeypatch):
 @pytest.mark.slow
 def test_without_a_gateway_it_reports_retries_and_still_stops(home, monkeypatch):
     port = free_port()
-    start(home, port, monkeypatch)
+    start_ib(home, home.parent / "ib.rbts", port, monkeypatch)
     status = wait_for(home, lambda s: s.status() if s.status().get("last_error") else None, timeout=30,
                       what="the failure in the store")
     assert f"cannot reach IB Gateway/TWS at 127.0.0.1:{port}" in status["last_error"]
@@ -112,9 +96,9 @@ def test_without_a_gateway_it_reports_retries_and_still_stops(home, monkeypatch)
 @pytest.mark.slow
 def test_the_bot_connects_when_the_gateway_comes_up(home, monkeypatch):
     port = free_port()
-    start(home, port, monkeypatch)
+    start_ib(home, home.parent / "ib.rbts", port, monkeypatch)
     wait_for(home, lambda s: s.status().get("last_error"), timeout=30, what="the first failure")
-    with FakeTws(fake_bars(), live_interval=1.0, port=port):
+    with FakeTws(ib_bars(AHEAD), live_interval=1.0, port=port):
         status = wait_for(home, lambda s: s.status() if s.status().get("connected") and s.status().get(
             "strategy_version") else None, timeout=60, what="the connection and the strategy running")
         assert status["strategy_version"] == "ib-smoke v1" and not status["safe_mode"]
@@ -126,11 +110,9 @@ def test_safe_mode_keeps_marking_a_reconciled_position_and_orders_nothing(home, 
     """An invalid strategy at start: safe mode, yet the position IB reports is subscribed and marked."""
     bad = home.parent / "bad.rbts"
     bad.write_text('strategy "bad"\nuniverse: AAPL\nentry x: close >\n')
-    with FakeTws(fake_bars(), live_interval=0.5) as tws:
+    with FakeTws(ib_bars(AHEAD), live_interval=0.5) as tws:
         tws.positions["AAPL"] = (10.0, 170.0)
-        monkeypatch.setenv("RBTS_IB_PORT", str(tws.port))
-        started = rbts(home, "live", str(bad), "--mode", "ib", "--detach")
-        assert started.returncode == 0, started.stderr
+        start_ib(home, bad, tws.port, monkeypatch)
         position = wait_for(home, lambda s: next((p for p in s.positions() if p["unrealized_pnl"]), None),
                             timeout=60, what="the reconciled position, marked")
         with store_of(home) as store:
@@ -148,12 +130,12 @@ def test_safe_mode_keeps_marking_a_reconciled_position_and_orders_nothing(home, 
 def test_the_bot_reconnects_after_a_gateway_restart(home, monkeypatch):
     """IB's nightly restart: the connection drops, the gateway comes back on the same port, bars resume."""
     port = free_port()
-    with FakeTws(fake_bars(), live_interval=1.0, port=port):
-        start(home, port, monkeypatch)
+    with FakeTws(ib_bars(AHEAD), live_interval=1.0, port=port):
+        start_ib(home, home.parent / "ib.rbts", port, monkeypatch)
         before = wait_for(home, lambda s: s.status().get("last_bar_ts") if s.status().get("connected") else None,
                           timeout=60, what="connected with live bars")
     wait_for(home, lambda s: s.status().get("connected") is False, timeout=30, what="the disconnection noticed")
-    with FakeTws(fake_bars(), live_interval=1.0, port=port) as tws:
+    with FakeTws(ib_bars(AHEAD), live_interval=1.0, port=port) as tws:
         wait_for(home, lambda s: s.status().get("connected") and (s.status().get("last_bar_ts") or 0) > before,
                  timeout=60, what="reconnected, live bars again")
         assert any(f[20] == "1" for f in tws.requests_named("reqHistoricalData"))  # resubscribed
@@ -194,9 +176,8 @@ def test_positions_open_at_the_broker_across_a_crash_are_the_strategys_again(hom
     (home.parent / "hold.rbts").write_text(HOLD)
     (home.parent / "exit.rbts").write_text(EXIT)
     settings = load_settings(home)
-    with FakeTws(fake_bars(), live_interval=1.0) as tws:
-        monkeypatch.setenv("RBTS_IB_PORT", str(tws.port))
-        assert rbts(home, "live", str(home.parent / "hold.rbts"), "--mode", "ib", "--detach").returncode == 0
+    with FakeTws(ib_bars(AHEAD), live_interval=1.0) as tws:
+        start_ib(home, home.parent / "hold.rbts", tws.port, monkeypatch)
         wait_for(home, lambda s: s.positions(), timeout=90, what="run 1 holding AAPL")
         assert tws.wait_for(lambda: tws.positions.get("AAPL", (0, 0))[0] > 0)
         os.kill(control.bot_state(settings).pid, signal.SIGKILL)

@@ -10,11 +10,10 @@ starts fresh.  (IB mode: tests/live/test_ib_mode.py, positions open at the broke
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 
 import pytest
-from livetest import rbts, stop_bot, store_of, wait_for
+from livetest import rbts, start_replay, store_of, wait_for
 
 from rbts.runtime.live import control
 from rbts.runtime.settings import load_settings
@@ -32,20 +31,15 @@ exit down: fast crosses_below slow
 
 
 @pytest.fixture
-def home(small_demo_home, tmp_path):
-    dest = tmp_path / "home"
-    shutil.copytree(small_demo_home, dest)
-    (tmp_path / "resumer.rbts").write_text(STRATEGY)
-    yield dest
-    stop_bot(dest)
+def home(replay_home):
+    (replay_home.parent / "resumer.rbts").write_text(STRATEGY)
+    return replay_home
 
 
 def crash_while_holding(home) -> dict:
     """Run 1 until it holds a position at a persisted cycle, then kill -9 it; its last cycle record."""
     settings = load_settings(home)
-    started = rbts(home, "live", str(home.parent / "resumer.rbts"), "--start", "2025-03-10", "--speed", "2000",
-                   "--detach")
-    assert started.returncode == 0, started.stderr
+    start_replay(home, home.parent / "resumer.rbts", speed=2000)
     wait_for(home, lambda s: s.count("fills") >= 3 and (s.equity(1) or [{}])[0].get("positions"),
              timeout=120, what="run 1 holding a position")
     os.kill(control.bot_state(settings).pid, signal.SIGKILL)
@@ -94,8 +88,7 @@ def test_a_replay_restarted_after_a_crash_resumes_its_last_cycle_with_positions_
 @pytest.mark.slow
 def test_a_fresh_start_after_a_crash_says_so(home):
     crash_while_holding(home)
-    started = rbts(home, "live", "--start", "2025-03-10", "--speed", "2000", "--detach")
-    assert started.returncode == 0, started.stderr
+    start_replay(home, speed=2000)  # a plain `rbts live`, not a resume
     status = wait_for(home, lambda s: s.status() if s.status().get("run") == 2 else None, what="run 2")
     with store_of(home) as store:
         events = [(e["level"], e["message"]) for e in store.events(50, run=2) if e["kind"] == "run"]
