@@ -158,17 +158,23 @@ def ls_cmd(ctx: typer.Context) -> None:
                            f"run `rbts data repair {cov.symbol}`", err=True)
 
 
+def _stored(ctx: typer.Context, symbol: str):
+    """The catalog and the symbol's normalised name; an error when it has no stored bars."""
+    from rbts.runtime.data.catalog import BarStore
+    from rbts.runtime.data.instruments import normalize
+
+    store = BarStore(settings_from(ctx))
+    name = normalize(symbol)
+    if not store.has(name):
+        raise RbtsError(f"no bars for {name} in {store.root}")
+    return store, name
+
+
 @data_app.command("repair")
 def repair_cmd(ctx: typer.Context, symbol: str = typer.Argument(..., help="The symbol whose catalog files to check.")) -> None:
     """Check every stored file of a symbol; set damaged ones aside (into catalog/damaged/) so the rest loads."""
     with user_errors():
-        from rbts.runtime.data.catalog import BarStore
-        from rbts.runtime.data.instruments import normalize
-
-        store = BarStore(settings_from(ctx))
-        name = normalize(symbol)
-        if not store.has(name):
-            raise RbtsError(f"no bars for {name} in {store.root}")
+        store, name = _stored(ctx, symbol)
         moved = store.repair(name)
         if not moved:
             typer.echo(f"every catalog file of {name} reads fine; nothing to repair")
@@ -188,13 +194,7 @@ def rm_cmd(
 ) -> None:
     """Delete every stored bar of a symbol (all bar sizes)."""
     with user_errors():
-        from rbts.runtime.data.catalog import BarStore
-        from rbts.runtime.data.instruments import normalize
-
-        store = BarStore(settings_from(ctx))
-        name = normalize(symbol)
-        if not store.has(name):
-            raise RbtsError(f"no bars for {name} in {store.root}")
+        store, name = _stored(ctx, symbol)
         if not yes:
             if not sys.stdin.isatty():
                 raise RbtsError(f"rbts data rm {name} deletes every stored bar of {name}: pass --yes to confirm")

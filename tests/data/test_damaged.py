@@ -116,6 +116,13 @@ def test_repair_sets_aside_only_damaged_files_and_rm_removes_the_symbol(damaged_
     assert "MSFT.NASDAQ-1-MINUTE-LAST-EXTERNAL" not in json.loads((damaged_home / "catalog" / "rbts_meta.json").read_text())
 
 
+@pytest.mark.parametrize("command", [("repair",), ("rm", "--yes")])
+def test_repair_and_rm_of_a_symbol_without_bars_are_refused(damaged_home, command):
+    result = _cli(damaged_home, "data", command[0], "ibm", *command[1:])
+    assert result.exit_code == 1 and "error: no bars for IBM in " in result.stderr, result.output
+    assert _store(damaged_home).has("MSFT")  # nothing else touched
+
+
 def test_a_lost_meta_file_never_turns_demo_bars_into_real_ones(tmp_path, small_demo_home):
     home = tmp_path / "home"
     shutil.copytree(small_demo_home, home)
