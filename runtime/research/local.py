@@ -59,12 +59,11 @@ class _Worker:
 
 class LocalExecutor(Executor):
     def __init__(self, workers: int | None = None) -> None:
+        super().__init__()
         self.workers = max(1, workers or default_workers())
         self._context = multiprocessing.get_context("spawn")
-        self._queue: deque[Task] = deque()
         self._pool: list[_Worker] = []
         self._setup: RunSetup | None = None
-        self._pending = 0
         self._ready: list[TaskResult] = []
         self._failed_starts = 0
 
@@ -85,15 +84,6 @@ class LocalExecutor(Executor):
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self._pool]
-
-    @property
-    def pending(self) -> int:
-        return self._pending
-
-    def submit(self, task: Task) -> None:
-        self._pending += 1
-        self._queue.append(task)
-        self._dispatch()
 
     def _dispatch(self) -> None:
         for worker in self._pool:

@@ -109,12 +109,11 @@ def _join(ray, address: str, timeout: float = JOIN_SECONDS) -> None:
 class RayExecutor(Executor):
     def __init__(self, address: str, workers: int | None = None) -> None:
         split_address(address)
+        super().__init__()
         self.address = address.strip()
         self.workers = workers or 0  # 0: one per CPU of the cluster
-        self._queue: deque[Task] = deque()
         self._running: dict = {}  # ObjectRef -> (actor, task)
         self._idle: list = []
-        self._pending = 0
         self._ray = None
 
     def describe(self) -> dict:
@@ -137,15 +136,6 @@ class RayExecutor(Executor):
             raise RbtsError(f"Ray workers could not start: {_cause(exc)}") from None
         self._pids = {a._actor_id: pid for a, pid in zip(actors, pids)}
         self._idle = actors
-
-    @property
-    def pending(self) -> int:
-        return self._pending
-
-    def submit(self, task: Task) -> None:
-        self._pending += 1
-        self._queue.append(task)
-        self._dispatch()
 
     def _dispatch(self) -> None:
         while self._idle and self._queue:
