@@ -66,18 +66,21 @@ def market_data_type(name: str):
     return getattr(MarketDataTypeEnum, key)
 
 
+def identified(symbol: str, settings: Settings) -> instruments.SymbolInfo:
+    """A (normalised) symbol's instrument; an error when IB cannot identify it (no primary exchange)."""
+    info = instruments.lookup(symbol, settings)
+    if info.venue == instruments.FALLBACK_VENUE:
+        raise RbtsError(
+            f"{symbol}: its primary exchange is unknown, so IB cannot identify it; "
+            f"add it to rbts.yaml, e.g. symbols: {{{symbol}: {{venue: NYSE}}}}"
+        )
+    return info
+
+
 def instrument_ids(settings: Settings, symbols: list[str]) -> list[str]:
     """The strategy's symbols as IB-simplified instrument ids, checked to be identifiable."""
-    ids = []
-    for symbol in dict.fromkeys(instruments.normalize(s) for s in symbols):
-        info = instruments.lookup(symbol, settings)
-        if info.venue == instruments.FALLBACK_VENUE:
-            raise RbtsError(
-                f"{symbol}: its primary exchange is unknown, so IB cannot identify it; "
-                f"add it to rbts.yaml, e.g. symbols: {{{symbol}: {{venue: NYSE}}}}"
-            )
-        ids.append(info.instrument_id_str)
-    return ids
+    return [identified(symbol, settings).instrument_id_str
+            for symbol in dict.fromkeys(instruments.normalize(s) for s in symbols)]
 
 
 def instrument_provider_config(settings: Settings, symbols: list[str]):

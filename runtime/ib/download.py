@@ -30,6 +30,7 @@ import pandas as pd
 from rbts.dsl.errors import RbtsError
 from rbts.dsl.limits import symbol_problem
 from rbts.runtime.data import instruments
+from rbts.runtime.ib.clients import identified
 from rbts.dsl.exchange import EXCHANGE_TZ
 
 if TYPE_CHECKING:
@@ -140,12 +141,7 @@ def _symbols(symbols: list[str], settings: Settings) -> list[str]:
     for problem in filter(None, (symbol_problem(s) for s in symbols if str(s).strip())):
         raise RbtsError(f"download: {problem}")
     for name in names:
-        info = instruments.lookup(name, settings)
-        if info.venue == instruments.FALLBACK_VENUE:
-            raise RbtsError(
-                f"{name}: its primary exchange is unknown, so IB cannot identify it; "
-                f"add it to rbts.yaml, e.g. symbols: {{{name}: {{venue: NYSE}}}}"
-            )
+        identified(name, settings)
     return names
 
 
