@@ -37,6 +37,7 @@ from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.trading.controller import Controller
 
+from rbts.dsl.load import decode
 from rbts.runtime.live import program
 from rbts.runtime.live.monitor import TOPIC_STATUS
 from rbts.runtime.live.preflight import Preflight
@@ -180,9 +181,9 @@ class LiveController(Controller):
             return
         self._active_sha = digest
         try:
-            # the front door's encoding rule (UTF-8, a BOM ignored); a bad byte's reason stays short
+            # the front door's encoding rule (UTF-8, a BOM ignored; a bad byte is an error at its position)
             path = str(self._registry.active_path)
-            spec = program.plugin().load_text(data.decode("utf-8-sig"), path)
+            spec = program.plugin().load_text(decode(data, path), path)
             label = version.label if version else f"{spec.name} (unregistered {digest[:8]})"
             exit_only = held_outside(self.cache, self.strategy_id, spec)
             strategy = self._build(spec, label, exit_only)
