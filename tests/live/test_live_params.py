@@ -4,21 +4,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from livetest import rbts, stop_bot, wait_for
+from livetest import rbts, wait_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "vix_ema_cross_params.rbts"
-
-
-@pytest.fixture
-def home(small_demo_home, tmp_path):
-    dest = tmp_path / "home"
-    shutil.copytree(small_demo_home, dest)
-    yield dest
-    stop_bot(dest)
 
 
 def _columns(home: Path, run: int | None = None) -> set[str]:
@@ -30,7 +21,8 @@ def _columns(home: Path, run: int | None = None) -> set[str]:
 
 
 @pytest.mark.slow
-def test_live_with_set_runs_the_values_and_a_restart_keeps_them(home):
+def test_live_with_set_runs_the_values_and_a_restart_keeps_them(replay_home):
+    home = replay_home
     started = rbts(home, "live", str(EXAMPLE), "--set", "fast=13", "--set", "tf=15m", "--start", "2025-03-10",
                    "--speed", "10000", "--detach")
     assert started.returncode == 0, started.stderr
