@@ -173,9 +173,15 @@ def start(settings: Settings, mode: str = "replay", file: str | None = None, sta
     """Spawn ``rbts live`` detached under its supervisor (rbts.runtime.live.supervisor, which
     restarts it after a death); returns the bot's pid once it holds the home's lock and has its run.
     ``resume``: continue from the previous run's last persisted cycle (see rbts.runtime.live.resume)."""
+    from rbts.runtime.live.supervisor import supervisor_pid
+
     held = lock.holder(settings.live_dir)
     if held is not None:
         raise RbtsError(lock.already_running(held))
+    waiting = supervisor_pid(settings)
+    if waiting:  # a supervisor waiting to restart a dead bot: this start replaces that restart
+        os.kill(waiting, signal.SIGTERM)
+        _wait_pid_gone(waiting, 10.0)
     argv = [sys.executable, "-m", "rbts.runtime.live.supervisor", "--home", str(settings.home), "--", "live"]
     if file:
         argv.append(str(Path(file).resolve()))

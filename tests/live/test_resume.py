@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 from livetest import rbts, start_replay, store_of, wait_for
 
 from rbts.runtime.live import control
+from rbts.runtime.live.supervisor import supervisor_pid
 from rbts.runtime.settings import load_settings
 
 STRATEGY = """strategy "resumer"
@@ -87,8 +89,14 @@ def test_a_replay_restarted_after_a_crash_resumes_its_last_cycle_with_positions_
 
 @pytest.mark.slow
 def test_a_fresh_start_after_a_crash_says_so(home):
+    settings = load_settings(home)
     crash_while_holding(home)
+    waiting = supervisor_pid(settings)  # run 1's supervisor, waiting to restart it (5 s back-off)
+    assert waiting
     start_replay(home, speed=2000)  # a plain `rbts live`, not a resume
+    # the new start replaces the pending restart: run 1's supervisor is gone, so stopping run 2 stops
+    # everything (it outlived the stop and resumed run 1 afterwards, a bot nobody had started)
+    assert not control._alive(waiting)
     status = wait_for(home, lambda s: s.status() if s.status().get("run") == 2 else None, what="run 2")
     with store_of(home) as store:
         events = [(e["level"], e["message"]) for e in store.events(50, run=2) if e["kind"] == "run"]
@@ -96,3 +104,6 @@ def test_a_fresh_start_after_a_crash_says_so(home):
     assert ("WARNING", "run 2 starts a fresh replay from 2025-03-10: run 1's positions and cash are not carried "
                        "over (`rbts restart` resumes a run)") in events
     assert any(level == "WARNING" and "run 1 ended without a clean stop" in m for level, m in events)
+    assert rbts(home, "stop").returncode == 0
+    time.sleep(settings.restart_delays_s[0] + 3)
+    assert control.bot_state(settings).state != "running" and supervisor_pid(settings) is None
