@@ -69,7 +69,7 @@ def main() -> None:
     variants = block["variants"]
     assert len(rows) == variants, (len(rows), variants)
     assert statuses["ok"] + statuses["error"] - block["errors"] == args.k == len(block["confirmed"]), statuses
-    assert all(r["prescreen_sharpe"] != "" for r in rows if r["status"] == "screened")
+    undefined = sum(r["prescreen_sharpe"] == "" for r in rows if r["status"] == "screened")  # e.g. fast = slow: no trade
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     print(f"\n{variants:,} variants ({args.fast} x {args.slow}) of the reference strategy, {args.tickers} tickers "
@@ -78,9 +78,11 @@ def main() -> None:
     print(f"| `rbts sweep --prescreen {args.k}`, start to exit | {wall:.1f} |")
     print(f"| of which the pre-screen (sweep.json prescreen.seconds) | {block['seconds']:.1f} |")
     print(f"| of which the {args.k} Nautilus backtests and the rest | {wall - block['seconds']:.1f} |")
-    print(f"\nrows: {len(rows):,} ({statuses['ok']} ok, {statuses['screened']:,} screened, {statuses['error']} error); "
+    print(f"\nrows: {len(rows):,} ({statuses['ok']} ok, {statuses['screened']:,} screened, {statuses['error']} error; "
+          f"{undefined} screened without a Sharpe ratio); "
           f"Spearman over the confirmed: {block['spearman']}; best: {data['best']}; "
-          f"deflated Sharpe {data['deflated_sharpe']}; peak RSS of the largest process {children:.0f} MB")
+          f"deflated Sharpe {data['deflated_sharpe']} (counting every screened variant: "
+          f"{block.get('deflated_sharpe')}); sweep.json wall {data['timings']['wall_seconds']} s; peak RSS of the largest process {children:.0f} MB")
     if args.full_grid:
         full_out = root / f"full-{time.strftime('%H%M%S')}"
         full_wall = sweep(home, strategy, start, end, full_out, args.workers, [])
