@@ -59,24 +59,11 @@ class PrescreenStage:
             out.append(row)
         return out
 
-    def trial_sharpes(self, lines: Sequence[Mapping]) -> list[float]:
-        """The daily Sharpe ratio of every variant tried, for the deflated Sharpe ratio's benchmark:
-        the best was chosen from all the screened variants, not from the K confirmed, so all of them
-        count as trials.  A confirmed variant counts with its Nautilus returns, the others with the
-        pre-screen's figure (metrics.json's sharpe is the daily Sharpe x sqrt(252))."""
-        from rbts.runtime.research import stats
-
-        backtested = {ln["variant"]: ln for ln in lines if ln["status"] == "ok" and ln.get("returns") is not None}
-        out = []
-        for n in self.variants:
-            if n in backtested:
-                value = stats.daily_sharpe([r for _, r in backtested[n]["returns"]])
-            else:
-                annual = self.sharpes.get(n)
-                value = None if annual is None else annual / math.sqrt(DAYS_PER_YEAR)
-            if value is not None and math.isfinite(value):
-                out.append(value)
-        return out
+    def daily_sharpes(self) -> dict[int, float | None]:
+        """Every screened variant's daily Sharpe ratio by the pre-screen (metrics.json's sharpe is the
+        daily Sharpe x sqrt(252)), for the deflated Sharpe ratio's trials."""
+        return {n: None if self.sharpes.get(n) is None else self.sharpes[n] / math.sqrt(DAYS_PER_YEAR)
+                for n in self.variants}
 
     def summary(self, confirmed_rows: Sequence[Mapping]) -> dict:
         done = [r for r in confirmed_rows if r.get("status") == "ok" and r["variant"] in self.values]

@@ -34,4 +34,3 @@ def judged_dsr(data: dict) -> tuple[float | None, str]:
     return pre["deflated_sharpe"], (f"counting all {pre['variants']:,} screened variants as trials; over the "
                                     f"{len(pre['confirmed'])} confirmed only: "
                                     f"{'n/a' if confirmed is None else f'{confirmed:.3f}'}")
-

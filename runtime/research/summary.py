@@ -3,6 +3,7 @@ and the chained out-of-sample equity (pure functions of journal lines)."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -16,14 +17,15 @@ from rbts.runtime.research.walkforward import Fold, chain_equity
 
 
 def overfitting(lines: Sequence[Mapping], best: Mapping | None, with_pbo: bool,
-                trials: Sequence[float] | None = None) -> tuple[float | None, float | None]:
-    """(deflated_sharpe of ``best``, pbo) over the ok runs in ``lines``.  ``trials``: the daily
-    Sharpe of every variant the best was chosen from, when that is more than the runs (a pre-screen)."""
+                screened: Mapping[int, float | None] | None = None) -> tuple[float | None, float | None]:
+    """(deflated_sharpe of ``best``, pbo) over the ok runs in ``lines``.  ``screened``: variant ->
+    daily Sharpe by a pre-screen, when the best was chosen from more variants than were run: each
+    counts as a trial, with its run's own Sharpe where it has one."""
     ok = [ln for ln in lines if ln["status"] == "ok" and ln.get("returns") is not None]
     if best is None or not ok:
         return None, None
-    sharpes = list(trials) if trials is not None else \
-        [s for s in (stats.daily_sharpe(_values(ln)) for ln in ok) if s is not None]
+    trials = {**(screened or {}), **{ln["variant"]: stats.daily_sharpe(_values(ln)) for ln in ok}}
+    sharpes = [s for s in trials.values() if s is not None and math.isfinite(s)]
     best_line = next(ln for ln in ok if ln["variant"] == best["variant"])
     dsr = stats.deflated_sharpe(_values(best_line), sharpes)
     value = stats.pbo(return_matrix(ok)) if with_pbo and len(ok) >= 16 else None

@@ -256,19 +256,13 @@ class Sweep:
         data = self._summary(best, dsr, pbo, running, rows)
         if self.prescreen is not None:
             data["prescreen"] = self.prescreen.summary(confirmed)
-            data["prescreen"]["deflated_sharpe"] = None if running else self._screened_dsr(lines, confirmed)
+            data["prescreen"]["deflated_sharpe"] = None if running else \
+                summary.overfitting(lines, best, False, self.prescreen.daily_sharpes())[0]
             data["spearman"] = data["prescreen"]["spearman"]
         self.folder.write("sweep.json", sweep_json(data))
         if best is not None and not running:
             self._write_best(best)
         return data
-
-    def _screened_dsr(self, lines, rows) -> float | None:
-        """The best confirmed variant's deflated Sharpe ratio with every screened variant counted
-        as a trial: the best was chosen from all of them, not from the K confirmed (the K best).
-        sweep.json's own deflated_sharpe keeps SPEC §6.2's N: the ok (confirmed) variants."""
-        best = self.request.ranking.best(rows)
-        return summary.overfitting(lines, best, False, self.prescreen.trial_sharpes(lines))[0]
 
     def _conclusions(self, lines, rows, running):
         """(best entry, deflated_sharpe, pbo); the figures wait for the end of the sweep."""
