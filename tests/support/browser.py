@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,3 +83,18 @@ def browser_page(url: str, height: int = 2600) -> Iterator:
             yield page
         finally:
             browser.close()
+
+
+def widget_key(name: str) -> str:
+    """The CSS class Streamlit gives the element of a widget key (characters other than letters,
+    digits, _ and - become -)."""
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", name)
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished the rerun the last interaction started."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+        " && !document.querySelector('[data-testid=stSkeleton]')", timeout=120_000)
+

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from support.browser import ARTIFACTS, browser_page, running_ui
+from support.browser import ARTIFACTS, browser_page, running_ui, wait_idle, widget_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,25 +34,13 @@ def app_url(small_demo_home, tmp_path_factory):
 def page(app_url):
     with browser_page(app_url) as page:
         page.get_by_text("Valid strategy").wait_for()
-        _idle(page)
+        wait_idle(page)
         yield page
 
 
-def _key(name: str) -> str:
-    return f".st-key-{name}"
-
-
 def _select(page, key: str, option: str) -> None:
-    page.locator(f"{_key(key)} [role='combobox']").click()
+    page.locator(f"{widget_key(key)} [role='combobox']").click()
     page.get_by_role("option", name=option, exact=True).click()
-
-
-def _idle(page) -> None:
-    """Wait until Streamlit has finished the rerun the last interaction started."""
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
-        " && !document.querySelector('[data-testid=stSkeleton]')", timeout=120_000)
 
 
 def _editor(page):
@@ -81,27 +69,27 @@ def _walk_through(page) -> None:
     assert "entry bull_cross: fast crosses_above slow" in _editor_text(page)
 
     # 1. Build `exit rsi_high: rsi(close, 14) > 70` with the builder.
-    page.locator(_key("strategy-rule-0-scope")).get_by_text("exit", exact=True).click()
-    name = page.locator(f"{_key('strategy-rule-0-name')} input")
+    page.locator(widget_key("strategy-rule-0-scope")).get_by_text("exit", exact=True).click()
+    name = page.locator(f"{widget_key('strategy-rule-0-name')} input")
     name.fill("rsi_high")
     name.press("Tab")
-    _idle(page)
+    wait_idle(page)
     _select(page, f"{RULE}-left-kind", "Indicator")
-    _idle(page)
+    wait_idle(page)
     _select(page, f"{RULE}-left-func", "rsi")
-    _idle(page)
+    wait_idle(page)
     _select(page, f"{RULE}-op", "is above (>)")
-    _idle(page)
+    wait_idle(page)
     _select(page, f"{RULE}-right-kind", "Value")
-    _idle(page)
-    value = page.locator(f"{_key(RULE + '-right-value')} input")
+    wait_idle(page)
+    value = page.locator(f"{widget_key(RULE + '-right-value')} input")
     value.fill("70")
     value.press("Enter")
-    _idle(page)
+    wait_idle(page)
     page.get_by_role("button", name="Add rule").click()
-    _idle(page)
+    wait_idle(page)
     page.get_by_text("Added rule").first.wait_for()
-    _idle(page)
+    wait_idle(page)
     assert "exit rsi_high: rsi(close, 14) > 70" in _editor_text(page)
     _shot(page, "02-builder-rule")
 
@@ -126,13 +114,13 @@ def _walk_through(page) -> None:
     _shot(page, "03-syntax-error")
     page.get_by_role("button", name="Revert to the last valid version").click()
     page.get_by_text("Valid strategy").wait_for()
-    _idle(page)
+    wait_idle(page)
     assert "oops" not in _editor_text(page)
 
     # 3. A backtest on the demo data: equity chart and metrics.
     page.get_by_role("button", name="Run backtest").click()
     page.get_by_text("Equity and drawdown").wait_for(timeout=300_000)
-    _idle(page)
+    wait_idle(page)
     metrics = page.locator("[data-testid='stMetric']")
     assert metrics.count() >= 6
     assert "Total return" in metrics.first.inner_text()

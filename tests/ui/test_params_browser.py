@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from support.browser import ARTIFACTS, browser_page, running_ui
+from support.browser import ARTIFACTS, browser_page, running_ui, wait_idle, widget_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -19,28 +19,17 @@ ACE = 'iframe[title="streamlit_ace.streamlit_ace"]'
 RULE = "strategy-rule-0-c0"
 
 
-def _key(name: str) -> str:
-    return f".st-key-{name}"
-
-
-def _idle(page) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
-        " && !document.querySelector('[data-testid=stSkeleton]')", timeout=120_000)
-
-
 def _fill(page, key: str, text: str) -> None:
-    box = page.locator(f"{_key(key)} input")
+    box = page.locator(f"{widget_key(key)} input")
     box.fill(text)
     box.press("Tab")
-    _idle(page)
+    wait_idle(page)
 
 
 def _select(page, key: str, option: str) -> None:
-    page.locator(f"{_key(key)} [role='combobox']").click()
+    page.locator(f"{widget_key(key)} [role='combobox']").click()
     page.get_by_role("option", name=option, exact=True).click()
-    _idle(page)
+    wait_idle(page)
 
 
 def _add_param(page, name: str, kind: str, default: str, *, values: str = "", low: str = "", high: str = "",
@@ -50,15 +39,15 @@ def _add_param(page, name: str, kind: str, default: str, *, values: str = "", lo
     _select(page, f"strategy-param-{gen}-kind", kind)
     _fill(page, f"strategy-param-{gen}-default", default)
     if values:
-        page.locator(_key(f"strategy-param-{gen}-shape")).get_by_text("a list of values").click()
-        _idle(page)
+        page.locator(widget_key(f"strategy-param-{gen}-shape")).get_by_text("a list of values").click()
+        wait_idle(page)
         _fill(page, f"strategy-param-{gen}-values", values)
     else:
         _fill(page, f"strategy-param-{gen}-low", low)
         _fill(page, f"strategy-param-{gen}-high", high)
         _fill(page, f"strategy-param-{gen}-step", step)
     page.get_by_role("button", name="Add parameter").click()
-    _idle(page)
+    wait_idle(page)
 
 
 def _code_line(page, text: str) -> None:
@@ -70,10 +59,10 @@ def test_add_params_of_each_kind_and_use_them(small_demo_home, tmp_path):
     shutil.copytree(small_demo_home, home)
     with running_ui(home) as url, browser_page(url) as page:
         page.get_by_text("Valid strategy").wait_for()
-        _idle(page)
+        wait_idle(page)
         try:
             page.get_by_text("Parameters (param)").click()
-            _idle(page)
+            wait_idle(page)
             _add_param(page, "rsi_level", "number", "70", low="60", high="80", step="5")
             _code_line(page, "param rsi_level = 70 in 60..80 step 5")
             page.get_by_text("param rsi_level = 70 in 60..80 step 5", exact=True).first.wait_for()  # the section lists it
@@ -82,8 +71,8 @@ def test_add_params_of_each_kind_and_use_them(small_demo_home, tmp_path):
             _add_param(page, "stop", "percent (%)", "2", low="1", high="3", step="0.5")
             _code_line(page, "param stop = 2% in 1%..3% step 0.5%")
 
-            page.locator(_key("strategy-rule-0-scope")).get_by_text("exit", exact=True).click()
-            _idle(page)
+            page.locator(widget_key("strategy-rule-0-scope")).get_by_text("exit", exact=True).click()
+            wait_idle(page)
             _fill(page, "strategy-rule-0-name", "rsi_high")
             _select(page, f"{RULE}-left-kind", "Indicator")
             _select(page, f"{RULE}-left-func", "rsi")
@@ -93,37 +82,37 @@ def test_add_params_of_each_kind_and_use_them(small_demo_home, tmp_path):
             _select(page, f"{RULE}-right-value-from", "param rsi_level")
             page.get_by_role("button", name="Add rule").click()
             page.get_by_text("Added rule").first.wait_for()
-            _idle(page)
+            wait_idle(page)
             _code_line(page, "exit rsi_high: rsi(close, 14, tf) > rsi_level")
 
             page.get_by_text("Settings", exact=True).first.click()
-            _idle(page)
+            wait_idle(page)
             _select(page, f"strategy-set-{_settings_gen(page)}-stop_loss-param", "stop")
             page.get_by_role("button", name="Apply settings").click()
             page.get_by_text("Settings applied").first.wait_for()
-            _idle(page)
+            wait_idle(page)
             _code_line(page, "risk: stop_loss stop")
             page.get_by_text("Settings", exact=True).first.click()  # fold it again, for the screenshot
-            _idle(page)
+            wait_idle(page)
 
-            page.locator(_key("strategy-param-edit-stop")).locator("button").first.click()
-            _idle(page)
+            page.locator(widget_key("strategy-param-edit-stop")).locator("button").first.click()
+            wait_idle(page)
             page.get_by_role("button", name="Save parameter").wait_for()
             _fill(page, f"strategy-param-{_param_gen(page)}-high", "4")
             page.screenshot(path=str(ARTIFACTS / "ui-params-builder-1-edit.png"), clip=_builder_box(page))
             page.get_by_role("button", name="Save parameter").click()
             page.get_by_text("Changed").first.wait_for()
-            _idle(page)
+            wait_idle(page)
             _code_line(page, "param stop = 2% in 1%..4% step 0.5%")
             page.get_by_text("Parameters (param)").scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "ui-params-builder.png"), full_page=True)
 
             page.locator(".stVerticalBlock", has_text="rsi_high").get_by_role("button", name="Edit").last.click()
-            _idle(page)
+            wait_idle(page)
             page.get_by_role("button", name="Save rule").wait_for()
             _unfold(page, "Settings", True)
             _unfold(page, "Parameters (param)", False)
-            _idle(page)
+            wait_idle(page)
             gen = _rule_gen(page)
             assert _shown(page, f"strategy-rule-{gen}-c0-left-tf") == "param tf"
             assert _shown(page, f"strategy-rule-{gen}-c0-right-value-from") == "param rsi_level"
@@ -166,4 +155,4 @@ def _settings_gen(page) -> int:
 
 def _shown(page, key: str) -> str:
     """The option a select box shows."""
-    return page.locator(f"{_key(key)} [role='combobox']").input_value()
+    return page.locator(f"{widget_key(key)} [role='combobox']").input_value()
