@@ -104,6 +104,8 @@ class Supervisor:
             delay = self._death(state)
             if delay is None or self.stopping.wait(delay):
                 return 0 if self.stopping.is_set() else 1
+            if (control._last_run(self.settings) or {}).get("run") != state.run:
+                return 0  # another bot ran since the death (`rbts live`, detached or not): not ours to resume
         return 0
 
     def _death(self, state) -> float | None:

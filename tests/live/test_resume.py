@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -107,3 +109,30 @@ def test_a_fresh_start_after_a_crash_says_so(home):
     assert rbts(home, "stop").returncode == 0
     time.sleep(settings.restart_delays_s[0] + 3)
     assert control.bot_state(settings).state != "running" and supervisor_pid(settings) is None
+
+
+@pytest.mark.slow
+def test_a_bot_run_in_the_foreground_meanwhile_is_not_followed_by_a_restart(home):
+    """The dead run's supervisor waits out its back-off; a bot started meanwhile in the foreground (no
+    supervisor of its own to replace) runs and stops.  The old supervisor must not resume the dead run then."""
+    (home / "rbts.yaml").write_text("restart_delays_s: [20]\n")
+    settings = load_settings(home)
+    crash_while_holding(home)
+    waiting = supervisor_pid(settings)
+    assert waiting
+    bot = subprocess.Popen([sys.executable, "-m", "rbts.runtime.cli.app", "--home", str(home), "live",
+                            "--start", "2025-03-10", "--speed", "2000"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for(home, lambda s: s.status() if s.status().get("run") == 2 else None, what="run 2")
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        bot.wait(60)
+    deadline = time.monotonic() + 40
+    while control._alive(waiting) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not control._alive(waiting)  # its back-off ended and it restarted nothing
+    assert control.bot_state(settings).state != "running"
+    with store_of(home) as store:
+        assert [r["run"] for r in store.runs()] == [1, 2]
+
